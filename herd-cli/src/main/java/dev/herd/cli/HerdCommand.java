@@ -1,0 +1,35 @@
+package dev.herd.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code herd} command: entry point of the CLI. */
+@Command(name = "herd",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "Runs one network service as a pool of worker processes behind one port, and keeps it serving.",
+        subcommands = {RunCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage, 3 could not listen or set up,",
+                "4 every slot failed, 130 hard stop (second Ctrl-C)."})
+public final class HerdCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI and returns its exit code (what {@link #main} exits with). */
+    public static int execute(String... args) {
+        CommandLine commandLine = new CommandLine(new HerdCommand());
+        commandLine.setParameterExceptionHandler(new OneLineErrors());
+        commandLine.setExecutionExceptionHandler(new OneLineErrors());
+        return commandLine.execute(args);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: try 'herd run --help'");
+    }
+}

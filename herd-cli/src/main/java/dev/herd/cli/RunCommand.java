@@ -1,0 +1,124 @@
+package dev.herd.cli;
+
+import dev.herd.ClusterSpec;
+import dev.herd.Event;
+import dev.herd.EventListener;
+import dev.herd.ReadyWhen;
+import dev.herd.supervisor.ClusterRunner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code herd run}: supervise a pool of workers in the foreground until SIGTERM or Ctrl-C. */
+@Command(name = "run",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {"Runs COMMAND as a pool of worker processes sharing one listening socket, in the foreground.",
+                "Without a command, runs the bundled demo worker (an HTTP server answering with its slot and pid).",
+                "SIGTERM or Ctrl-C drains the workers and stops; a second Ctrl-C stops at once."},
+        footer = {"", "Examples:",
+                "  herd run --workers 4 --port 8080",
+                "  herd run --workers auto --port 8080 -- java -jar app.jar",
+                "  herd run --socket-fd 3 --ready-when notify -- ./my-server",
+                "", "Durations take a unit: 500ms, 30s, 2m, 1h (a bare number is seconds).",
+                "", "Exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage, 3 could not listen or set up,",
+                "4 every slot failed, 130 hard stop (second Ctrl-C)."})
+final class RunCommand implements Callable<Integer> {
+
+    @Option(names = {"-w", "--workers"}, paramLabel = "N|auto", converter = WorkerCount.class,
+            description = "Number of workers (slots). 'auto' = available processors. Default: auto.")
+    Integer workers;
+
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT", defaultValue = "8080",
+            description = "TCP port to listen on; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
+            description = "Address to listen on (IPv4 or IPv6; '::' is dual-stack). Default: ${DEFAULT-VALUE}.")
+    String host;
+
+    @Option(names = "--backlog", paramLabel = "N", defaultValue = "4096",
+            description = "Listen backlog: connections that wait while no worker accepts. Default: ${DEFAULT-VALUE}.")
+    int backlog;
+
+    @Option(names = "--socket-fd", paramLabel = "0|3", defaultValue = "0",
+            description = "Where workers find the socket: 0 (System.inheritedChannel(), inetd style) or 3 (systemd LISTEN_FDS=1, LISTEN_PID). Default: ${DEFAULT-VALUE}.")
+    int socketFd;
+
+    @Option(names = "--ready-when", paramLabel = "MODE", defaultValue = "listening",
+            converter = ReadyWhenConverter.class,
+            description = "When a new worker counts as ready: started, listening (seen accepting on the socket), notify (sends READY=1 to NOTIFY_SOCKET). Default: ${DEFAULT-VALUE}.")
+    ReadyWhen readyWhen;
+
+    @Option(names = "--start-timeout", paramLabel = "DURATION", defaultValue = "60s", converter = Durations.class,
+            description = "A worker not ready by then is killed and counts as a failed start. Default: ${DEFAULT-VALUE}.")
+    Duration startTimeout;
+
+    @Option(names = "--restart-delay", paramLabel = "DURATION", defaultValue = "200ms", converter = Durations.class,
+            description = "Delay before respawning a crashed worker; doubles while crashes repeat, halves again per 30s of calm. Default: ${DEFAULT-VALUE}.")
+    Duration restartDelay;
+
+    @Option(names = "--max-restart-delay", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
+            description = "Ceiling of the restart delay. Default: ${DEFAULT-VALUE}.")
+    Duration maxRestartDelay;
+
+    @Option(names = "--max-restarts-per-minute", paramLabel = "N", defaultValue = "10",
+            description = "A slot with more unexpected exits than this within 60s is marked FAILED and left stopped. Default: ${DEFAULT-VALUE}.")
+    int maxRestartsPerMinute;
+
+    @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
+            description = "How long a worker may drain after SIGTERM before SIGKILL. Default: ${DEFAULT-VALUE}.")
+    Duration drainTimeout;
+
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Runtime files of this master. Default: $XDG_RUNTIME_DIR/herd/PORT, else /tmp/herd-USER/PORT.")
+    Path stateDir;
+
+    @Option(names = "--log-dir", paramLabel = "DIR",
+            description = "Per-slot worker log files (worker-SLOT.log, stdout and stderr appended). Default: STATE-DIR/logs.")
+    Path logDir;
+
+    @Parameters(paramLabel = "COMMAND", arity = "0..*",
+            description = "The worker program and its arguments, after '--'. Default: the bundled demo worker.")
+    List<String> command;
+
+    @Override
+    public Integer call() {
+        boolean demo = command == null || command.isEmpty();
+        ClusterSpec.Builder builder = ClusterSpec.builder()
+                .port(port).host(host).backlog(backlog).socketFd(socketFd)
+                .command(demo ? DemoWorkerCommand.argv() : command)
+                .readyWhen(readyWhen).startTimeout(startTimeout)
+                .restartDelay(restartDelay).maxRestartDelay(maxRestartDelay)
+                .maxRestartsPerMinute(maxRestartsPerMinute).drainTimeout(drainTimeout)
+                .stateDir(stateDir).logDir(logDir);
+        if (workers != null) {
+            builder.workers(workers);
+        }
+        ClusterSpec spec = builder.build();
+        List<EventListener> listeners = demo ? List.of(new DemoHint(System.out)) : List.of();
+        return ClusterRunner.run(spec, listeners);
+    }
+
+    /** Tells a newcomer running the demo what to try, once the port is open. */
+    private record DemoHint(PrintStream out) implements EventListener {
+        @Override
+        public void onEvent(Event event) {
+            if (event instanceof Event.ClusterListening listening) {
+                String port = listening.address().substring(listening.address().lastIndexOf(':') + 1);
+                out.println();
+                out.println("  Herd demo: " + listening.workers() + " workers on " + listening.address() + ".");
+                out.println("  Try:  curl http://127.0.0.1:" + port + "/   (each answer names its worker's slot, pid and generation)");
+                out.println("  Stop: Ctrl-C (drains gracefully; a second Ctrl-C stops at once)");
+                out.println();
+                out.flush();
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.herd;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything a master needs to run one cluster: immutable and validated once, whatever produced it
+ * (CLI flags, a config file, the library builder). Build one with {@link #builder()}.
+ *
+ * @param workers              number of slots, each holding one worker process
+ * @param host                 address to listen on ({@code 0.0.0.0}, {@code ::}, {@code 127.0.0.1}, ...)
+ * @param port                 TCP port; 0 picks a free one
+ * @param backlog              listen backlog of the shared socket
+ * @param socketFd             where workers find the socket: 0 ({@code System.inheritedChannel()}) or 3 (systemd {@code LISTEN_FDS})
+ * @param command              the worker program and its arguments
+ * @param readyWhen            when a new worker counts as ready
+ * @param startTimeout         a worker not ready by then is killed and counts as a failed start
+ * @param restartDelay         first delay before respawning a crashed worker; grows while crashes repeat
+ * @param maxRestartDelay      ceiling of that growth
+ * @param maxRestartsPerMinute unexpected exits of one slot within 60 s beyond which the slot is marked failed
+ * @param drainTimeout         how long a worker may take to finish after SIGTERM before SIGKILL
+ * @param stateDir             directory for the master's runtime files (notify sockets, ...)
+ * @param logDir               directory for the per-slot worker log files
+ */
+public record ClusterSpec(
+        int workers,
+        String host,
+        int port,
+        int backlog,
+        int socketFd,
+        List<String> command,
+        ReadyWhen readyWhen,
+        Duration startTimeout,
+        Duration restartDelay,
+        Duration maxRestartDelay,
+        int maxRestartsPerMinute,
+        Duration drainTimeout,
+        Path stateDir,
+        Path logDir) {
+
+    public static final int MAX_WORKERS = 1024;
+
+    public ClusterSpec {
+        command = List.copyOf(command);
+        check(workers >= 1 && workers <= MAX_WORKERS, "workers", workers, "must be between 1 and " + MAX_WORKERS);
+        check(host != null && !host.isBlank(), "host", host, "must be an IP address or host name");
+        check(port >= 0 && port <= 65535, "port", port, "must be between 0 and 65535 (0 picks a free port)");
+        check(backlog >= 1, "backlog", backlog, "must be at least 1");
+        check(socketFd == 0 || socketFd == 3, "socket-fd", socketFd,
+                "must be 0 (System.inheritedChannel()) or 3 (systemd LISTEN_FDS)");
+        check(!command.isEmpty() && !command.getFirst().isBlank(), "command", command, "must name a program to run");
+        Objects.requireNonNull(readyWhen, "readyWhen");
+        check(startTimeout.isPositive(), "start-timeout", startTimeout, "must be positive");
+        check(!restartDelay.isNegative(), "restart-delay", restartDelay, "must not be negative");
+        check(maxRestartDelay.compareTo(restartDelay) >= 0, "max-restart-delay", maxRestartDelay,
+                "must not be smaller than restart-delay (" + restartDelay + ")");
+        check(maxRestartsPerMinute >= 1, "max-restarts-per-minute", maxRestartsPerMinute, "must be at least 1");
+        check(!drainTimeout.isNegative(), "drain-timeout", drainTimeout, "must not be negative");
+        Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(logDir, "logDir");
+    }
+
+    private static void check(boolean ok, String setting, Object value, String rule) {
+        if (!ok) {
+            throw new ConfigException(setting + ": '" + value + "' " + rule);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Defaults are the ones documented in the README; every setter is optional except the command. */
+    public static final class Builder {
+        private int workers = Runtime.getRuntime().availableProcessors();
+        private String host = "0.0.0.0";
+        private int port = 8080;
+        private int backlog = 4096;
+        private int socketFd = 0;
+        private List<String> command = List.of();
+        private ReadyWhen readyWhen = ReadyWhen.LISTENING;
+        private Duration startTimeout = Duration.ofSeconds(60);
+        private Duration restartDelay = Duration.ofMillis(200);
+        private Duration maxRestartDelay = Duration.ofSeconds(30);
+        private int maxRestartsPerMinute = 10;
+        private Duration drainTimeout = Duration.ofSeconds(30);
+        private Path stateDir;
+        private Path logDir;
+
+        private Builder() {
+        }
+
+        public Builder workers(int workers) { this.workers = workers; return this; }
+        public Builder host(String host) { this.host = host; return this; }
+        public Builder port(int port) { this.port = port; return this; }
+        public Builder backlog(int backlog) { this.backlog = backlog; return this; }
+        public Builder socketFd(int socketFd) { this.socketFd = socketFd; return this; }
+        public Builder command(List<String> command) { this.command = command; return this; }
+        public Builder readyWhen(ReadyWhen readyWhen) { this.readyWhen = readyWhen; return this; }
+        public Builder startTimeout(Duration startTimeout) { this.startTimeout = startTimeout; return this; }
+        public Builder restartDelay(Duration restartDelay) { this.restartDelay = restartDelay; return this; }
+        public Builder maxRestartDelay(Duration maxRestartDelay) { this.maxRestartDelay = maxRestartDelay; return this; }
+        public Builder maxRestartsPerMinute(int max) { this.maxRestartsPerMinute = max; return this; }
+        public Builder drainTimeout(Duration drainTimeout) { this.drainTimeout = drainTimeout; return this; }
+        public Builder stateDir(Path stateDir) { this.stateDir = stateDir; return this; }
+        public Builder logDir(Path logDir) { this.logDir = logDir; return this; }
+
+        public ClusterSpec build() {
+            Path state = stateDir != null ? stateDir : defaultStateDir(port);
+            Path logs = logDir != null ? logDir : state.resolve("logs");
+            return new ClusterSpec(workers, host, port, backlog, socketFd, command, readyWhen, startTimeout,
+                    restartDelay, maxRestartDelay, maxRestartsPerMinute, drainTimeout, state, logs);
+        }
+    }
+
+    /**
+     * One state directory per port, so that two clusters on one machine never share files:
+     * {@code $XDG_RUNTIME_DIR/herd/PORT} when that is set, else {@code /tmp/herd-USER/PORT}.
+     */
+    public static Path defaultStateDir(int port) {
+        String runtime = System.getenv("XDG_RUNTIME_DIR");
+        Path base = runtime != null && !runtime.isBlank()
+                ? Path.of(runtime, "herd")
+                : Path.of(System.getProperty("java.io.tmpdir"), "herd-" + System.getProperty("user.name"));
+        return base.resolve(Integer.toString(port));
+    }
+}

@@ -1,0 +1,112 @@
+package dev.herd;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Something the master did or saw. Every event has a dotted {@link #name()} and flat {@link #fields()},
+ * which is what the structured log lines and (later) the event stream carry.
+ */
+public sealed interface Event {
+
+    Instant at();
+
+    String name();
+
+    /** Field names and values in a stable order, for logs and streams. */
+    Map<String, Object> fields();
+
+    /** Why a worker process ended. */
+    enum ExitReason {
+        /** Exited or died without being asked to: a crash. */
+        CRASH,
+        /** Killed by the master because it was not ready within the start timeout. */
+        START_TIMEOUT,
+        /** Asked to stop (drain) by the master, and it did. */
+        STOPPED,
+        /** Asked to stop, but was killed at the drain timeout or by a hard stop. */
+        KILLED;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    record ClusterListening(Instant at, String address, int workers) implements Event {
+        public String name() { return "cluster.listening"; }
+        public Map<String, Object> fields() { return ordered("address", address, "workers", workers); }
+    }
+
+    record WorkerForked(Instant at, int slot, long pid, int generation) implements Event {
+        public String name() { return "worker.forked"; }
+        public Map<String, Object> fields() { return ordered("slot", slot, "pid", pid, "generation", generation); }
+    }
+
+    record WorkerReady(Instant at, int slot, long pid, int generation, Duration startup) implements Event {
+        public String name() { return "worker.ready"; }
+        public Map<String, Object> fields() {
+            return ordered("slot", slot, "pid", pid, "generation", generation, "startup_ms", startup.toMillis());
+        }
+    }
+
+    record WorkerStatus(Instant at, int slot, long pid, String status) implements Event {
+        public String name() { return "worker.status"; }
+        public Map<String, Object> fields() { return ordered("slot", slot, "pid", pid, "status", status); }
+    }
+
+    /**
+     * @param exitCode the exit code, or -1 when killed by a signal
+     * @param signal   the signal name (TERM, KILL, ...) when killed by one, else null
+     */
+    record WorkerExited(Instant at, int slot, long pid, int generation, int exitCode, String signal,
+                        ExitReason reason, Duration uptime) implements Event {
+        public String name() { return "worker.exited"; }
+        public Map<String, Object> fields() {
+            return ordered("slot", slot, "pid", pid, "generation", generation, "code", exitCode < 0 ? null : exitCode,
+                    "signal", signal, "reason", reason.label(), "uptime_ms", uptime.toMillis());
+        }
+    }
+
+    record RestartScheduled(Instant at, int slot, Duration delay, int recentExits) implements Event {
+        public String name() { return "worker.restart_scheduled"; }
+        public Map<String, Object> fields() {
+            return ordered("slot", slot, "delay_ms", delay.toMillis(), "exits_last_minute", recentExits);
+        }
+    }
+
+    record SlotFailed(Instant at, int slot, int recentExits, int limit) implements Event {
+        public String name() { return "slot.failed"; }
+        public Map<String, Object> fields() {
+            return ordered("slot", slot, "exits_last_minute", recentExits, "limit", limit);
+        }
+    }
+
+    record SignalReceived(Instant at, String signal, String action) implements Event {
+        public String name() { return "signal.received"; }
+        public Map<String, Object> fields() { return ordered("signal", signal, "action", action); }
+    }
+
+    record ShutdownBegun(Instant at, boolean hard, Duration drainTimeout) implements Event {
+        public String name() { return "cluster.shutdown"; }
+        public Map<String, Object> fields() {
+            return ordered("mode", hard ? "hard" : "drain", "drain_timeout_ms", drainTimeout.toMillis());
+        }
+    }
+
+    record ClusterStopped(Instant at, int exitCode, String why) implements Event {
+        public String name() { return "cluster.stopped"; }
+        public Map<String, Object> fields() { return ordered("exit_code", exitCode, "why", why); }
+    }
+
+    private static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            if (keysAndValues[i + 1] != null) {
+                map.put((String) keysAndValues[i], keysAndValues[i + 1]);
+            }
+        }
+        return map;
+    }
+}

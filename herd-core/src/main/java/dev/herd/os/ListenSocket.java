@@ -1,0 +1,114 @@
+package dev.herd.os;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A listening TCP socket owned by the master and handed to workers at spawn. It is close-on-exec:
+ * the spawn's dup2 clears the flag on the worker's copy only.
+ */
+public final class ListenSocket implements AutoCloseable {
+    private final int fd;
+    private final InetSocketAddress localAddress;
+    private final long inode;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private ListenSocket(int fd, InetSocketAddress localAddress, long inode) {
+        this.fd = fd;
+        this.localAddress = localAddress;
+        this.inode = inode;
+    }
+
+    /**
+     * socket, SO_REUSEADDR, optional SO_REUSEPORT, IPV6_V6ONLY (off for the wildcard {@code ::} so it
+     * also takes IPv4, on for a specific IPv6 address), bind, listen. Port 0 binds an ephemeral port.
+     */
+    public static ListenSocket open(InetSocketAddress address, int backlog, boolean reusePort) {
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("unresolved address " + address);
+        }
+        String where = SockAddr.describe(address);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoState(arena);
+            int family = SockAddr.family(address);
+            int fd = Libc.socket(err, family, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
+            if (fd < 0) {
+                throw new NativeException("socket", where, Libc.errno(err));
+            }
+            try {
+                setInt(arena, fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1, "SO_REUSEADDR", where);
+                if (reusePort) {
+                    setInt(arena, fd, Libc.SOL_SOCKET, Libc.SO_REUSEPORT, 1, "SO_REUSEPORT", where);
+                }
+                if (family == Libc.AF_INET6) {
+                    int v6only = ((Inet6Address) address.getAddress()).isAnyLocalAddress() ? 0 : 1;
+                    setInt(arena, fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, v6only, "IPV6_V6ONLY", where);
+                }
+                MemorySegment sa = SockAddr.inet(arena, address);
+                if (Libc.bind(err, fd, sa, (int) sa.byteSize()) != 0) {
+                    throw new NativeException("bind", where, Libc.errno(err));
+                }
+                if (Libc.listen(err, fd, backlog) != 0) {
+                    throw new NativeException("listen", where + ", backlog " + backlog, Libc.errno(err));
+                }
+                InetSocketAddress bound = localAddress(arena, fd, where);
+                return new ListenSocket(fd, bound, ProcFs.socketInode(fd));
+            } catch (RuntimeException e) {
+                Libc.closeQuietly(fd);
+                throw e;
+            }
+        }
+    }
+
+    private static void setInt(Arena arena, int fd, int level, int option, int value, String name, String where) {
+        MemorySegment err = Libc.errnoState(arena);
+        MemorySegment v = arena.allocate(JAVA_INT);
+        v.set(JAVA_INT, 0, value);
+        if (Libc.setsockopt(err, fd, level, option, v, 4) != 0) {
+            throw new NativeException("setsockopt", name + "=" + value + " on " + where, Libc.errno(err));
+        }
+    }
+
+    private static InetSocketAddress localAddress(Arena arena, int fd, String where) {
+        MemorySegment err = Libc.errnoState(arena);
+        MemorySegment sa = arena.allocate(SockAddr.STORAGE_SIZE);
+        MemorySegment len = arena.allocate(JAVA_INT);
+        len.set(JAVA_INT, 0, SockAddr.STORAGE_SIZE);
+        if (Libc.getsockname(err, fd, sa, len) != 0) {
+            throw new NativeException("getsockname", where, Libc.errno(err));
+        }
+        return SockAddr.decodeInet(sa);
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    /** The address actually bound (the real port when 0 was asked for). */
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    /** The socket's inode, the same in every process holding a copy (see {@link ProcFs#isAccepting}). */
+    public long inode() {
+        return inode;
+    }
+
+    /** Idempotent. Workers keep their own copies open. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            Libc.closeChecked(fd, "listen socket " + SockAddr.describe(localAddress));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ListenSocket[fd=" + fd + ", " + SockAddr.describe(localAddress) + "]";
+    }
+}

@@ -1,0 +1,145 @@
+package dev.herd.os;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Receiving end of the sd_notify protocol for one worker: an AF_UNIX datagram socket whose path the
+ * worker gets as NOTIFY_SOCKET and to which it sends "READY=1", "STATUS=...", "WATCHDOG=1", ...
+ */
+public final class NotifySocket implements AutoCloseable {
+    private static final int MAX_DATAGRAM = 4096;
+
+    private final int fd;
+    private final Path path;
+    // receive() holds the read lock while it uses fd; close() takes the write lock before close(fd),
+    // so the fd number is never closed (and reused) under a reader.
+    private final ReentrantReadWriteLock fdLock = new ReentrantReadWriteLock();
+    private volatile boolean closed;
+
+    private NotifySocket(int fd, Path path) {
+        this.fd = fd;
+        this.path = path;
+    }
+
+    /**
+     * Removes a stale file at path, then binds. The socket file gets the process umask's mode; the
+     * worker runs as the same user.
+     *
+     * @throws IllegalArgumentException when the path is longer than {@value UnixSocketPath#MAX_BYTES} bytes
+     */
+    public static NotifySocket bind(Path path) {
+        Path absolute = path.toAbsolutePath();
+        UnixSocketPath.check(absolute);
+        try {
+            Files.deleteIfExists(absolute);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove stale notify socket " + absolute, e);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoState(arena);
+            int fd = Libc.socket(err, Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
+            if (fd < 0) {
+                throw new NativeException("socket", "AF_UNIX " + absolute, Libc.errno(err));
+            }
+            MemorySegment sa = SockAddr.unix(arena, absolute);
+            if (Libc.bind(err, fd, sa, (int) sa.byteSize()) != 0) {
+                int errno = Libc.errno(err);
+                Libc.closeQuietly(fd);
+                throw new NativeException("bind", absolute.toString(), errno);
+            }
+            return new NotifySocket(fd, absolute);
+        }
+    }
+
+    /**
+     * Waits up to timeout for one datagram and returns it as UTF-8; empty on timeout or once closed.
+     * Blocks: call on a platform thread.
+     */
+    public Optional<String> receive(Duration timeout) {
+        fdLock.readLock().lock();
+        try {
+            if (closed || !PollFd.awaitReadable(fd, timeout, "notify socket " + path) || closed) {
+                return Optional.empty();
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment err = Libc.errnoState(arena);
+                MemorySegment buffer = arena.allocate(MAX_DATAGRAM);
+                long n = Libc.recv(err, fd, buffer, MAX_DATAGRAM, Libc.MSG_DONTWAIT);
+                if (n < 0) {
+                    int errno = Libc.errno(err);
+                    if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
+                        return Optional.empty();
+                    }
+                    throw new NativeException("recv", path.toString(), errno);
+                }
+                byte[] bytes = buffer.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                return Optional.of(new String(bytes, StandardCharsets.UTF_8));
+            }
+        } finally {
+            fdLock.readLock().unlock();
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** Wakes a blocked {@link #receive}, closes the socket and removes its file. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            // shutdown makes a poll() in another thread return at once (POLLIN|POLLHUP).
+            Libc.shutdown(Libc.errnoState(arena), fd, Libc.SHUT_RDWR);
+        }
+        fdLock.writeLock().lock();
+        try {
+            Libc.closeChecked(fd, "notify socket " + path);
+        } finally {
+            fdLock.writeLock().unlock();
+        }
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove notify socket " + path, e);
+        }
+    }
+
+    /** Client side of sd_notify: sends one datagram to the socket at path. */
+    public static void send(Path path, String message) {
+        Path absolute = path.toAbsolutePath();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoState(arena);
+            MemorySegment sa = SockAddr.unix(arena, absolute);
+            int fd = Libc.socket(err, Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
+            if (fd < 0) {
+                throw new NativeException("socket", "AF_UNIX " + absolute, Libc.errno(err));
+            }
+            try {
+                byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
+                MemorySegment data = arena.allocate(Math.max(1, bytes.length));
+                MemorySegment.copy(MemorySegment.ofArray(bytes), 0, data, 0, bytes.length);
+                long n = Libc.sendto(err, fd, data, bytes.length, 0, sa, (int) sa.byteSize());
+                if (n < 0) {
+                    throw new NativeException("sendto", absolute.toString(), Libc.errno(err));
+                }
+            } finally {
+                Libc.closeQuietly(fd);
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package dev.herd.os;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * Readers of /proc. A process may exit between any two reads, so every reader returns empty/false
+ * for a process that is gone instead of throwing.
+ */
+public final class ProcFs {
+    private static final Path PROC = Path.of("/proc");
+    private static final String SOCKET_PREFIX = "socket:[";
+    private static final String EPOLL_LINK = "anon_inode:[eventpoll]";
+    private static final int SYS_ACCEPT = 43;
+    private static final int SYS_ACCEPT4 = 288;
+    // Indexes into the fields after the comm's closing ')': field 3 (state) is index 0.
+    static final int STAT_SESSION = 6 - 3;
+    private static final int STAT_UTIME = 14 - 3;
+    private static final int STAT_STIME = 15 - 3;
+    private static final int STAT_STARTTIME = 22 - 3;
+
+    private static volatile long clockTicks;
+
+    private ProcFs() {}
+
+    /** Resident set size (VmRSS of /proc/PID/status); empty when gone or for kernel threads. */
+    public static OptionalLong rssBytes(int pid) {
+        List<String> lines = readLines(PROC.resolve(Integer.toString(pid)).resolve("status"));
+        for (String line : lines) {
+            if (line.startsWith("VmRSS:")) {
+                String[] parts = line.substring(6).trim().split("\\s+");
+                long kib = Long.parseLong(parts[0]);
+                return OptionalLong.of(kib * 1024);
+            }
+        }
+        return OptionalLong.empty();
+    }
+
+    /** User plus system CPU time consumed so far. */
+    public static Optional<Duration> cpuTime(int pid) {
+        String[] fields = statFields(pid);
+        if (fields == null) {
+            return Optional.empty();
+        }
+        long ticks = Long.parseLong(fields[STAT_UTIME]) + Long.parseLong(fields[STAT_STIME]);
+        return Optional.of(Duration.ofNanos(ticks * 1_000_000_000L / clockTicks()));
+    }
+
+    /**
+     * Start time in clock ticks since boot (field 22 of /proc/PID/stat). Together with the pid it
+     * identifies a process: a reused pid has a different start time.
+     */
+    public static OptionalLong startTime(int pid) {
+        String[] fields = statFields(pid);
+        return fields == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(fields[STAT_STARTTIME]));
+    }
+
+    /**
+     * The inode of one of this process's socket fds.
+     *
+     * @throws IllegalArgumentException when fd is not an open socket
+     */
+    public static long socketInode(int fd) {
+        String link = readLink(PROC.resolve("self/fd").resolve(Integer.toString(fd)));
+        if (link == null) {
+            throw new IllegalArgumentException("fd " + fd + " is not open");
+        }
+        long inode = parseSocketInode(link);
+        if (inode < 0) {
+            throw new IllegalArgumentException("fd " + fd + " is not a socket: " + link);
+        }
+        return inode;
+    }
+
+    /**
+     * Whether pid is accepting on the socket with this inode, seen from outside without its help: one of
+     * its threads is blocked in accept/accept4 on an fd that is that socket, or one of its epoll
+     * instances watches such an fd. Reads each fd link once per call; cheap enough to call every ~25 ms.
+     */
+    public static boolean isAccepting(int pid, long socketInode) {
+        Path proc = PROC.resolve(Integer.toString(pid));
+        String wanted = SOCKET_PREFIX + socketInode + "]";
+        Set<Integer> socketFds = new HashSet<>();
+        Set<Integer> epollFds = new HashSet<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve("fd"))) {
+            for (Path fdPath : fds) {
+                String link = readLink(fdPath);
+                if (wanted.equals(link)) {
+                    socketFds.add(Integer.parseInt(fdPath.getFileName().toString()));
+                } else if (EPOLL_LINK.equals(link)) {
+                    epollFds.add(Integer.parseInt(fdPath.getFileName().toString()));
+                }
+            }
+        } catch (IOException | SecurityException e) {
+            return false; // gone, or not ours to look at
+        }
+        if (socketFds.isEmpty()) {
+            return false;
+        }
+        return blockedInAccept(proc, socketFds) || watchedByEpoll(proc, epollFds, socketFds);
+    }
+
+    private static boolean blockedInAccept(Path proc, Set<Integer> socketFds) {
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(proc.resolve("task"))) {
+            for (Path task : tasks) {
+                // "43 0xa 0x7f... ..." while blocked in a syscall; "running" or "-1 ..." otherwise.
+                String line = readFirstLine(task.resolve("syscall"));
+                if (line == null) {
+                    continue;
+                }
+                String[] parts = line.split(" ", 3);
+                if (parts.length < 2 || !(parts[0].equals("43") || parts[0].equals("288"))) {
+                    continue;
+                }
+                long fd = parseHex(parts[1]);
+                if (fd >= 0 && fd <= Integer.MAX_VALUE && socketFds.contains((int) fd)) {
+                    return true;
+                }
+            }
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
+        return false;
+    }
+
+    private static boolean watchedByEpoll(Path proc, Set<Integer> epollFds, Set<Integer> socketFds) {
+        for (int epfd : epollFds) {
+            // fdinfo of an epoll fd has lines like "tfd:       10 events:       19 data: ..."
+            for (String line : readLines(proc.resolve("fdinfo").resolve(Integer.toString(epfd)))) {
+                if (!line.startsWith("tfd:")) {
+                    continue;
+                }
+                String[] parts = line.substring(4).trim().split("\\s+", 2);
+                try {
+                    if (socketFds.contains(Integer.parseInt(parts[0]))) {
+                        return true;
+                    }
+                } catch (NumberFormatException e) {
+                    // a format we do not know: ignore the line
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The fields of /proc/PID/stat after the comm, or null when the process is gone. */
+    static String[] statFields(int pid) {
+        String stat = readFirstLine(PROC.resolve(Integer.toString(pid)).resolve("stat"));
+        if (stat == null) {
+            return null;
+        }
+        // comm may contain spaces and parentheses: the fields start after the LAST ')'.
+        int close = stat.lastIndexOf(')');
+        return stat.substring(close + 2).split(" ");
+    }
+
+    static long parseSocketInode(String link) {
+        if (link == null || !link.startsWith(SOCKET_PREFIX) || !link.endsWith("]")) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(link.substring(SOCKET_PREFIX.length(), link.length() - 1));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static long parseHex(String value) {
+        try {
+            return value.startsWith("0x") ? Long.parseUnsignedLong(value.substring(2), 16) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static long clockTicks() {
+        long ticks = clockTicks;
+        if (ticks == 0) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment err = Libc.errnoState(arena);
+                ticks = Libc.sysconf(err, Libc.SC_CLK_TCK);
+                if (ticks <= 0) {
+                    throw new NativeException("sysconf", "_SC_CLK_TCK", Libc.errno(err));
+                }
+            }
+            clockTicks = ticks;
+        }
+        return ticks;
+    }
+
+    private static String readLink(Path path) {
+        try {
+            return Files.readSymbolicLink(path).toString();
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return null;
+        }
+    }
+
+    private static String readFirstLine(Path path) {
+        List<String> lines = readLines(path);
+        return lines.isEmpty() ? null : lines.get(0);
+    }
+
+    private static List<String> readLines(Path path) {
+        try {
+            // Latin-1: comm may hold bytes that are not UTF-8, and a decoding error must not read as "gone".
+            return Files.readAllLines(path, StandardCharsets.ISO_8859_1);
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException | SecurityException e) {
+            // ESRCH from a task that exited mid-read, or EACCES: treat as gone
+            return List.of();
+        }
+    }
+}

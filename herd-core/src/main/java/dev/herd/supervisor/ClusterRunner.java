@@ -1,0 +1,157 @@
+package dev.herd.supervisor;
+
+import dev.herd.ClusterSpec;
+import dev.herd.Event;
+import dev.herd.EventListener;
+import dev.herd.StartupException;
+import dev.herd.os.ListenSocket;
+import dev.herd.os.NativeException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Starts a cluster for real: checks the command, binds the socket, prepares the state and log directories,
+ * installs signal handlers, then runs the {@link Supervisor} on the calling thread until the cluster stops.
+ * Anything that fails before a worker starts is a {@link StartupException} and leaves nothing behind.
+ */
+public final class ClusterRunner {
+    private ClusterRunner() {
+    }
+
+    /** Runs until shutdown; returns the master's exit code. */
+    public static int run(ClusterSpec spec, List<EventListener> listeners) {
+        Map<String, String> env = System.getenv();
+        CommandCheck.resolve(spec.command(), env.get("PATH"));
+        InetSocketAddress address = resolve(spec.host(), spec.port());
+        ListenSocket socket = listen(address, spec.backlog());
+        try {
+            prepareDirectories(spec);
+            OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd());
+            int port = socket.localAddress().getPort();
+            List<EventListener> all = new ArrayList<>();
+            all.add(new EventLog());
+            all.addAll(listeners);
+            Supervisor supervisor = new Supervisor(spec, port, spec.command(), env, launcher, socket::close, all,
+                    System::nanoTime, InstantSource.system());
+            SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
+            Event listening = new Event.ClusterListening(InstantSource.system().instant(),
+                    format(socket.localAddress()), spec.workers());
+            all.forEach(listener -> listener.onEvent(listening));
+            return supervisor.run();
+        } finally {
+            socket.close();
+            deleteQuietly(spec.stateDir().resolve("notify"));
+        }
+    }
+
+    private static InetSocketAddress resolve(String host, int port) {
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
+            throw new StartupException(StartupException.USAGE, "host: '" + host
+                    + "' is not an IP address or a known host name; use e.g. 0.0.0.0, ::, 127.0.0.1");
+        }
+    }
+
+    private static ListenSocket listen(InetSocketAddress address, int backlog) {
+        try {
+            return ListenSocket.open(address, backlog, false);
+        } catch (NativeException e) {
+            String where = format(address);
+            String advice = switch (e.errnoName()) {
+                case "EADDRINUSE" -> "port " + address.getPort() + " is already in use on "
+                        + address.getAddress().getHostAddress() + "; stop whatever listens there or choose another --port";
+                case "EACCES" -> "permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE";
+                case "EADDRNOTAVAIL" -> "address " + address.getAddress().getHostAddress()
+                        + " is not on this machine; choose another --host";
+                default -> e.getMessage();
+            };
+            throw new StartupException(StartupException.SETUP, "cannot listen on " + where + ": " + advice, e);
+        }
+    }
+
+    private static void prepareDirectories(ClusterSpec spec) {
+        for (Path dir : List.of(spec.stateDir().resolve("notify"), spec.logDir())) {
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new StartupException(StartupException.SETUP, "cannot create directory " + dir + ": "
+                        + e.getClass().getSimpleName() + " " + e.getMessage()
+                        + "; choose a writable --state-dir or --log-dir", e);
+            }
+        }
+    }
+
+    /** {@code 127.0.0.1:8080} or {@code [::1]:8080}: IPv6 in its short form, as operators type it. */
+    static String format(InetSocketAddress address) {
+        if (address.getAddress() instanceof Inet6Address v6) {
+            return "[" + compress(v6) + "]:" + address.getPort();
+        }
+        return address.getAddress().getHostAddress() + ":" + address.getPort();
+    }
+
+    /** RFC 5952 text: lower-case hex groups, the longest run (2+) of zero groups written as "::". */
+    static String compress(Inet6Address address) {
+        byte[] bytes = address.getAddress();
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((bytes[2 * i] & 0xff) << 8) | (bytes[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                text.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (!text.isEmpty() && text.charAt(text.length() - 1) != ':') {
+                text.append(':');
+            }
+            text.append(Integer.toHexString(groups[i]));
+        }
+        return text.toString();
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
+                try {
+                    Files.deleteIfExists(path);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            // Leftover notify sockets are harmless: the next master unlinks them before binding.
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.herd.supervisor;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One sd_notify datagram: newline-separated {@code KEY=VALUE} assignments (READY=1, STATUS=..., STOPPING=1,
+ * WATCHDOG=1, ...). Lines without '=' are ignored, as systemd does; later keys win.
+ */
+record NotifyMessage(Map<String, String> values) {
+
+    static NotifyMessage parse(String datagram) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String line : datagram.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                values.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return new NotifyMessage(Map.copyOf(values));
+    }
+
+    boolean ready() {
+        return "1".equals(values.get("READY"));
+    }
+
+    boolean stopping() {
+        return "1".equals(values.get("STOPPING"));
+    }
+
+    String status() {
+        return values.get("STATUS");
+    }
+}

@@ -1,0 +1,397 @@
+package dev.herd.supervisor;
+
+import dev.herd.ClusterSpec;
+import dev.herd.Event;
+import dev.herd.Event.ExitReason;
+import dev.herd.EventListener;
+import dev.herd.ReadyWhen;
+import dev.herd.os.ExitStatus;
+import dev.herd.os.Signal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * The master's event loop. One thread takes messages (process exited, notify datagram, signal) from one
+ * inbox and runs due timers; it is the only code that touches the slots and workers, so there are no locks.
+ * Other threads only {@link #post post}.
+ */
+public final class Supervisor {
+    private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
+
+    /** Exit codes of the master, documented in the README. */
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_ALL_SLOTS_FAILED = 4;
+    public static final int EXIT_HARD_STOP = 130;
+
+    /** A worker that stayed up this long forgives one step of its slot's restart backoff. */
+    static final Duration CALM_PERIOD = Duration.ofSeconds(30);
+    static final long CRASH_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** How often starting workers are looked at in /proc for readiness {@code listening}. */
+    static final long READINESS_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    sealed interface Message {
+    }
+
+    record Exited(long pid, ExitStatus status) implements Message {
+    }
+
+    record Notified(long pid, String datagram) implements Message {
+    }
+
+    record SignalArrived(Signal signal) implements Message {
+    }
+
+    private final ClusterSpec spec;
+    private final int port;
+    private final List<String> argv;
+    private final Map<String, String> masterEnv;
+    private final WorkerLauncher launcher;
+    private final Runnable closeListener;
+    private final List<EventListener> listeners;
+    private final LongSupplier nanoClock;
+    private final InstantSource wallClock;
+
+    private final BlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
+    private final Timers timers = new Timers();
+    private final List<Slot> slots = new ArrayList<>();
+    private final Map<Long, WorkerProcess> workersByPid = new HashMap<>();
+    private final WorkerLauncher.Callbacks callbacks = new WorkerLauncher.Callbacks() {
+        @Override
+        public void exited(long pid, ExitStatus status) {
+            post(new Exited(pid, status));
+        }
+
+        @Override
+        public void notified(long pid, String datagram) {
+            post(new Notified(pid, datagram));
+        }
+    };
+
+    private int generation = 1;
+    private long notifySequence;
+    private boolean readinessPollScheduled;
+    private boolean shuttingDown;
+    private boolean hardStop;
+    private Integer exitCode;
+    private String exitWhy;
+
+    /**
+     * @param port          the port actually bound (differs from the spec's when it asked for 0)
+     * @param argv          the worker command line
+     * @param closeListener closes the master's copy of the listening socket when the shutdown begins
+     */
+    Supervisor(ClusterSpec spec, int port, List<String> argv, Map<String, String> masterEnv, WorkerLauncher launcher,
+               Runnable closeListener, List<EventListener> listeners, LongSupplier nanoClock, InstantSource wallClock) {
+        this.spec = spec;
+        this.port = port;
+        this.argv = List.copyOf(argv);
+        this.masterEnv = Map.copyOf(masterEnv);
+        this.launcher = launcher;
+        this.closeListener = closeListener;
+        this.listeners = List.copyOf(listeners);
+        this.nanoClock = nanoClock;
+        this.wallClock = wallClock;
+        for (int id = 0; id < spec.workers(); id++) {
+            slots.add(new Slot(id, new CrashBudget(spec.maxRestartsPerMinute(), CRASH_WINDOW_NANOS),
+                    RestartBackoff.initial(spec.restartDelay(), spec.maxRestartDelay(), CALM_PERIOD)));
+        }
+    }
+
+    /** Thread-safe: hands a message to the loop. */
+    public void post(Message message) {
+        inbox.add(message);
+    }
+
+    /** Runs the loop on the calling thread until the cluster has stopped; returns the master's exit code. */
+    public int run() {
+        slots.forEach(this::spawn);
+        while (exitCode == null) {
+            long wait = timers.nanosUntilNext(nanoClock.getAsLong());
+            Message message;
+            try {
+                message = wait == Long.MAX_VALUE ? inbox.take() : inbox.poll(wait, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                beginShutdown(true, "interrupted");
+                continue;
+            }
+            try {
+                if (message != null) {
+                    handle(message);
+                }
+                timers.runDue(nanoClock.getAsLong());
+            } catch (RuntimeException e) {
+                // The master must outlive any one bad event: log it and keep supervising.
+                log.error("event=supervisor.error message=\"{}\"", e.toString(), e);
+            }
+        }
+        emit(new Event.ClusterStopped(wallClock.instant(), exitCode, exitWhy));
+        return exitCode;
+    }
+
+    private void handle(Message message) {
+        switch (message) {
+            case Exited exited -> onExit(exited.pid(), exited.status());
+            case Notified notified -> onNotify(notified.pid(), notified.datagram());
+            case SignalArrived signal -> onSignal(signal.signal());
+        }
+    }
+
+    // ---- spawning and readiness ----
+
+    private void spawn(Slot slot) {
+        slot.restartPending = false;
+        if (shuttingDown || slot.failed) {
+            return;
+        }
+        long now = nanoClock.getAsLong();
+        Path notifyPath = spec.stateDir().resolve("notify").resolve(slot.id + "." + (notifySequence++) + ".sock");
+        Map<String, String> env = WorkerEnvironment.build(masterEnv, slot.id, generation, port, spec.socketFd(), notifyPath);
+        Path logFile = spec.logDir().resolve("worker-" + slot.id + ".log");
+        long pid;
+        try {
+            pid = launcher.launch(new WorkerLauncher.Plan(slot.id, generation, argv, env, logFile, notifyPath), callbacks);
+        } catch (RuntimeException e) {
+            // The program vanished or the system is out of something: a failed start, same budget as a crash.
+            log.error("event=worker.spawn_failed slot={} error=\"{}\"", slot.id, e.getMessage());
+            afterUnexpectedExit(slot, Duration.ZERO);
+            return;
+        }
+        WorkerProcess worker = new WorkerProcess(slot.id, generation, pid, now);
+        slot.worker = worker;
+        workersByPid.put(pid, worker);
+        emit(new Event.WorkerForked(wallClock.instant(), slot.id, pid, generation));
+        timers.at(now + spec.startTimeout().toNanos(), () -> onStartTimeout(worker));
+        switch (spec.readyWhen()) {
+            case STARTED -> markReady(worker);
+            case LISTENING -> scheduleReadinessPoll();
+            case NOTIFY -> { /* waits for READY=1 */ }
+        }
+    }
+
+    private void scheduleReadinessPoll() {
+        if (!readinessPollScheduled) {
+            readinessPollScheduled = true;
+            timers.at(nanoClock.getAsLong() + READINESS_POLL_NANOS, this::pollReadiness);
+        }
+    }
+
+    private void pollReadiness() {
+        readinessPollScheduled = false;
+        boolean anyStarting = false;
+        for (WorkerProcess worker : List.copyOf(workersByPid.values())) {
+            if (worker.state == WorkerState.STARTING) {
+                if (launcher.isAccepting(worker.pid)) {
+                    markReady(worker);
+                } else {
+                    anyStarting = true;
+                }
+            }
+        }
+        if (anyStarting) {
+            scheduleReadinessPoll();
+        }
+    }
+
+    private void markReady(WorkerProcess worker) {
+        if (worker.state != WorkerState.STARTING) {
+            return;
+        }
+        worker.state = WorkerState.READY;
+        worker.readyAtNanos = nanoClock.getAsLong();
+        emit(new Event.WorkerReady(wallClock.instant(), worker.slot, worker.pid, worker.generation,
+                Duration.ofNanos(worker.readyAtNanos - worker.spawnedAtNanos)));
+    }
+
+    private void onStartTimeout(WorkerProcess worker) {
+        if (worker.state == WorkerState.STARTING && worker.stopReason == null) {
+            log.warn("event=worker.start_timeout slot={} pid={} timeout_ms={}", worker.slot, worker.pid,
+                    spec.startTimeout().toMillis());
+            worker.stopReason = ExitReason.START_TIMEOUT;
+            launcher.signal(worker.pid, Signal.KILL);
+        }
+    }
+
+    private void onNotify(long pid, String datagram) {
+        WorkerProcess worker = workersByPid.get(pid);
+        if (worker == null) {
+            return;
+        }
+        NotifyMessage message = NotifyMessage.parse(datagram);
+        if (message.status() != null && !message.status().equals(worker.status)) {
+            worker.status = message.status();
+            emit(new Event.WorkerStatus(wallClock.instant(), worker.slot, pid, worker.status));
+        }
+        if (message.ready() && spec.readyWhen() == ReadyWhen.NOTIFY) {
+            markReady(worker);
+        }
+        if (message.stopping() && worker.state == WorkerState.READY) {
+            // The worker announced it is going away on its own: whatever comes next is still judged by its exit.
+            log.info("event=worker.stopping slot={} pid={}", worker.slot, pid);
+        }
+    }
+
+    // ---- exits, crashes and restarts ----
+
+    private void onExit(long pid, ExitStatus status) {
+        WorkerProcess worker = workersByPid.remove(pid);
+        launcher.release(pid);
+        if (worker == null) {
+            log.warn("event=supervisor.unknown_exit pid={} status=\"{}\"", pid, status.describe());
+            return;
+        }
+        launcher.killLeftovers(pid);
+        worker.state = WorkerState.EXITED;
+        long now = nanoClock.getAsLong();
+        Duration uptime = Duration.ofNanos(now - worker.spawnedAtNanos);
+        ExitReason reason = reasonFor(worker, status);
+        emit(new Event.WorkerExited(wallClock.instant(), worker.slot, pid, worker.generation,
+                status.signaled() ? -1 : status.code(),
+                status.signaled() ? signalName(status.signal()) : null, reason, uptime));
+        Slot slot = slots.get(worker.slot);
+        if (slot.worker == worker) {
+            slot.worker = null;
+        }
+        if (shuttingDown) {
+            finishIfStopped();
+        } else if (reason == ExitReason.CRASH || reason == ExitReason.START_TIMEOUT) {
+            afterUnexpectedExit(slot, uptime);
+        }
+    }
+
+    private static ExitReason reasonFor(WorkerProcess worker, ExitStatus status) {
+        if (worker.stopReason == null) {
+            return ExitReason.CRASH;
+        }
+        if (worker.stopReason == ExitReason.STOPPED && status.signaled() && status.signal() == Signal.KILL.number()) {
+            return ExitReason.KILLED;
+        }
+        return worker.stopReason;
+    }
+
+    private void afterUnexpectedExit(Slot slot, Duration uptime) {
+        long now = nanoClock.getAsLong();
+        int recent = slot.budget.record(now);
+        if (recent > slot.budget.limit()) {
+            slot.failed = true;
+            emit(new Event.SlotFailed(wallClock.instant(), slot.id, recent, slot.budget.limit()));
+            if (slots.stream().allMatch(s -> s.failed)) {
+                finish(EXIT_ALL_SLOTS_FAILED, "every slot failed");
+            }
+            return;
+        }
+        slot.backoff = slot.backoff.afterCrash(uptime);
+        Duration delay = slot.backoff.delay();
+        slot.restartPending = true;
+        emit(new Event.RestartScheduled(wallClock.instant(), slot.id, delay, recent));
+        timers.at(now + delay.toNanos(), () -> spawn(slot));
+    }
+
+    // ---- signals and shutdown ----
+
+    private void onSignal(Signal signal) {
+        switch (signal) {
+            case TERM, INT -> {
+                if (!shuttingDown) {
+                    emit(new Event.SignalReceived(wallClock.instant(), signal.name(), "drain"));
+                    beginShutdown(false, "signal " + signal.name());
+                } else if (signal == Signal.INT && !hardStop) {
+                    emit(new Event.SignalReceived(wallClock.instant(), signal.name(), "hard-stop"));
+                    beginShutdown(true, "second SIGINT");
+                } else {
+                    emit(new Event.SignalReceived(wallClock.instant(), signal.name(), "ignored: already stopping"));
+                }
+            }
+            default -> emit(new Event.SignalReceived(wallClock.instant(), signal.name(), "ignored"));
+        }
+    }
+
+    private void beginShutdown(boolean hard, String why) {
+        if (hard) {
+            hardStop = true;
+        }
+        boolean first = !shuttingDown;
+        shuttingDown = true;
+        if (exitWhy == null) {
+            exitWhy = why;
+        }
+        emit(new Event.ShutdownBegun(wallClock.instant(), hard, spec.drainTimeout()));
+        if (first) {
+            // New connections are now refused once every worker has closed its copy: a load balancer sees a
+            // closed port rather than connections that queue and are never answered.
+            closeListener.run();
+        }
+        for (WorkerProcess worker : workersByPid.values()) {
+            if (hard) {
+                worker.stopReason = ExitReason.KILLED;
+                launcher.signal(worker.pid, Signal.KILL);
+            } else if (worker.stopReason == null) {
+                worker.stopReason = ExitReason.STOPPED;
+                worker.state = WorkerState.DRAINING;
+                launcher.signal(worker.pid, Signal.TERM);
+            }
+        }
+        if (first && !hard) {
+            timers.at(nanoClock.getAsLong() + spec.drainTimeout().toNanos(), this::killStragglers);
+        }
+        finishIfStopped();
+    }
+
+    private void killStragglers() {
+        for (WorkerProcess worker : workersByPid.values()) {
+            log.warn("event=worker.drain_timeout slot={} pid={} timeout_ms={}", worker.slot, worker.pid,
+                    spec.drainTimeout().toMillis());
+            launcher.signal(worker.pid, Signal.KILL);
+        }
+    }
+
+    private void finishIfStopped() {
+        if (shuttingDown && workersByPid.isEmpty()) {
+            finish(hardStop ? EXIT_HARD_STOP : EXIT_OK, exitWhy);
+        }
+    }
+
+    private void finish(int code, String why) {
+        if (exitCode == null) {
+            exitCode = code;
+            exitWhy = why;
+        }
+    }
+
+    // ---- helpers ----
+
+    private void emit(Event event) {
+        for (EventListener listener : listeners) {
+            try {
+                listener.onEvent(event);
+            } catch (RuntimeException e) {
+                log.error("event=listener.error listener={} error=\"{}\"", listener.getClass().getName(), e.toString());
+            }
+        }
+    }
+
+    private static String signalName(int number) {
+        try {
+            return Signal.of(number).name();
+        } catch (IllegalArgumentException e) {
+            return Integer.toString(number);
+        }
+    }
+
+    /** Current state per slot, for logs and tests; called on the supervisor thread. */
+    List<WorkerState> slotStates() {
+        return slots.stream().map(Slot::state).toList();
+    }
+}

@@ -1,0 +1,36 @@
+package dev.herd.supervisor;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Builds a worker's environment from the master's: what it inherits, what it must not, and who it is. */
+final class WorkerEnvironment {
+
+    /**
+     * Variables never passed on: JVM option variables given to the master would change every worker JVM
+     * (and print a banner into its log), and the master's own socket-activation variables describe the
+     * master's fds, not the worker's.
+     */
+    static final List<String> DROPPED = List.of(
+            "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS",
+            "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET");
+
+    private WorkerEnvironment() {
+    }
+
+    static Map<String, String> build(Map<String, String> master, int slot, int generation, int port,
+                                     int socketFd, Path notifySocket) {
+        Map<String, String> env = new LinkedHashMap<>(master);
+        DROPPED.forEach(env::remove);
+        env.put("HERD_WORKER_ID", Integer.toString(slot));
+        env.put("WORKER_ID", Integer.toString(slot));
+        env.put("HERD_GENERATION", Integer.toString(generation));
+        env.put("HERD_PORT", Integer.toString(port));
+        env.put("HERD_SOCKET_FD", Integer.toString(socketFd));
+        env.put("HERD_MASTER_PID", Long.toString(ProcessHandle.current().pid()));
+        env.put("NOTIFY_SOCKET", notifySocket.toString());
+        return env;
+    }
+}

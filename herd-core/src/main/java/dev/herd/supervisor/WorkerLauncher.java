@@ -1,0 +1,45 @@
+package dev.herd.supervisor;
+
+import dev.herd.os.ExitStatus;
+import dev.herd.os.Signal;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The supervisor's edge to the operating system: start worker processes, signal them, and look at them.
+ * Exits and notify datagrams come back asynchronously through the {@link Callbacks} given at launch, from
+ * other threads; the supervisor turns them into inbox messages.
+ */
+interface WorkerLauncher {
+
+    /** What to start for one worker. */
+    record Plan(int slot, int generation, List<String> argv, Map<String, String> env, Path logFile, Path notifySocket) {
+    }
+
+    /** Called from launcher threads, never from the supervisor thread. */
+    interface Callbacks {
+        void exited(long pid, ExitStatus status);
+
+        void notified(long pid, String datagram);
+    }
+
+    /** Starts the worker and watches it; throws when the process could not be started. */
+    long launch(Plan plan, Callbacks callbacks);
+
+    /** Signals the worker's whole process group (it is a session leader); false when it is already gone. */
+    boolean signal(long pid, Signal signal);
+
+    /**
+     * SIGKILLs what is left of an exited worker's process group: children it forked would otherwise keep the
+     * socket open and serve stale code with nobody supervising them.
+     */
+    void killLeftovers(long pid);
+
+    /** Whether the worker is accepting connections on the cluster's socket (readiness {@code listening}). */
+    boolean isAccepting(long pid);
+
+    /** Stops watching the worker's notify socket and removes it; called once the worker has exited. */
+    void release(long pid);
+}

@@ -1,0 +1,27 @@
+package dev.herd.supervisor;
+
+import dev.herd.Event.ExitReason;
+
+/** One worker process as the supervisor sees it. Mutated only on the supervisor thread. */
+final class WorkerProcess {
+    final int slot;
+    final int generation;
+    final long pid;
+    final long spawnedAtNanos;
+    WorkerState state = WorkerState.STARTING;
+    long readyAtNanos;
+    /** Set when the master decided this worker should end, so its exit is not a crash. */
+    ExitReason stopReason;
+    String status;
+
+    WorkerProcess(int slot, int generation, long pid, long spawnedAtNanos) {
+        this.slot = slot;
+        this.generation = generation;
+        this.pid = pid;
+        this.spawnedAtNanos = spawnedAtNanos;
+    }
+
+    boolean live() {
+        return state != WorkerState.EXITED;
+    }
+}

@@ -1,0 +1,64 @@
+package dev.herd.supervisor;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SmallPartsTest {
+
+    @Test
+    void logfmtQuotesOnlyWhatNeedsIt() {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("slot", 1);
+        fields.put("why", "signal TERM");
+        fields.put("status", "a \"quoted\" = value\nnext");
+        fields.put("empty", "");
+        assertThat(Logfmt.line("worker.status", fields)).isEqualTo(
+                "event=worker.status slot=1 why=\"signal TERM\" status=\"a \\\"quoted\\\" = value\\nnext\" empty=\"\"");
+    }
+
+    @Test
+    void notifyMessagesAreParsedLikeSystemdDoes() {
+        NotifyMessage message = NotifyMessage.parse("READY=1\nSTATUS=warming up: 3/4\ngarbage\nSTOPPING=0");
+        assertThat(message.ready()).isTrue();
+        assertThat(message.status()).isEqualTo("warming up: 3/4");
+        assertThat(message.stopping()).isFalse();
+        assertThat(NotifyMessage.parse("READY=0").ready()).isFalse();
+        assertThat(NotifyMessage.parse("").values()).isEmpty();
+    }
+
+    @Test
+    void workerEnvironmentSaysWhoTheWorkerIsAndDropsMasterOnlyVariables() {
+        Map<String, String> master = Map.of("PATH", "/usr/bin", "JDK_JAVA_OPTIONS", "-Xmx1g", "LISTEN_FDS", "1",
+                "_JAVA_OPTIONS", "-Dx", "HOME", "/root");
+        Map<String, String> env = WorkerEnvironment.build(master, 2, 5, 8080, 0, Path.of("/run/n.sock"));
+        assertThat(env).containsEntry("HERD_WORKER_ID", "2").containsEntry("WORKER_ID", "2")
+                .containsEntry("HERD_GENERATION", "5").containsEntry("HERD_PORT", "8080")
+                .containsEntry("HERD_SOCKET_FD", "0").containsEntry("NOTIFY_SOCKET", "/run/n.sock")
+                .containsEntry("PATH", "/usr/bin").containsEntry("HOME", "/root")
+                .doesNotContainKeys("JDK_JAVA_OPTIONS", "_JAVA_OPTIONS", "LISTEN_FDS");
+    }
+
+    @Test
+    void commandCheckNamesTheProblem() {
+        assertThat(CommandCheck.resolve(List.of("sh", "-c", "true"), "/nonexistent:/bin")).isEqualTo(Path.of("/bin/sh"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CommandCheck.resolve(List.of("nope-xyz"), "/bin"))
+                .hasMessage("command not found: 'nope-xyz' is not in PATH (/bin); give its full path or install it");
+    }
+
+    @Test
+    void addressesAreFormattedAsOperatorsWriteThem() throws Exception {
+        assertThat(ClusterRunner.format(new java.net.InetSocketAddress("127.0.0.1", 80))).isEqualTo("127.0.0.1:80");
+        assertThat(ClusterRunner.format(new java.net.InetSocketAddress("::1", 8080))).isEqualTo("[::1]:8080");
+        assertThat(ClusterRunner.format(new java.net.InetSocketAddress("::", 1))).isEqualTo("[::]:1");
+        assertThat(ClusterRunner.format(new java.net.InetSocketAddress("2001:db8:0:0:1:0:0:1", 2)))
+                .isEqualTo("[2001:db8::1:0:0:1]:2");
+        assertThat(ClusterRunner.format(new java.net.InetSocketAddress("fe80:0:0:0:0:0:0:0", 3))).isEqualTo("[fe80::]:3");
+        assertThat(ClusterRunner.format(new java.net.InetSocketAddress("1:2:3:4:5:6:7:8", 4))).isEqualTo("[1:2:3:4:5:6:7:8]:4");
+    }
+}

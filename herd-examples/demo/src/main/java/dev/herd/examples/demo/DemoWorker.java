@@ -1,0 +1,73 @@
+package dev.herd.examples.demo;
+
+import dev.herd.worker.Worker;
+import java.io.IOException;
+import java.nio.channels.ServerSocketChannel;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import sun.misc.Signal;
+
+/**
+ * Herd's bundled demo worker: an HTTP/1.1 server on the listening socket the master hands over as
+ * fd 0 (or on {@code 0.0.0.0:$PORT} when started by hand).
+ *
+ * <p>Signals: the first SIGTERM drains gracefully and exits 0; a second SIGTERM exits at once (143);
+ * SIGINT always exits at once (130).
+ *
+ * <p>Never reads System.in: fd 0 is the listening socket.
+ */
+public final class DemoWorker {
+
+    private DemoWorker() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        Worker worker;
+        ServerSocketChannel channel;
+        try {
+            worker = Worker.current();
+            channel = worker.serverChannel();
+        } catch (IOException | IllegalStateException e) {
+            Log.error("herd-demo: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        Identity identity = new Identity(worker.slot(), ProcessHandle.current().pid(), worker.generation());
+        DemoServer server = new DemoServer(channel, identity, DemoConfig.fromSystemProperties());
+        installSignalHandlers(server);
+        try {
+            server.start();
+        } catch (IOException e) {
+            Log.error(identity.logPrefix() + " cannot start: " + e);
+            System.exit(1);
+        }
+        while (!server.awaitDrained(Duration.ofDays(1))) {
+            // only a drain ends this process normally
+        }
+        Log.info(identity.logPrefix() + " exiting");
+        System.exit(0);
+    }
+
+    private static void installSignalHandlers(DemoServer server) {
+        AtomicBoolean termSeen = new AtomicBoolean();
+        try {
+            Signal.handle(new Signal("TERM"), signal -> {
+                if (termSeen.getAndSet(true)) {
+                    exitNow(server, "second SIGTERM", 143);
+                } else {
+                    server.drain(); // returns at once; main() exits when the drain completes
+                }
+            });
+            Signal.handle(new Signal("INT"), signal -> exitNow(server, "SIGINT", 130));
+        } catch (IllegalArgumentException e) {
+            // signal in use by the JVM (e.g. run with -Xrs): the default action still stops the process
+            Log.error(server.identity().logPrefix() + " cannot handle signals, no graceful drain: " + e.getMessage());
+        }
+    }
+
+    private static void exitNow(DemoServer server, String why, int status) {
+        Log.info(server.identity().logPrefix() + " " + why + ": exiting now, requests in flight="
+                + server.inFlight());
+        Runtime.getRuntime().halt(status);
+    }
+}

@@ -1,0 +1,98 @@
+package dev.herd.tests;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Must-show 5: port busy, bad flags, bad command: one clear line, non-zero exit, nothing left running. */
+class BadInputTest {
+
+    static Stream<Arguments> badInvocations() {
+        return Stream.of(
+                Arguments.of(List.of("--frobnicate"), 2, "Unknown option: '--frobnicate'"),
+                Arguments.of(List.of("--workers", "0"), 2, "workers: '0' must be between 1 and 1024"),
+                Arguments.of(List.of("--workers", "many"), 2, "'many' is not a number of workers"),
+                Arguments.of(List.of("--port", "70000"), 2, "port: '70000' must be between 0 and 65535"),
+                Arguments.of(List.of("--ready-when", "sometimes"), 2, "'sometimes' is not a readiness mode"),
+                Arguments.of(List.of("--drain-timeout", "5x"), 2, "'5x' is not a duration"),
+                Arguments.of(List.of("--socket-fd", "2"), 2, "socket-fd: '2' must be 0"),
+                Arguments.of(List.of("--host", "no-such-host.invalid"), 2, "host: 'no-such-host.invalid' is not an IP address"),
+                Arguments.of(List.of("--", "/nonexistent/server"), 2, "command not found: '/nonexistent/server' does not exist"),
+                Arguments.of(List.of("--", "no-such-program-herd"), 2, "command not found: 'no-such-program-herd' is not in PATH"),
+                Arguments.of(List.of("--", "/tmp"), 2, "command is a directory: '/tmp'"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badInvocations")
+    void badInputIsOneClearLineAndNothingRuns(List<String> extra, int expectedCode, String expectedMessage) {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2"));
+        int given = extra.isEmpty() ? -1 : args.indexOf(extra.getFirst());
+        if (given >= 0 && extra.size() == 2) {
+            args.set(given + 1, extra.get(1)); // an option the base arguments already set: replace its value
+        } else {
+            args.addAll(extra);
+        }
+        try (Herd herd = Herd.start(dir, args)) {
+            assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(expectedCode);
+            assertOneLine(herd.output(), expectedMessage);
+            assertThat(herd.processes()).isEmpty();
+        }
+    }
+
+    @Test
+    void nonExecutableCommandIsRefused() throws Exception {
+        Path dir = Herd.newDir();
+        Path script = Files.writeString(dir.resolve("server.sh"), "#!/bin/sh\nexit 0\n");
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--", script.toString()));
+        try (Herd herd = Herd.start(dir, args)) {
+            assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(2);
+            assertOneLine(herd.output(), "command is not executable: '" + script + "'");
+            assertThat(herd.processes()).isEmpty();
+        }
+    }
+
+    @Test
+    void busyPortFailsBeforeAnyWorkerStarts() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Path dir = Herd.newDir();
+            List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2"));
+            args.set(args.indexOf("0"), Integer.toString(taken.getLocalPort()));
+            try (Herd herd = Herd.start(dir, args)) {
+                assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
+                assertOneLine(herd.output(), "cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                        + ": port " + taken.getLocalPort() + " is already in use");
+                assertThat(herd.events("worker.forked")).isEmpty();
+                assertThat(herd.processes()).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void missingSubcommandAndHelpAndVersion() {
+        assertThat(Shell.run(Herd.LAUNCHER.toString(), "--help").output()).contains("Usage: herd", "run");
+        assertThat(Shell.run(Herd.LAUNCHER.toString(), "run", "--help").output())
+                .contains("--workers", "--ready-when", "--drain-timeout", "Exit codes");
+        assertThat(Shell.run(Herd.LAUNCHER.toString(), "--version").output()).startsWith("herd ");
+        Shell.Result none = Shell.run(Herd.LAUNCHER.toString());
+        assertThat(none.code()).isEqualTo(2);
+        assertOneLine(none.output(), "missing subcommand");
+    }
+
+    private static void assertOneLine(String output, String expected) {
+        assertThat(output.strip().lines().toList()).as("output: %s", output).hasSize(1);
+        assertThat(output).startsWith("herd: ").contains(expected);
+    }
+}

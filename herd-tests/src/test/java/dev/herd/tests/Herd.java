@@ -1,0 +1,148 @@
+package dev.herd.tests;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Predicate;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A real master started through the README's launcher ({@code bin/herd}), with its output in a file that the
+ * test reads as structured events. Closing it kills every process it started, found by a tag in their environment.
+ */
+final class Herd implements AutoCloseable {
+    static final Path HOME = Path.of(System.getProperty("herd.home", "../")).toAbsolutePath().normalize();
+    static final Path LAUNCHER = HOME.resolve("bin/herd");
+    static final Path LIB = HOME.resolve("herd-cli/target/lib");
+
+    final Process process;
+    final Path output;
+    final Path dir;
+    private final String tag;
+
+    private Herd(Process process, Path output, Path dir, String tag) {
+        this.process = process;
+        this.output = output;
+        this.dir = dir;
+        this.tag = tag;
+    }
+
+    /** Starts {@code bin/herd ARGS} (ARGS built with {@link #runArgs}) in a fresh temporary directory. */
+    static Herd start(Path dir, List<String> args) {
+        return start(dir, args, Map.of());
+    }
+
+    static Herd start(Path dir, List<String> args, Map<String, String> extraEnv) {
+        String tag = UUID.randomUUID().toString();
+        Path output = dir.resolve("master.out");
+        List<String> command = new ArrayList<>();
+        command.add(LAUNCHER.toString());
+        command.addAll(args);
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        builder.environment().put("HERD_NO_BUILD", "1");
+        builder.environment().put("HERD_TEST_TAG", tag);
+        builder.environment().putAll(extraEnv);
+        try {
+            return new Herd(builder.start(), output, dir, tag);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Path newDir() {
+        try {
+            return Files.createTempDirectory("herd-test-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The standard arguments for a cluster of the demo worker on a free loopback port. */
+    static List<String> runArgs(Path dir, String... extra) {
+        List<String> args = new ArrayList<>(List.of("run", "--host", "127.0.0.1", "--port", "0",
+                "--state-dir", dir.resolve("state").toString()));
+        args.addAll(List.of(extra));
+        return args;
+    }
+
+    String output() {
+        try {
+            return Files.exists(output) ? Files.readString(output) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    List<LogEvent> events() {
+        return output().lines().map(LogEvent::parse).flatMap(Optional::stream).toList();
+    }
+
+    List<LogEvent> events(String name) {
+        return events().stream().filter(e -> e.name().equals(name)).toList();
+    }
+
+    LogEvent awaitEvent(Predicate<LogEvent> condition, Duration timeout, String what) {
+        return await(what).atMost(timeout).pollInterval(Duration.ofMillis(25))
+                .until(() -> events().stream().filter(condition).findFirst(), Optional::isPresent)
+                .orElseThrow();
+    }
+
+    /** Waits for the listening event and returns the port the master bound. */
+    int awaitPort() {
+        LogEvent listening = awaitEvent(e -> e.name().equals("cluster.listening"), Duration.ofSeconds(30),
+                "cluster.listening in " + output);
+        String address = listening.get("address");
+        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    }
+
+    /** Waits until {@code count} distinct slots have a ready worker that has not exited since; returns their pids. */
+    List<Long> awaitReady(int count, Duration timeout) {
+        return await("" + count + " ready workers").atMost(timeout).pollInterval(Duration.ofMillis(25))
+                .until(this::liveReadyPids, pids -> pids.size() >= count);
+    }
+
+    /** Pids of workers whose last event is worker.ready (not exited since). */
+    List<Long> liveReadyPids() {
+        Map<Long, String> last = new java.util.LinkedHashMap<>();
+        for (LogEvent event : events()) {
+            if (event.fields().containsKey("pid")) {
+                last.put(event.pid(), event.name());
+            }
+        }
+        return last.entrySet().stream().filter(e -> e.getValue().equals("worker.ready")).map(Map.Entry::getKey).toList();
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    void signal(String signal) {
+        Shell.run("kill", "-" + signal, Long.toString(process.pid()));
+    }
+
+    int awaitExit(Duration timeout) {
+        return await("master exit").atMost(timeout).pollInterval(Duration.ofMillis(25))
+                .until(() -> process.isAlive() ? null : process.exitValue(), code -> code != null);
+    }
+
+    List<Long> processes() {
+        return TaggedProcesses.find(tag);
+    }
+
+    @Override
+    public void close() {
+        TaggedProcesses.killAll(tag);
+        process.destroyForcibly();
+    }
+}

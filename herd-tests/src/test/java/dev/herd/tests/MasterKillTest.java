@@ -1,0 +1,38 @@
+package dev.herd.tests;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Must-show 6: SIGKILL of the master leaves its workers serving (own session, log files, no pipes). */
+class MasterKillTest {
+
+    @Test
+    void workersKeepServingAfterTheMasterIsKilled() throws Exception {
+        Path dir = Herd.newDir();
+        try (Herd herd = Herd.start(dir, Herd.runArgs(dir, "--workers", "2"))) {
+            int port = herd.awaitPort();
+            List<Long> workers = herd.awaitReady(2, Duration.ofSeconds(60));
+
+            herd.signal("KILL");
+            herd.awaitExit(Duration.ofSeconds(10));
+
+            Set<Long> served = new HashSet<>();
+            for (int i = 0; i < 200; i++) {
+                Http.Response response = Http.get(port, "/");
+                assertThat(response.status()).isEqualTo(200);
+                served.add(response.pid());
+            }
+            assertThat(served).containsExactlyInAnyOrderElementsOf(workers);
+            assertThat(herd.processes()).containsExactlyInAnyOrderElementsOf(workers);
+            // the workers write to their log files, not to a pipe that died with the master
+            assertThat(java.nio.file.Files.readString(dir.resolve("state/logs/worker-0.log"))).contains("slot=0");
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package dev.herd.worker;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.channels.Channel;
+import java.nio.channels.ServerSocketChannel;
+import java.util.Map;
+
+/**
+ * What a worker process needs to know about itself when Herd runs it: its slot, its generation and
+ * the listening socket the master handed it.
+ *
+ * <p>The same code runs without a master ("standalone"): the slot and generation are then 0 and
+ * {@link #serverChannel()} binds {@code 0.0.0.0:$PORT} itself, so an app can be started by hand.
+ *
+ * <p>Environment variables read (once, by {@link #current()}):
+ * <ul>
+ *   <li>{@code HERD_WORKER_ID} – the slot; its presence means the process is supervised.
+ *       {@code WORKER_ID} is accepted as a fallback for the slot (other supervisors' convention).</li>
+ *   <li>{@code HERD_GENERATION} – incremented by every reload, default 0.</li>
+ *   <li>{@code PORT} – only used standalone, default 8080.</li>
+ * </ul>
+ * An empty variable counts as unset (so {@code HERD_WORKER_ID= java ...} means standalone).
+ */
+public final class Worker {
+
+    static final String ENV_WORKER_ID = "HERD_WORKER_ID";
+    static final String ENV_WORKER_ID_FALLBACK = "WORKER_ID";
+    static final String ENV_GENERATION = "HERD_GENERATION";
+    static final String ENV_PORT = "PORT";
+    static final int DEFAULT_PORT = 8080;
+
+    /** Where the inherited channel comes from; a seam so tests need not own fd 0. */
+    @FunctionalInterface
+    interface InheritedChannelSource {
+        Channel get() throws IOException;
+    }
+
+    private static Worker current;
+
+    private final boolean supervised;
+    private final int slot;
+    private final int generation;
+    /** Kept raw: PORT only matters standalone, so a stray value must not break a supervised worker. */
+    private final String port;
+    private final InheritedChannelSource inherited;
+    private ServerSocketChannel channel;
+
+    Worker(Map<String, String> env) {
+        this(env, System::inheritedChannel);
+    }
+
+    Worker(Map<String, String> env, InheritedChannelSource inherited) {
+        String herdId = value(env, ENV_WORKER_ID);
+        this.supervised = herdId != null;
+        if (herdId != null) {
+            this.slot = parse(ENV_WORKER_ID, herdId, 0, Integer.MAX_VALUE);
+        } else {
+            String fallback = value(env, ENV_WORKER_ID_FALLBACK);
+            this.slot = fallback == null ? 0 : parse(ENV_WORKER_ID_FALLBACK, fallback, 0, Integer.MAX_VALUE);
+        }
+        String gen = value(env, ENV_GENERATION);
+        this.generation = gen == null ? 0 : parse(ENV_GENERATION, gen, 0, Integer.MAX_VALUE);
+        this.port = value(env, ENV_PORT);
+        this.inherited = inherited;
+    }
+
+    /** The worker description of this process; the environment is read on the first call only. */
+    public static synchronized Worker current() {
+        if (current == null) {
+            current = new Worker(System.getenv());
+        }
+        return current;
+    }
+
+    /** The stable slot number (0-based) this process runs in; 0 when standalone. */
+    public int slot() {
+        return slot;
+    }
+
+    /** The generation (reload count) this process was started for; 0 when standalone. */
+    public int generation() {
+        return generation;
+    }
+
+    /** True when started by a Herd master ({@code HERD_WORKER_ID} is set). */
+    public boolean supervised() {
+        return supervised;
+    }
+
+    /**
+     * The listening socket to accept on, in blocking mode as inherited.
+     *
+     * <p>Supervised: the channel the master passed as fd 0. Standalone: the inherited server channel
+     * if there is one (e.g. socket activation), else a new one bound to {@code 0.0.0.0:$PORT}.
+     * The same channel is returned on every call.
+     *
+     * <p>Closing the JDK's inherited channel also points fds 0, 1 and 2 at /dev/null (an inetd legacy);
+     * so that closing it to drain does not silence the worker's logs, {@link System#out} and
+     * {@link System#err} are first re-pointed at fresh descriptors for the same files.
+     *
+     * @throws IOException when supervised but fd 0 is not a listening socket, or binding fails
+     */
+    public synchronized ServerSocketChannel serverChannel() throws IOException {
+        if (channel == null) {
+            channel = openChannel();
+        }
+        return channel;
+    }
+
+    private ServerSocketChannel openChannel() throws IOException {
+        Channel fd0;
+        try {
+            fd0 = inherited.get();
+        } catch (IOException | SecurityException e) {
+            if (supervised) {
+                throw missingSocket("reading it failed: " + e, e);
+            }
+            fd0 = null; // standalone: whatever fd 0 is, we bind our own socket
+        }
+        if (fd0 instanceof ServerSocketChannel server) {
+            StdioGuard.detachFromStdFds();
+            return server;
+        }
+        if (supervised) {
+            String found = fd0 == null ? "nothing usable (no inherited channel)" : "a " + fd0.getClass().getSimpleName();
+            throw missingSocket("found " + found, null);
+        }
+        return bindStandalone();
+    }
+
+    private IOException missingSocket(String detail, Throwable cause) {
+        return new IOException("herd worker (slot " + slot + ", generation " + generation
+                + ") expected its listening socket on fd 0 (System.inheritedChannel()) but " + detail
+                + ". Workers started with --socket-fd 3 get the socket on fd 3 and must use LISTEN_FDS instead.",
+                cause);
+    }
+
+    private ServerSocketChannel bindStandalone() throws IOException {
+        int p = port == null ? DEFAULT_PORT : parse(ENV_PORT, port, 0, 65535);
+        // IPv4 explicitly: a default (dual-stack) channel bound to 0.0.0.0 would listen on [::]
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.INET);
+        try {
+            // so a quick restart by hand does not fail on connections still in TIME_WAIT
+            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            server.bind(new InetSocketAddress("0.0.0.0", p));
+            return server;
+        } catch (IOException e) {
+            server.close();
+            throw new IOException("cannot listen on 0.0.0.0:" + p + " (from " + ENV_PORT + "): " + e.getMessage(), e);
+        }
+    }
+
+    private static String value(Map<String, String> env, String name) {
+        String v = env.get(name);
+        return v == null || v.isEmpty() ? null : v;
+    }
+
+    private static int parse(String name, String raw, int min, int max) {
+        String v = raw.trim();
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below with the variable's name
+        }
+        throw new IllegalStateException("bad value for environment variable " + name + ": '" + raw
+                + "' (expected an integer from " + min + " to " + max + ")");
+    }
+
+    @Override
+    public String toString() {
+        return "Worker[slot=" + slot + ", generation=" + generation + ", supervised=" + supervised + "]";
+    }
+}
