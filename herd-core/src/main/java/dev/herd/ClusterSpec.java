@@ -58,8 +58,9 @@ public record ClusterSpec(
                 "must not be smaller than restart-delay (" + restartDelay + ")");
         check(maxRestartsPerMinute >= 1, "max-restarts-per-minute", maxRestartsPerMinute, "must be at least 1");
         check(!drainTimeout.isNegative(), "drain-timeout", drainTimeout, "must not be negative");
-        Objects.requireNonNull(stateDir, "stateDir");
-        Objects.requireNonNull(logDir, "logDir");
+        // Absolute, because workers get paths inside them (NOTIFY_SOCKET) and may change directory.
+        stateDir = Objects.requireNonNull(stateDir, "stateDir").toAbsolutePath().normalize();
+        logDir = Objects.requireNonNull(logDir, "logDir").toAbsolutePath().normalize();
     }
 
     private static void check(boolean ok, String setting, Object value, String rule) {

@@ -56,6 +56,12 @@ public sealed interface Event {
         public Map<String, Object> fields() { return ordered("slot", slot, "pid", pid, "status", status); }
     }
 
+    /** The worker sent STOPPING=1: it is going away by itself. */
+    record WorkerStopping(Instant at, int slot, long pid) implements Event {
+        public String name() { return "worker.stopping"; }
+        public Map<String, Object> fields() { return ordered("slot", slot, "pid", pid); }
+    }
+
     /**
      * @param exitCode the exit code, or -1 when killed by a signal
      * @param signal   the signal name (TERM, KILL, ...) when killed by one, else null

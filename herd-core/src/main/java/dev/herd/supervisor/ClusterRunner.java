@@ -6,6 +6,7 @@ import dev.herd.EventListener;
 import dev.herd.StartupException;
 import dev.herd.os.ListenSocket;
 import dev.herd.os.NativeException;
+import dev.herd.os.UnixSocketPath;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -84,6 +85,14 @@ public final class ClusterRunner {
     }
 
     private static void prepareDirectories(ClusterSpec spec) {
+        Path longestNotifySocket = Supervisor.notifySocketPath(spec.stateDir(), ClusterSpec.MAX_WORKERS, Long.MAX_VALUE);
+        try {
+            UnixSocketPath.check(longestNotifySocket);
+        } catch (IllegalArgumentException e) {
+            throw new StartupException(StartupException.SETUP, "state-dir: '" + spec.stateDir()
+                    + "' is too long to hold Unix sockets (their paths are limited to " + UnixSocketPath.MAX_BYTES
+                    + " bytes); choose a shorter --state-dir");
+        }
         for (Path dir : List.of(spec.stateDir().resolve("notify"), spec.logDir())) {
             try {
                 Files.createDirectories(dir);

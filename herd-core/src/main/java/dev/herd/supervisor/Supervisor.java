@@ -157,7 +157,7 @@ public final class Supervisor {
             return;
         }
         long now = nanoClock.getAsLong();
-        Path notifyPath = spec.stateDir().resolve("notify").resolve(slot.id + "." + (notifySequence++) + ".sock");
+        Path notifyPath = notifySocketPath(spec.stateDir(), slot.id, notifySequence++);
         Map<String, String> env = WorkerEnvironment.build(masterEnv, slot.id, generation, port, spec.socketFd(), notifyPath);
         Path logFile = spec.logDir().resolve("worker-" + slot.id + ".log");
         long pid;
@@ -179,6 +179,11 @@ public final class Supervisor {
             case LISTENING -> scheduleReadinessPoll();
             case NOTIFY -> { /* waits for READY=1 */ }
         }
+    }
+
+    /** Each worker gets its own notify socket, so a datagram is attributed by where it arrives, not by sender pid. */
+    static Path notifySocketPath(Path stateDir, int slot, long sequence) {
+        return stateDir.resolve("notify").resolve(slot + "." + sequence + ".sock");
     }
 
     private void scheduleReadinessPoll() {
@@ -237,9 +242,11 @@ public final class Supervisor {
         if (message.ready() && spec.readyWhen() == ReadyWhen.NOTIFY) {
             markReady(worker);
         }
-        if (message.stopping() && worker.state == WorkerState.READY) {
-            // The worker announced it is going away on its own: whatever comes next is still judged by its exit.
-            log.info("event=worker.stopping slot={} pid={}", worker.slot, pid);
+        if (message.stopping() && worker.live() && worker.state != WorkerState.DRAINING) {
+            // The worker announced it is going away. It no longer counts as serving; whether its exit is a
+            // crash is still judged by who asked for it (nobody did, unless the master is stopping it).
+            worker.state = WorkerState.DRAINING;
+            emit(new Event.WorkerStopping(wallClock.instant(), worker.slot, pid));
         }
     }
 

@@ -158,6 +158,8 @@ class SupervisorTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 1);
         assertThat(events(Event.WorkerStatus.class)).extracting(Event.WorkerStatus::status)
                 .containsExactly("loading", "serving");
+        launcher.callbacks.get(1001L).notified(1001, "STOPPING=1");
+        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerStopping.class).size() == 1);
     }
 
     @Test
