@@ -21,6 +21,9 @@ import java.util.Objects;
  * @param maxRestartDelay      ceiling of that growth
  * @param maxRestartsPerMinute unexpected exits of one slot within 60 s beyond which the slot is marked failed
  * @param drainTimeout         how long a worker may take to finish after SIGTERM before SIGKILL
+ * @param reloadBatch          how many slots a reload or upgrade replaces at a time
+ * @param retiredNice          autogroup nice value given to retired (draining) workers, 0 to leave them as they are
+ * @param canaryPeriod         how long an upgrade's first new worker must stay healthy before the rest roll
  * @param stateDir             directory for the master's runtime files (notify sockets, ...)
  * @param logDir               directory for the per-slot worker log files
  */
@@ -37,6 +40,9 @@ public record ClusterSpec(
         Duration maxRestartDelay,
         int maxRestartsPerMinute,
         Duration drainTimeout,
+        int reloadBatch,
+        Duration canaryPeriod,
+        int retiredNice,
         Path stateDir,
         Path logDir) {
 
@@ -58,6 +64,11 @@ public record ClusterSpec(
                 "must not be smaller than restart-delay (" + restartDelay + ")");
         check(maxRestartsPerMinute >= 1, "max-restarts-per-minute", maxRestartsPerMinute, "must be at least 1");
         check(!drainTimeout.isNegative(), "drain-timeout", drainTimeout, "must not be negative");
+        check(reloadBatch >= 1 && reloadBatch <= workers, "reload-batch", reloadBatch,
+                "must be between 1 and the number of workers (" + workers + ")");
+        check(!canaryPeriod.isNegative(), "canary-seconds", canaryPeriod.toSeconds(), "must not be negative");
+        check(retiredNice >= 0 && retiredNice <= 19, "retired-nice", retiredNice,
+                "must be between 0 (leave retired workers alone) and 19 (lowest priority)");
         // Absolute, because workers get paths inside them (NOTIFY_SOCKET) and may change directory.
         stateDir = Objects.requireNonNull(stateDir, "stateDir").toAbsolutePath().normalize();
         logDir = Objects.requireNonNull(logDir, "logDir").toAbsolutePath().normalize();
@@ -87,6 +98,9 @@ public record ClusterSpec(
         private Duration maxRestartDelay = Duration.ofSeconds(30);
         private int maxRestartsPerMinute = 10;
         private Duration drainTimeout = Duration.ofSeconds(30);
+        private int reloadBatch = 1;
+        private Duration canaryPeriod = Duration.ofSeconds(10);
+        private int retiredNice = 10;
         private Path stateDir;
         private Path logDir;
 
@@ -105,6 +119,9 @@ public record ClusterSpec(
         public Builder maxRestartDelay(Duration maxRestartDelay) { this.maxRestartDelay = maxRestartDelay; return this; }
         public Builder maxRestartsPerMinute(int max) { this.maxRestartsPerMinute = max; return this; }
         public Builder drainTimeout(Duration drainTimeout) { this.drainTimeout = drainTimeout; return this; }
+        public Builder reloadBatch(int reloadBatch) { this.reloadBatch = reloadBatch; return this; }
+        public Builder canaryPeriod(Duration canaryPeriod) { this.canaryPeriod = canaryPeriod; return this; }
+        public Builder retiredNice(int retiredNice) { this.retiredNice = retiredNice; return this; }
         public Builder stateDir(Path stateDir) { this.stateDir = stateDir; return this; }
         public Builder logDir(Path logDir) { this.logDir = logDir; return this; }
 
@@ -112,7 +129,7 @@ public record ClusterSpec(
             Path state = stateDir != null ? stateDir : defaultStateDir(port);
             Path logs = logDir != null ? logDir : state.resolve("logs");
             return new ClusterSpec(workers, host, port, backlog, socketFd, command, readyWhen, startTimeout,
-                    restartDelay, maxRestartDelay, maxRestartsPerMinute, drainTimeout, state, logs);
+                    restartDelay, maxRestartDelay, maxRestartsPerMinute, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs);
         }
     }
 

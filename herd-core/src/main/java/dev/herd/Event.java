@@ -106,6 +106,70 @@ public sealed interface Event {
         public Map<String, Object> fields() { return ordered("exit_code", exitCode, "why", why); }
     }
 
+    /**
+     * A rollout started.
+     *
+     * @param kind reload, upgrade or rollback
+     */
+    record ReloadBegun(Instant at, String kind, int generation, int fromGeneration, int slots, int batch) implements Event {
+        public String name() { return "reload.begun"; }
+        public Map<String, Object> fields() {
+            return ordered("kind", kind, "generation", generation, "from_generation", fromGeneration, "slots", slots,
+                    "batch", batch);
+        }
+    }
+
+    record ReloadQueued(Instant at, String note) implements Event {
+        public String name() { return "reload.queued"; }
+        public Map<String, Object> fields() { return ordered("note", note); }
+    }
+
+    /** The first worker of an upgrade is ready and is being watched before the rest roll. */
+    record CanaryWatching(Instant at, int slot, long pid, int generation, Duration observe) implements Event {
+        public String name() { return "reload.canary"; }
+        public Map<String, Object> fields() {
+            return ordered("slot", slot, "pid", pid, "generation", generation, "observe_ms", observe.toMillis());
+        }
+    }
+
+    /** A slot's new worker is ready and its old one was retired (told to drain). */
+    record SlotReplaced(Instant at, String kind, int slot, long oldPid, long newPid, int generation, Duration took)
+            implements Event {
+        public String name() { return "reload.slot_replaced"; }
+        public Map<String, Object> fields() {
+            return ordered("kind", kind, "slot", slot, "old_pid", oldPid <= 0 ? null : oldPid, "new_pid", newPid,
+                    "generation", generation, "ms", took.toMillis());
+        }
+    }
+
+    record ReloadDone(Instant at, String kind, int generation, int slots, Duration took) implements Event {
+        public String name() { return "reload.done"; }
+        public Map<String, Object> fields() {
+            return ordered("kind", kind, "generation", generation, "slots", slots, "duration_ms", took.toMillis());
+        }
+    }
+
+    record ReloadFailed(Instant at, String kind, int generation, String reason, String outcome, Duration took)
+            implements Event {
+        public String name() { return "reload.failed"; }
+        public Map<String, Object> fields() {
+            return ordered("kind", kind, "generation", generation, "reason", reason, "outcome", outcome,
+                    "duration_ms", took.toMillis());
+        }
+    }
+
+    /**
+     * A worker was told to drain after being replaced, and lost its CPU priority.
+     *
+     * @param priority how it was deprioritised, or why it could not be
+     */
+    record WorkerRetired(Instant at, int slot, long pid, int generation, String priority) implements Event {
+        public String name() { return "worker.retired"; }
+        public Map<String, Object> fields() {
+            return ordered("slot", slot, "pid", pid, "generation", generation, "priority", priority);
+        }
+    }
+
     private static Map<String, Object> ordered(Object... keysAndValues) {
         Map<String, Object> map = new LinkedHashMap<>();
         for (int i = 0; i < keysAndValues.length; i += 2) {

@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
         sortOptions = false,
         description = {"Runs COMMAND as a pool of worker processes sharing one listening socket, in the foreground.",
                 "Without a command, runs the bundled demo worker (an HTTP server answering with its slot and pid).",
-                "SIGTERM or Ctrl-C drains the workers and stops; a second Ctrl-C stops at once."},
+                "SIGTERM or Ctrl-C drains the workers and stops; a second Ctrl-C stops at once.",
+                "SIGHUP or SIGUSR2 reloads (new generation, slot by slot, no dropped connection); SIGUSR1 kills retired workers."},
         footer = {"", "Examples:",
                 "  herd run --workers 4 --port 8080",
                 "  herd run --workers auto --port 8080 -- java -jar app.jar",
@@ -76,6 +77,18 @@ final class RunCommand implements Callable<Integer> {
             description = "How long a worker may drain after SIGTERM before SIGKILL. Default: ${DEFAULT-VALUE}.")
     Duration drainTimeout;
 
+    @Option(names = "--reload-batch", paramLabel = "K", defaultValue = "1",
+            description = "Slots a reload or upgrade replaces at a time. Default: ${DEFAULT-VALUE}.")
+    int reloadBatch;
+
+    @Option(names = "--canary-seconds", paramLabel = "N", defaultValue = "10",
+            description = "How long an upgrade's first new worker must stay up and ready before the rest roll. Default: ${DEFAULT-VALUE}.")
+    int canarySeconds;
+
+    @Option(names = "--retired-nice", paramLabel = "0-19", defaultValue = "10",
+            description = "CPU priority given to retired (draining) workers once they stopped accepting: their session's autogroup nice value; 19 is lowest, 0 leaves them alone. Default: ${DEFAULT-VALUE}.")
+    int retiredNice;
+
     @Option(names = "--state-dir", paramLabel = "DIR",
             description = "Runtime files of this master. Default: $XDG_RUNTIME_DIR/herd/PORT, else /tmp/herd-USER/PORT.")
     Path stateDir;
@@ -97,6 +110,7 @@ final class RunCommand implements Callable<Integer> {
                 .readyWhen(readyWhen).startTimeout(startTimeout)
                 .restartDelay(restartDelay).maxRestartDelay(maxRestartDelay)
                 .maxRestartsPerMinute(maxRestartsPerMinute).drainTimeout(drainTimeout)
+                .reloadBatch(reloadBatch).canaryPeriod(Duration.ofSeconds(canarySeconds)).retiredNice(retiredNice)
                 .stateDir(stateDir).logDir(logDir);
         if (workers != null) {
             builder.workers(workers);

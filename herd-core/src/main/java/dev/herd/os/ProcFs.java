@@ -85,6 +85,24 @@ public final class ProcFs {
     }
 
     /**
+     * Whether {@code pid} still has any file descriptor on the socket with this inode. A retired worker that
+     * closed its copy of the listening socket can no longer take new connections.
+     */
+    public static boolean holdsSocket(int pid, long socketInode) {
+        String wanted = SOCKET_PREFIX + socketInode + "]";
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(PROC.resolve(Integer.toString(pid)).resolve("fd"))) {
+            for (Path fdPath : fds) {
+                if (wanted.equals(readLink(fdPath))) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException | SecurityException e) {
+            return false; // gone
+        }
+    }
+
+    /**
      * Whether pid is accepting on the socket with this inode, seen from outside without its help: one of
      * its threads is blocked in accept/accept4 on an fd that is that socket, or one of its epoll
      * instances watches such an fd. Reads each fd link once per call; cheap enough to call every ~25 ms.

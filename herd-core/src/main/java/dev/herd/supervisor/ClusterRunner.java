@@ -4,6 +4,7 @@ import dev.herd.ClusterSpec;
 import dev.herd.Event;
 import dev.herd.EventListener;
 import dev.herd.StartupException;
+import dev.herd.control.ControlServer;
 import dev.herd.os.ListenSocket;
 import dev.herd.os.NativeException;
 import dev.herd.os.UnixSocketPath;
@@ -16,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -45,13 +47,15 @@ public final class ClusterRunner {
             List<EventListener> all = new ArrayList<>();
             all.add(new EventLog());
             all.addAll(listeners);
-            Supervisor supervisor = new Supervisor(spec, port, spec.command(), env, launcher, socket::close, all,
+            Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket::close, all,
                     System::nanoTime, InstantSource.system());
-            SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
-            Event listening = new Event.ClusterListening(InstantSource.system().instant(),
-                    format(socket.localAddress()), spec.workers());
-            all.forEach(listener -> listener.onEvent(listening));
-            return supervisor.run();
+            try (ControlServer control = ControlServer.open(spec.stateDir(), supervisor)) {
+                SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
+                Event listening = new Event.ClusterListening(InstantSource.system().instant(),
+                        format(socket.localAddress()), spec.workers());
+                all.forEach(listener -> listener.onEvent(listening));
+                return supervisor.run();
+            }
         } finally {
             socket.close();
             deleteQuietly(spec.stateDir().resolve("notify"));
@@ -93,9 +97,12 @@ public final class ClusterRunner {
                     + "' is too long to hold Unix sockets (their paths are limited to " + UnixSocketPath.MAX_BYTES
                     + " bytes); choose a shorter --state-dir");
         }
-        for (Path dir : List.of(spec.stateDir().resolve("notify"), spec.logDir())) {
+        for (Path dir : List.of(spec.stateDir(), spec.stateDir().resolve("notify"), spec.logDir())) {
             try {
-                Files.createDirectories(dir);
+                if (!Files.isDirectory(dir)) {
+                    // only the master's user may reach its control and notify sockets
+                    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                }
             } catch (IOException e) {
                 throw new StartupException(StartupException.SETUP, "cannot create directory " + dir + ": "
                         + e.getClass().getSimpleName() + " " + e.getMessage()

@@ -4,12 +4,14 @@ import dev.herd.os.ListenSocket;
 import dev.herd.os.NotifySocket;
 import dev.herd.os.ProcFs;
 import dev.herd.os.Processes;
+import dev.herd.os.Scheduling;
 import dev.herd.os.Signal;
 import dev.herd.os.SpawnRequest;
 import dev.herd.os.Spawner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,6 +61,21 @@ final class OsWorkerLauncher implements WorkerLauncher {
     @Override
     public void killLeftovers(long pid) {
         Processes.signalGroup((int) pid, Signal.KILL);
+    }
+
+    @Override
+    public String deprioritise(long pid, int nice) {
+        try {
+            Scheduling.deprioritise((int) pid, nice);
+            return "autogroup-nice-" + nice;
+        } catch (IOException e) {
+            return "unchanged: " + e.getMessage();
+        }
+    }
+
+    @Override
+    public boolean holdsSocket(long pid) {
+        return ProcFs.holdsSocket((int) pid, socketInode);
     }
 
     @Override

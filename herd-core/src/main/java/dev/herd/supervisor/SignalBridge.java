@@ -10,7 +10,7 @@ import java.util.function.Consumer;
  * them; its handler runs on a JVM thread and only posts, so all decisions stay on the supervisor thread.
  */
 final class SignalBridge {
-    static final List<Signal> HANDLED = List.of(Signal.TERM, Signal.INT);
+    static final List<Signal> HANDLED = List.of(Signal.TERM, Signal.INT, Signal.HUP, Signal.USR2, Signal.USR1);
 
     private SignalBridge() {
     }

@@ -5,14 +5,20 @@ final class Slot {
     final int id;
     final CrashBudget budget;
     RestartBackoff backoff;
+    /** What the slot's worker runs; a crash replacement runs the same. */
+    Deployment deployment;
+    /** The worker serving this slot. */
     WorkerProcess worker;
+    /** A new generation's worker that a rollout is starting for this slot; it takes over once ready. */
+    WorkerProcess incoming;
     boolean failed;
     boolean restartPending;
 
-    Slot(int id, CrashBudget budget, RestartBackoff backoff) {
+    Slot(int id, CrashBudget budget, RestartBackoff backoff, Deployment deployment) {
         this.id = id;
         this.budget = budget;
         this.backoff = backoff;
+        this.deployment = deployment;
     }
 
     WorkerState state() {

@@ -37,6 +37,15 @@ interface WorkerLauncher {
      */
     void killLeftovers(long pid);
 
+    /**
+     * Lowers the whole worker's CPU priority (it is retired and draining, the new generation should win the CPU).
+     * Returns how, or why it could not; never throws.
+     */
+    String deprioritise(long pid, int nice);
+
+    /** Whether the worker still holds a descriptor of the cluster's socket, so that it may still accept on it. */
+    boolean holdsSocket(long pid);
+
     /** Whether the worker is accepting connections on the cluster's socket (readiness {@code listening}). */
     boolean isAccepting(long pid);
 

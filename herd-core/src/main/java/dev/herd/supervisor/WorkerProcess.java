@@ -13,6 +13,8 @@ final class WorkerProcess {
     /** Set when the master decided this worker should end, so its exit is not a crash. */
     ExitReason stopReason;
     String status;
+    /** Replaced by a newer generation and draining. */
+    boolean retired;
 
     WorkerProcess(int slot, int generation, long pid, long spawnedAtNanos) {
         this.slot = slot;

@@ -60,6 +60,17 @@ class SupervisorTest {
         }
 
         @Override
+        public String deprioritise(long pid, int nice) {
+            signals.add(pid + ":deprioritise");
+            return "test";
+        }
+
+        @Override
+        public boolean holdsSocket(long pid) {
+            return false;
+        }
+
+        @Override
         public boolean isAccepting(long pid) {
             return accepting.getOrDefault(pid, false);
         }
@@ -81,7 +92,7 @@ class SupervisorTest {
 
     private void start(ClusterSpec.Builder spec) {
         supervisor = new Supervisor(spec.command(List.of("/bin/true")).stateDir(Path.of("/tmp/herd-unit")).build(),
-                9999, List.of("/bin/true"), Map.of("PATH", "/bin"), launcher, () -> listenerClosed.set(true),
+                9999, Map.of("PATH", "/bin"), launcher, () -> listenerClosed.set(true),
                 List.of(events::add), System::nanoTime, InstantSource.system());
         exit = CompletableFuture.supplyAsync(supervisor::run, r -> Thread.ofPlatform().daemon().start(r));
     }
@@ -193,5 +204,64 @@ class SupervisorTest {
         supervisor.post(new Supervisor.SignalArrived(Signal.INT));
         supervisor.post(new Supervisor.SignalArrived(Signal.INT));
         assertThat(exit.get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(Supervisor.EXIT_HARD_STOP);
+    }
+
+    private Object command(ControlCommand command) throws Exception {
+        return supervisor.submit(command).get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    @Test
+    void reloadReplacesEverySlotWithANewGenerationAndRetiresTheOldWorkers() throws Exception {
+        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED));
+        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 2);
+        RolloutResult result = (RolloutResult) command(new ControlCommand.Reload());
+        assertThat(result.ok()).isTrue();
+        assertThat(result.generation()).isEqualTo(2);
+        assertThat(result.replaced()).containsExactly(0, 1);
+        assertThat(launcher.launched).extracting(WorkerLauncher.Plan::generation).containsExactly(1, 1, 2, 2);
+        assertThat(launcher.signals).contains("1001:TERM", "1002:TERM", "1001:deprioritise", "1002:deprioritise");
+        assertThat(events(Event.SlotReplaced.class)).extracting(Event.SlotReplaced::oldPid).containsExactly(1001L, 1002L);
+        ClusterStatus status = (ClusterStatus) command(new ControlCommand.Status());
+        assertThat(status.generation()).isEqualTo(2);
+        assertThat(status.workers()).filteredOn(w -> !w.retired()).extracting(ClusterStatus.WorkerInfo::generation)
+                .containsOnly(2);
+    }
+
+    @Test
+    void upgradeWhoseCanaryCrashesIsRolledBackWithoutTouchingTheOldWorkers() throws Exception {
+        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED).canaryPeriod(Duration.ofSeconds(30)));
+        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 2);
+        var reply = supervisor.submit(new ControlCommand.Upgrade(List.of("/bin/sh"), Map.of("V", "2")));
+        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.CanaryWatching.class).size() == 1);
+        assertThat(launcher.launched.get(2).env()).containsEntry("V", "2");
+        launcher.crash(1003, 1);
+        RolloutResult result = (RolloutResult) reply.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(result.ok()).isFalse();
+        assertThat(result.rolledBack()).isTrue();
+        assertThat(result.reason()).contains("while watched as the canary");
+        assertThat(launcher.signals).doesNotContain("1001:TERM", "1002:TERM");
+        ClusterStatus status = (ClusterStatus) command(new ControlCommand.Status());
+        assertThat(status.generation()).isEqualTo(1);
+    }
+
+    @Test
+    void anUpgradeDuringARolloutIsRefusedAndReloadsQueueOnce() throws Exception {
+        start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.NOTIFY));
+        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.callbacks.containsKey(1001L));
+        launcher.callbacks.get(1001L).notified(1001, "READY=1");
+        var first = supervisor.submit(new ControlCommand.Reload());
+        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 2);
+        var second = supervisor.submit(new ControlCommand.Reload());
+        var third = supervisor.submit(new ControlCommand.Reload());
+        var upgrade = supervisor.submit(new ControlCommand.Upgrade(List.of("/bin/sh"), Map.of()));
+        assertThat(upgrade).failsWithin(Duration.ofSeconds(5)).withThrowableThat()
+                .withMessageContaining("is in progress; upgrade again when it has finished");
+        launcher.callbacks.get(1002L).notified(1002, "READY=1");
+        assertThat(((RolloutResult) first.get(5, java.util.concurrent.TimeUnit.SECONDS)).generation()).isEqualTo(2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 3);
+        launcher.callbacks.get(1003L).notified(1003, "READY=1");
+        assertThat(((RolloutResult) second.get(5, java.util.concurrent.TimeUnit.SECONDS)).generation()).isEqualTo(3);
+        assertThat(((RolloutResult) third.get(5, java.util.concurrent.TimeUnit.SECONDS)).generation()).isEqualTo(3);
+        assertThat(launcher.launched).hasSize(3);
     }
 }

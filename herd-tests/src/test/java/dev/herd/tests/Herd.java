@@ -123,6 +123,14 @@ final class Herd implements AutoCloseable {
         return last.entrySet().stream().filter(e -> e.getValue().equals("worker.ready")).map(Map.Entry::getKey).toList();
     }
 
+    /** Runs {@code bin/herd COMMAND --state-dir THIS-STATE-DIR ARGS...} against this master and waits for it. */
+    Shell.Result cli(String command, String... args) {
+        List<String> line = new ArrayList<>(List.of(LAUNCHER.toString(), command, "--state-dir",
+                dir.resolve("state").toString()));
+        line.addAll(List.of(args));
+        return Shell.run(line);
+    }
+
     long pid() {
         return process.pid();
     }

@@ -33,6 +33,20 @@ final class Workers {
                 + " dev.herd.examples.demo.DemoWorker";
     }
 
+    /** The Jetty 12 example worker (herd-examples/jetty): its jar and its copied dependencies. */
+    static List<String> jetty() {
+        Path target = Herd.HOME.resolve("herd-examples/jetty/target");
+        try (Stream<Path> jars = Files.list(target)) {
+            String jar = jars.filter(p -> p.getFileName().toString().matches("herd-jetty-example-.*\\.jar"))
+                    .map(Path::toString).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no herd-jetty-example jar in " + target));
+            return List.of(java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
+                    jar + ":" + target.resolve("lib") + "/*", "dev.herd.examples.jetty.JettyWorker");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** {@code sh -c SCRIPT}: the script runs as the worker (use exec to keep the pid). */
     static List<String> sh(String script) {
         return List.of("/bin/sh", "-c", script);

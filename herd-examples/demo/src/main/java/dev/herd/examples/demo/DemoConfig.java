@@ -7,9 +7,10 @@ import java.time.Duration;
  *
  * @param idleTimeout    a keep-alive connection with no request for this long is closed
  *                       (system property {@code herd.demo.idleTimeoutMs}, default 60000)
- * @param drainIdleGrace while draining, idle connections stay open this long after the last request
+ * @param drainIdleGrace while draining, a connection is closed as idle only once it has had no request for this
+ *                       long (and after the last request in flight ended)
  *                       in flight finished (and after the drain began), so a request already on its
- *                       way is still answered (system property {@code herd.demo.drainGraceMs}, default 200)
+ *                       way is still answered (system property {@code herd.demo.drainGraceMs}, default 1000)
  */
 public record DemoConfig(Duration idleTimeout, Duration drainIdleGrace) {
 
@@ -26,7 +27,7 @@ public record DemoConfig(Duration idleTimeout, Duration drainIdleGrace) {
     }
 
     public static DemoConfig defaults() {
-        return new DemoConfig(Duration.ofSeconds(60), Duration.ofMillis(200));
+        return new DemoConfig(Duration.ofSeconds(60), Duration.ofMillis(1000));
     }
 
     public static DemoConfig fromSystemProperties() {

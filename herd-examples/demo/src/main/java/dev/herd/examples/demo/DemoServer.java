@@ -104,7 +104,7 @@ public final class DemoServer implements AutoCloseable {
                 accepting.join();
             }
             coordinator.awaitQuiet(config.drainIdleGrace());
-            coordinator.closeIdleAndAwaitClosed();
+            coordinator.closeIdleAndAwaitClosed(config.drainIdleGrace());
             Log.info(identity.logPrefix() + " drained in " + (System.nanoTime() - startNanos) / 1_000_000
                     + " ms: connections=" + coordinator.connectionsAccepted()
                     + " requests=" + coordinator.requestsServed());

@@ -32,7 +32,8 @@ public final class DemoWorker {
             System.exit(1);
             return;
         }
-        Identity identity = new Identity(worker.slot(), ProcessHandle.current().pid(), worker.generation());
+        Identity identity = new Identity(worker.slot(), ProcessHandle.current().pid(), worker.generation(),
+                Identity.versionFromEnvironment());
         DemoServer server = new DemoServer(channel, identity, DemoConfig.fromSystemProperties());
         installSignalHandlers(server);
         try {

@@ -98,10 +98,10 @@ final class DrainCoordinator {
      * (their response says {@code Connection: close}); sweeping again on every wake-up catches any
      * connection that was between two states during the previous sweep.
      */
-    void closeIdleAndAwaitClosed() throws InterruptedException {
+    void closeIdleAndAwaitClosed(Duration minIdle) throws InterruptedException {
         while (true) {
             for (HttpConnection c : connections) {
-                c.closeIfIdle();
+                c.closeIfIdle(minIdle);
             }
             synchronized (lock) {
                 if (connections.isEmpty()) {

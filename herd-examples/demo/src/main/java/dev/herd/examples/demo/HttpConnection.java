@@ -6,6 +6,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -29,6 +30,8 @@ final class HttpConnection implements Runnable {
     private final DrainCoordinator coordinator;
     private final int idleTimeoutMillis;
     private final AtomicReference<State> state = new AtomicReference<>(State.IDLE);
+    /** When this connection last became idle (accepted, or its last answer written). */
+    private volatile long idleSinceNanos = System.nanoTime();
 
     HttpConnection(SocketChannel channel, DemoHandler handler, DrainCoordinator coordinator, int idleTimeoutMillis) {
         this.channel = channel;
@@ -54,6 +57,7 @@ final class HttpConnection implements Runnable {
                     // back to IDLE before the request counts as finished, so the drain never sees
                     // "nothing in flight" while this connection is still marked BUSY
                     if (keepOpen) {
+                        idleSinceNanos = System.nanoTime();
                         state.compareAndSet(State.BUSY, State.IDLE);
                     }
                     coordinator.requestFinished();
@@ -133,13 +137,31 @@ final class HttpConnection implements Runnable {
         }
     }
 
-    /** Closes the connection if it is between requests. @return true if it was closed here */
-    boolean closeIfIdle() {
+    /**
+     * Closes the connection if it is between requests. A request that has already arrived but that this
+     * connection's thread has not read yet (it may be starved of CPU: a draining worker runs at the lowest
+     * priority) makes it busy, not idle: closing with unread data would send the client a reset instead of
+     * an answer. @return true if it was closed here
+     */
+    boolean closeIfIdle(Duration minIdle) {
+        // A client sends its next keep-alive request right after the previous answer: a connection only just
+        // answered is about to be busy again, and closing it would race that request. Give it time to arrive.
+        if (System.nanoTime() - idleSinceNanos < minIdle.toNanos() || requestWaiting()) {
+            return false;
+        }
         if (state.compareAndSet(State.IDLE, State.CLOSED)) {
             close();
             return true;
         }
         return false;
+    }
+
+    private boolean requestWaiting() {
+        try {
+            return channel.socket().getInputStream().available() > 0;
+        } catch (IOException e) {
+            return false; // closed or broken: nothing to answer
+        }
     }
 
     void close() {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class DemoServerTest {
 
     private static final Identity ID = new Identity(3, 4242, 7);
-    private static final String JSON = "{\"slot\":3,\"pid\":4242,\"generation\":7,\"app\":\"herd-demo\"}\n";
+    private static final String JSON = "{\"slot\":3,\"pid\":4242,\"generation\":7,\"app\":\"herd-demo\",\"version\":\"v1\"}\n";
     private static final Duration WAIT = Duration.ofSeconds(5);
 
     private final List<AutoCloseable> toClose = new ArrayList<>();

@@ -1,0 +1,110 @@
+package dev.herd.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * PM2 cluster mode: {@code pm2 start hello.js -i N}, reload = {@code pm2 reload NAME} (a rolling restart, the
+ * command returns when every instance was replaced). Isolated {@code PM2_HOME} under the work directory;
+ * {@code pm2 kill} at the end, then SIGKILL of the recorded daemon tree if anything is left.
+ */
+final class Pm2Target implements Target {
+
+    private static final String APP = "herd-bench-hello";
+
+    private final Path nodeDir;
+    private final Path work;
+    private final int workers;
+    private final int port;
+    private final Duration reloadTimeout;
+    private final Path log;
+    private final Map<String, String> env;
+    private final List<ProcessHandle> recorded = new ArrayList<>();
+    private boolean started;
+
+    Pm2Target(Path nodeDir, Path work, int workers, int port, Duration reloadTimeout) {
+        this.nodeDir = nodeDir;
+        this.work = work;
+        this.workers = workers;
+        this.port = port;
+        this.reloadTimeout = reloadTimeout;
+        this.log = work.resolve("pm2-commands.log");
+        this.env = Map.of("PM2_HOME", work.resolve("pm2-home").toString(), "PORT", Integer.toString(port),
+                "HOST", "127.0.0.1");
+    }
+
+    private List<String> pm2(String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(nodeDir.resolve("node_modules/.bin/pm2").toString());
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    @Override
+    public String name() {
+        return "pm2";
+    }
+
+    @Override
+    public void start() throws Exception {
+        started = true;
+        Procs.Result r = Procs.run(pm2("start", "hello.js", "-i", Integer.toString(workers), "--name", APP),
+                nodeDir, env, Duration.ofSeconds(90), log);
+        recordDaemon();
+        if (!r.ok()) {
+            throw new IOException("pm2 start failed (exit " + r.exitCode() + "), see " + log);
+        }
+        Http.awaitOk(url(), Duration.ofSeconds(30));
+    }
+
+    private void recordDaemon() {
+        Path pidFile = work.resolve("pm2-home/pm2.pid");
+        try {
+            if (Files.exists(pidFile)) {
+                long pid = Long.parseLong(Files.readString(pidFile).trim());
+                recorded.addAll(Procs.tree(pid));
+            }
+        } catch (IOException | NumberFormatException e) {
+            // nothing recorded; pm2 kill is still tried
+        }
+    }
+
+    @Override
+    public String url() {
+        return "http://127.0.0.1:" + port + "/";
+    }
+
+    @Override
+    public Reload reload() throws Exception {
+        Procs.Result r = Procs.run(pm2("reload", APP), nodeDir, env, reloadTimeout, log);
+        recordDaemon(); // the new workers too
+        return new Reload(r.ok(), r.millis(), "pm2 reload exit " + r.exitCode());
+    }
+
+    @Override
+    public String completionSignal() {
+        return "`pm2 reload` returns (it waits for the rolling restart of every instance)";
+    }
+
+    @Override
+    public void close() {
+        if (!started) {
+            return;
+        }
+        started = false;
+        recordDaemon();
+        try {
+            Procs.run(pm2("kill"), nodeDir, env, Duration.ofSeconds(60), log);
+        } catch (IOException e) {
+            // fall through to the SIGKILL below
+        }
+        if (!Procs.awaitExit(recorded, Duration.ofSeconds(10))) {
+            Procs.killAll(recorded);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package dev.herd.control;
+
+import dev.herd.StartupException;
+import dev.herd.supervisor.CommandException;
+import dev.herd.supervisor.ControlCommand;
+import dev.herd.supervisor.Supervisor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The master's local control socket ({@code STATE-DIR/control.sock}, mode 0600 inside a 0700 directory): the
+ * `herd` CLI sends commands here. Each connection is served on a virtual thread; commands are carried out by
+ * the supervisor thread, and a slow one (a reload) only keeps its own connection waiting.
+ */
+public final class ControlServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
+    public static final String SOCKET_NAME = "control.sock";
+
+    private final Path path;
+    private final ServerSocketChannel channel;
+    private final Supervisor supervisor;
+    private volatile boolean closed;
+
+    private ControlServer(Path path, ServerSocketChannel channel, Supervisor supervisor) {
+        this.path = path;
+        this.channel = channel;
+        this.supervisor = supervisor;
+    }
+
+    /**
+     * Binds the socket. A leftover socket of a dead master is replaced; one that still answers belongs to a
+     * running master, and starting a second one on the same state dir is refused.
+     */
+    public static ControlServer open(Path stateDir, Supervisor supervisor) {
+        Path path = stateDir.resolve(SOCKET_NAME);
+        if (Files.exists(path)) {
+            if (answers(path)) {
+                throw new StartupException(StartupException.SETUP, "another master is running with state dir "
+                        + stateDir + " (its control socket answers); stop it first or choose another --state-dir");
+            }
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException e) {
+                throw new StartupException(StartupException.SETUP, "cannot remove stale " + path + ": " + e.getMessage());
+            }
+        }
+        try {
+            ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.bind(UnixDomainSocketAddress.of(path));
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+            ControlServer server = new ControlServer(path, channel, supervisor);
+            Thread.ofPlatform().daemon().name("herd-control").start(server::acceptLoop);
+            return server;
+        } catch (IOException e) {
+            throw new StartupException(StartupException.SETUP, "cannot open control socket " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean answers(Path path) {
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+            return probe.isConnected();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            try {
+                SocketChannel connection = channel.accept();
+                Thread.ofVirtual().name("herd-control-conn").start(() -> serve(connection));
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closed) {
+                    log.warn("event=control.accept_error error=\"{}\"", e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void serve(SocketChannel connection) {
+        try (connection;
+             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(connection),
+                     StandardCharsets.UTF_8));
+             OutputStream out = Channels.newOutputStream(connection)) {
+            String line;
+            while ((line = LineReader.readLine(in, ControlProtocol.MAX_LINE_BYTES)) != null) {
+                out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+        } catch (LineReader.LineTooLongException e) {
+            log.warn("event=control.bad_request error=\"{}\"", e.getMessage());
+        } catch (IOException e) {
+            // the client went away; nothing to answer
+        }
+    }
+
+    private String answer(String line) {
+        ControlCommand command;
+        try {
+            command = ControlProtocol.parse(line);
+        } catch (IllegalArgumentException e) {
+            return ControlProtocol.error(e.getMessage());
+        }
+        try {
+            return ControlProtocol.ok(supervisor.submit(command).join());
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof CommandException) {
+                return ControlProtocol.error(cause.getMessage());
+            }
+            log.error("event=control.error command={} error=\"{}\"", command, String.valueOf(cause), cause);
+            return ControlProtocol.error("internal error: " + cause);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            log.warn("event=control.cleanup_error path={} error=\"{}\"", path, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package dev.herd.tests;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Issue 3, must-show 1: 20 consecutive reloads while wrk (HTTP/1.1 keep-alive, 32 connections) runs against the
+ * demo worker: zero socket errors, zero non-2xx, every response from a live generation.
+ */
+class ReloadUnderLoadTest {
+
+    static final int RELOADS = 20;
+
+    @Test
+    void twentyReloadsUnderWrkLoseNothing() {
+        Path dir = Herd.newDir();
+        try (Herd herd = Herd.start(dir, Herd.runArgs(dir, "--workers", "4"))) {
+            ReloadRun.run(herd, dir, RELOADS, "demo");
+        }
+    }
+
+    /** The reload-under-load procedure, shared with the Jetty test. */
+    static final class ReloadRun {
+        private ReloadRun() {
+        }
+
+        static void run(Herd herd, Path dir, int reloads, String label) {
+            int port = herd.awaitPort();
+            herd.awaitReady(4, Duration.ofSeconds(60));
+            Wrk.Result result;
+            List<Long> durations = new ArrayList<>();
+            try (Wrk wrk = Wrk.start(port, 32, Duration.ofSeconds(300), dir)) {
+                wrk.awaitRunning();
+                for (int i = 0; i < reloads; i++) {
+                    long started = System.nanoTime();
+                    Shell.Result reload = herd.cli("reload");
+                    durations.add((System.nanoTime() - started) / 1_000_000);
+                    assertThat(reload.code()).as(reload.output()).isZero();
+                    assertThat(reload.output()).contains("reload done: generation " + (i + 2));
+                }
+                result = wrk.stop();
+            }
+            System.out.println("[reload-under-load " + label + "] " + reloads + " reloads (ms each: " + durations
+                    + "), wrk -t1 -c32: " + result);
+            assertThat(result.requests()).isPositive();
+            assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
+            assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
+            assertThat(result.unparsed()).as("responses without a generation").isZero();
+            Set<Integer> live = IntStream.rangeClosed(1, reloads + 1).boxed().collect(Collectors.toSet());
+            assertThat(result.generations().keySet()).isSubsetOf(live).contains(1, reloads + 1);
+            assertThat(herd.events("reload.done")).hasSize(reloads);
+            assertThat(herd.events("reload.failed")).isEmpty();
+            // the old generations are gone: every worker now answering is of the last one
+            for (int i = 0; i < 40; i++) {
+                try {
+                    assertThat(Http.get(port, "/").generation()).isEqualTo(reloads + 1);
+                } catch (java.io.IOException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        }
+    }
+}
