@@ -33,7 +33,8 @@ final class Rollout {
     final Deployment previous;
     final int batchSize;
     final long startedNanos;
-    final List<CompletableFuture<RolloutResult>> waiters = new ArrayList<>();
+    /** Answered with the {@link RolloutResult} when the rollout ends. */
+    final List<CompletableFuture<Object>> waiters = new ArrayList<>();
     private final Deque<Integer> waiting;
     private final Set<Integer> starting = new LinkedHashSet<>();
     private final List<Integer> replaced = new ArrayList<>();

@@ -59,19 +59,19 @@ public final class Supervisor {
     record CommandArrived(ControlCommand command, CompletableFuture<Object> reply) implements Message {
     }
 
-    private final ClusterSpec spec;
+    final ClusterSpec spec;
     private final int port;
-    private final Map<String, String> masterEnv;
-    private final WorkerLauncher launcher;
+    final Map<String, String> masterEnv;
+    final WorkerLauncher launcher;
     private final Runnable closeListener;
     private final List<EventListener> listeners;
     private final LongSupplier nanoClock;
     private final InstantSource wallClock;
 
     private final BlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
-    private final Timers timers = new Timers();
-    private final List<Slot> slots = new ArrayList<>();
-    private final Map<Long, WorkerProcess> workersByPid = new HashMap<>();
+    final Timers timers = new Timers();
+    final List<Slot> slots = new ArrayList<>();
+    final Map<Long, WorkerProcess> workersByPid = new HashMap<>();
     private final WorkerLauncher.Callbacks callbacks = new WorkerLauncher.Callbacks() {
         @Override
         public void exited(long pid, ExitStatus status) {
@@ -84,16 +84,9 @@ public final class Supervisor {
         }
     };
 
-    /** What new and replacement workers run, unless their slot still runs an older deployment. */
-    private Deployment current;
-    /** Generation numbers are never reused, even after a failed upgrade. */
-    private int highestGeneration;
-    private Rollout rollout;
-    /** A reload asked for while a rollout runs: done once afterwards, however often it was asked. */
-    private List<CompletableFuture<RolloutResult>> queuedReload;
+    private final Rollouts rollouts;
     private long notifySequence;
     private boolean readinessPollScheduled;
-    private boolean releasePollScheduled;
     private boolean shuttingDown;
     private boolean hardStop;
     private Integer exitCode;
@@ -113,11 +106,10 @@ public final class Supervisor {
         this.listeners = List.copyOf(listeners);
         this.nanoClock = nanoClock;
         this.wallClock = wallClock;
-        this.current = new Deployment(1, spec.command(), Map.of());
-        this.highestGeneration = 1;
+        this.rollouts = new Rollouts(this, new Deployment(1, spec.command(), Map.of()));
         for (int id = 0; id < spec.workers(); id++) {
             slots.add(new Slot(id, new CrashBudget(spec.maxRestartsPerMinute(), CRASH_WINDOW_NANOS),
-                    RestartBackoff.initial(spec.restartDelay(), spec.maxRestartDelay(), CALM_PERIOD), current));
+                    RestartBackoff.initial(spec.restartDelay(), spec.maxRestartDelay(), CALM_PERIOD), rollouts.current()));
         }
     }
 
@@ -172,7 +164,7 @@ public final class Supervisor {
     // ---- spawning and readiness ----
 
     /** Starts a worker of the slot's own deployment, after a crash or at start-up. */
-    private void respawn(Slot slot) {
+    void respawn(Slot slot) {
         slot.restartPending = false;
         if (shuttingDown || slot.failed || slot.worker != null || slot.incoming != null) {
             return; // a rollout may have filled the slot meanwhile
@@ -184,7 +176,7 @@ public final class Supervisor {
     }
 
     /** Spawns a worker for the slot; on failure counts it like a crash and returns null. */
-    private WorkerProcess spawn(Slot slot, Deployment deployment) {
+    WorkerProcess spawn(Slot slot, Deployment deployment) {
         long now = nanoClock.getAsLong();
         Path notifyPath = notifySocketPath(spec.stateDir(), slot.id, notifySequence++);
         Map<String, String> env = new LinkedHashMap<>(masterEnv);
@@ -198,9 +190,7 @@ public final class Supervisor {
         } catch (RuntimeException e) {
             log.error("event=worker.spawn_failed slot={} generation={} error=\"{}\"", slot.id,
                     deployment.generation(), e.getMessage());
-            if (rollout != null && rollout.isStarting(slot.id) && slot.incoming == null) {
-                rolloutFailed("slot " + slot.id + ": cannot start the new worker: " + e.getMessage());
-            } else {
+            if (!rollouts.spawnFailed(slot, e.getMessage())) {
                 afterUnexpectedExit(slot, Duration.ZERO);
             }
             return null;
@@ -256,7 +246,7 @@ public final class Supervisor {
                 Duration.ofNanos(worker.readyAtNanos - worker.spawnedAtNanos)));
         Slot slot = slots.get(worker.slot);
         if (slot.incoming == worker) {
-            onIncomingReady(slot, worker);
+            rollouts.onIncomingReady(slot, worker);
         }
     }
 
@@ -313,23 +303,14 @@ public final class Supervisor {
             finishIfStopped();
             return;
         }
-        if (slot.incoming == worker) {
-            slot.incoming = null;
-            String why = reason == ExitReason.START_TIMEOUT
-                    ? "not ready within the start timeout (" + spec.startTimeout().toMillis() + " ms)"
-                    : "exited with " + status.describe() + " after " + uptime.toMillis() + " ms";
-            incomingFailed(slot, worker, why);
-        } else if (rollout != null && rollout.canary == worker) {
-            rollout.canary = null;
-            incomingFailed(slot, worker, "exited with " + status.describe() + " while watched as the canary");
-        } else if (slot.worker == worker) {
+        if (rollouts.onExit(slot, worker, reason, status, uptime)) {
+            return;
+        }
+        if (slot.worker == worker) {
             slot.worker = null;
             if (reason == ExitReason.CRASH || reason == ExitReason.START_TIMEOUT) {
                 afterUnexpectedExit(slot, uptime);
             }
-        } else if (rollout != null && rollout.releasing.get(slot.id) == worker) {
-            released(slot, worker); // a retired worker that exited before it was seen closing the socket
-            advanceRollout();
         }
     }
 
@@ -373,7 +354,7 @@ public final class Supervisor {
         timers.at(now + delay.toNanos(), () -> respawn(slot));
     }
 
-    // ---- reloads and upgrades ----
+    // ---- commands ----
 
     private void onCommand(ControlCommand command, CompletableFuture<Object> reply) {
         if (shuttingDown) {
@@ -381,295 +362,10 @@ public final class Supervisor {
             return;
         }
         switch (command) {
-            case ControlCommand.Reload ignored -> requestReload(reply);
-            case ControlCommand.Upgrade upgrade -> requestUpgrade(upgrade, reply);
+            case ControlCommand.Reload ignored -> rollouts.requestReload(reply);
+            case ControlCommand.Upgrade upgrade -> rollouts.requestUpgrade(upgrade, reply);
             case ControlCommand.KillRetired ignored -> reply.complete(killRetired());
             case ControlCommand.Status ignored -> reply.complete(status());
-        }
-    }
-
-    private void requestReload(CompletableFuture<Object> reply) {
-        CompletableFuture<RolloutResult> result = new CompletableFuture<>();
-        result.whenComplete((r, e) -> {
-            if (e != null) {
-                reply.completeExceptionally(e);
-            } else {
-                reply.complete(r);
-            }
-        });
-        if (rollout == null) {
-            startRollout(Rollout.Kind.RELOAD, current.withGeneration(++highestGeneration), List.of(result));
-        } else if (queuedReload == null) {
-            queuedReload = new ArrayList<>(List.of(result));
-            emit(new Event.ReloadQueued(wallClock.instant(), "a " + rollout.kind.label()
-                    + " is running; this reload starts when it ends"));
-        } else {
-            queuedReload.add(result);
-            emit(new Event.ReloadQueued(wallClock.instant(), "a reload is already queued; not queued twice"));
-        }
-    }
-
-    private void requestUpgrade(ControlCommand.Upgrade upgrade, CompletableFuture<Object> reply) {
-        if (rollout != null || queuedReload != null) {
-            reply.completeExceptionally(new CommandException("a " + (rollout != null ? rollout.kind.label() : "reload")
-                    + " is in progress; upgrade again when it has finished"));
-            return;
-        }
-        if (upgrade.argv().isEmpty()) {
-            reply.completeExceptionally(new CommandException("upgrade needs a command to run"));
-            return;
-        }
-        try {
-            CommandCheck.resolve(upgrade.argv(), upgrade.env().getOrDefault("PATH", masterEnv.get("PATH")));
-        } catch (RuntimeException e) {
-            reply.completeExceptionally(new CommandException(e.getMessage()));
-            return;
-        }
-        CompletableFuture<RolloutResult> result = new CompletableFuture<>();
-        result.whenComplete((r, e) -> {
-            if (e != null) {
-                reply.completeExceptionally(e);
-            } else {
-                reply.complete(r);
-            }
-        });
-        Deployment target = new Deployment(++highestGeneration, upgrade.argv(), upgrade.env());
-        startRollout(Rollout.Kind.UPGRADE, target, List.of(result));
-    }
-
-    private void startRollout(Rollout.Kind kind, Deployment target, List<CompletableFuture<RolloutResult>> waiters) {
-        startRollout(kind, target, slots.stream().filter(s -> !s.failed).map(s -> s.id).toList(), waiters);
-    }
-
-    private void startRollout(Rollout.Kind kind, Deployment target, List<Integer> slotIds,
-                              List<CompletableFuture<RolloutResult>> waiters) {
-        Deployment previous = current;
-        rollout = new Rollout(kind, target, previous, slotIds, spec.reloadBatch(), nanoClock.getAsLong());
-        rollout.waiters.addAll(waiters);
-        if (kind != Rollout.Kind.UPGRADE) {
-            current = target; // a reload or rollback is what runs from now on, whatever its outcome
-        }
-        emit(new Event.ReloadBegun(wallClock.instant(), kind.label(), target.generation(), previous.generation(),
-                slotIds.size(), rollout.batchSize));
-        advanceRollout();
-    }
-
-    /** Starts the next slots of the rollout, or ends it when nothing is left. */
-    private void advanceRollout() {
-        while (rollout != null) {
-            List<Integer> next = rollout.nextSlots();
-            if (next.isEmpty()) {
-                if (rollout.finished()) {
-                    rolloutDone();
-                }
-                return;
-            }
-            for (int id : next) {
-                if (rollout == null) {
-                    return; // a spawn failure ended the rollout
-                }
-                Slot slot = slots.get(id);
-                if (slot.failed) {
-                    rollout.slotSkipped(id);
-                    continue;
-                }
-                WorkerProcess incoming = spawn(slot, rollout.target);
-                if (incoming == null) {
-                    continue;
-                }
-                slot.incoming = incoming;
-                if (incoming.state == WorkerState.READY) {
-                    incomingReady(slot, incoming); // readiness "started": the loop goes on with the next slots
-                }
-            }
-        }
-    }
-
-    private void onIncomingReady(Slot slot, WorkerProcess incoming) {
-        if (rollout != null) {
-            incomingReady(slot, incoming);
-            advanceRollout();
-        }
-    }
-
-    /** A rollout's new worker is ready: an upgrade's first one becomes the watched canary, others take their slot. */
-    private void incomingReady(Slot slot, WorkerProcess incoming) {
-        slot.incoming = null;
-        if (rollout.canaryPending) {
-            rollout.canaryPending = false;
-            rollout.canary = incoming;
-            Duration observe = spec.canaryPeriod();
-            emit(new Event.CanaryWatching(wallClock.instant(), slot.id, incoming.pid, incoming.generation, observe));
-            Rollout watched = rollout;
-            timers.at(nanoClock.getAsLong() + observe.toNanos(), () -> canaryPassed(watched, slot, incoming));
-            return;
-        }
-        promote(slot, incoming);
-    }
-
-    private void canaryPassed(Rollout watched, Slot slot, WorkerProcess canary) {
-        if (rollout != watched || rollout.canary != canary || !canary.live()) {
-            return; // the canary failed meanwhile, and that was handled at its exit
-        }
-        rollout.canary = null;
-        promote(slot, canary);
-        advanceRollout();
-    }
-
-    /**
-     * The new worker takes the slot and the old one is told to drain (SIGTERM). The slot counts as replaced once
-     * the old worker has let go of the listening socket; only then is it deprioritised, so that it handles its
-     * SIGTERM and stops accepting promptly.
-     */
-    private void promote(Slot slot, WorkerProcess incoming) {
-        WorkerProcess old = slot.worker;
-        slot.worker = incoming;
-        slot.deployment = rollout.target;
-        slot.backoff = RestartBackoff.initial(spec.restartDelay(), spec.maxRestartDelay(), CALM_PERIOD);
-        if (old == null) {
-            slotReplaced(slot, null, incoming, null);
-            return;
-        }
-        old.stopReason = ExitReason.STOPPED;
-        old.state = WorkerState.DRAINING;
-        old.retired = true;
-        launcher.signal(old.pid, Signal.TERM);
-        timers.at(nanoClock.getAsLong() + spec.drainTimeout().toNanos(), () -> {
-            if (old.live() && workersByPid.get(old.pid) == old) {
-                log.warn("event=worker.drain_timeout slot={} pid={} timeout_ms={}", old.slot, old.pid,
-                        spec.drainTimeout().toMillis());
-                launcher.signal(old.pid, Signal.KILL);
-            }
-        });
-        rollout.releasing.put(slot.id, old);
-        checkReleases();
-    }
-
-    /** Counts the slots whose old worker has closed the socket (or exited) as replaced; polls on for the rest. */
-    private void checkReleases() {
-        for (var entry : List.copyOf(rollout.releasing.entrySet())) {
-            WorkerProcess old = entry.getValue();
-            if (!old.live() || !launcher.holdsSocket(old.pid)) {
-                released(slots.get(entry.getKey()), old);
-            }
-        }
-        if (!rollout.releasing.isEmpty() && !releasePollScheduled) {
-            releasePollScheduled = true;
-            timers.at(nanoClock.getAsLong() + READINESS_POLL_NANOS, this::pollReleases);
-        }
-    }
-
-    private void pollReleases() {
-        releasePollScheduled = false;
-        if (rollout != null) {
-            checkReleases();
-            advanceRollout();
-        }
-    }
-
-    private void released(Slot slot, WorkerProcess old) {
-        rollout.releasing.remove(slot.id);
-        String priority = !old.live() ? "exited"
-                : spec.retiredNice() == 0 ? "unchanged" : launcher.deprioritise(old.pid, spec.retiredNice());
-        slotReplaced(slot, old, slot.worker, priority);
-    }
-
-    private void slotReplaced(Slot slot, WorkerProcess old, WorkerProcess incoming, String priority) {
-        rollout.slotReplaced(slot.id);
-        emit(new Event.SlotReplaced(wallClock.instant(), rollout.kind.label(), slot.id, old == null ? 0 : old.pid,
-                incoming.pid, incoming.generation, Duration.ofNanos(nanoClock.getAsLong() - incoming.spawnedAtNanos)));
-        if (old != null) {
-            emit(new Event.WorkerRetired(wallClock.instant(), old.slot, old.pid, old.generation, priority));
-        }
-    }
-
-    /** A rollout's new worker died or never became ready: the old one still serves its slot. */
-    private void incomingFailed(Slot slot, WorkerProcess worker, String why) {
-        if (rollout == null) {
-            return;
-        }
-        rollout.slotSkipped(slot.id);
-        String reason = "slot " + slot.id + ": new worker (pid " + worker.pid + ", generation " + worker.generation
-                + ") " + why;
-        rolloutFailed(reason);
-        if (slot.worker == null && !slot.failed && !slot.restartPending) {
-            respawn(slot); // the old worker died meanwhile too: fill the slot again
-        }
-    }
-
-    private void rolloutFailed(String reason) {
-        Rollout failed = rollout;
-        rollout = null;
-        // stop every other new worker of this rollout; the old ones keep serving their slots
-        for (int id : failed.startingSlots()) {
-            Slot slot = slots.get(id);
-            if (slot.incoming != null) {
-                abandon(slot.incoming);
-                slot.incoming = null;
-            }
-        }
-        if (failed.canary != null) {
-            abandon(failed.canary);
-        }
-        Duration took = Duration.ofNanos(nanoClock.getAsLong() - failed.startedNanos);
-        String outcome;
-        boolean rolledBack = false;
-        List<Integer> replaced = failed.replaced();
-        if (failed.kind == Rollout.Kind.UPGRADE) {
-            rolledBack = true;
-            outcome = replaced.isEmpty()
-                    ? "rolled back: generation " + failed.previous.generation() + " kept serving every slot"
-                    : "rolling back slots " + replaced + " to generation " + failed.previous.generation();
-        } else {
-            outcome = replaced.isEmpty() ? "no slot was replaced"
-                    : "slots " + replaced + " run generation " + failed.target.generation() + ", the others their old one";
-        }
-        emit(new Event.ReloadFailed(wallClock.instant(), failed.kind.label(), failed.target.generation(), reason,
-                outcome, took));
-        RolloutResult result = new RolloutResult(failed.kind.label(), false, failed.target.generation(), reason,
-                rolledBack, replaced, took.toMillis());
-        if (failed.kind == Rollout.Kind.UPGRADE && !replaced.isEmpty()) {
-            Deployment back = failed.previous.withGeneration(++highestGeneration);
-            startRollout(Rollout.Kind.ROLLBACK, back, replaced, List.of());
-            rollout.waiters.addAll(failed.waiters.stream().map(w -> {
-                CompletableFuture<RolloutResult> chained = new CompletableFuture<>();
-                chained.whenComplete((r, e) -> w.complete(result));
-                return chained;
-            }).toList());
-        } else {
-            failed.waiters.forEach(w -> w.complete(result));
-            startQueuedReload();
-        }
-    }
-
-    private void abandon(WorkerProcess worker) {
-        if (worker.live() && worker.stopReason == null) {
-            worker.stopReason = ExitReason.STOPPED;
-            worker.state = WorkerState.DRAINING;
-            launcher.signal(worker.pid, Signal.KILL);
-        }
-    }
-
-    private void rolloutDone() {
-        Rollout done = rollout;
-        rollout = null;
-        if (done.kind == Rollout.Kind.UPGRADE) {
-            current = done.target;
-        }
-        Duration took = Duration.ofNanos(nanoClock.getAsLong() - done.startedNanos);
-        emit(new Event.ReloadDone(wallClock.instant(), done.kind.label(), done.target.generation(),
-                done.replaced().size(), took));
-        RolloutResult result = new RolloutResult(done.kind.label(), true, done.target.generation(), null, false,
-                done.replaced(), took.toMillis());
-        done.waiters.forEach(w -> w.complete(result));
-        startQueuedReload();
-    }
-
-    private void startQueuedReload() {
-        if (queuedReload != null && rollout == null && !shuttingDown) {
-            List<CompletableFuture<RolloutResult>> waiters = queuedReload;
-            queuedReload = null;
-            startRollout(Rollout.Kind.RELOAD, current.withGeneration(++highestGeneration), waiters);
         }
     }
 
@@ -701,8 +397,8 @@ public final class Supervisor {
         workers.sort(Comparator.comparingInt(ClusterStatus.WorkerInfo::slot)
                 .thenComparing(ClusterStatus.WorkerInfo::retired)
                 .thenComparingLong(ClusterStatus.WorkerInfo::pid));
-        return new ClusterStatus(ProcessHandle.current().pid(), port, current.generation(),
-                rollout == null ? null : rollout.kind.label(), workers);
+        return new ClusterStatus(ProcessHandle.current().pid(), port, rollouts.current().generation(),
+                rollouts.activeKind(), workers);
     }
 
     // ---- signals and shutdown ----
@@ -723,7 +419,7 @@ public final class Supervisor {
             case HUP, USR2 -> {
                 emit(new Event.SignalReceived(wallClock.instant(), signal.name(), "reload"));
                 if (!shuttingDown) {
-                    requestReload(new CompletableFuture<>());
+                    rollouts.requestReload(new CompletableFuture<>());
                 }
             }
             case USR1 -> {
@@ -743,18 +439,7 @@ public final class Supervisor {
         if (exitWhy == null) {
             exitWhy = why;
         }
-        if (rollout != null) {
-            Rollout stopped = rollout;
-            rollout = null;
-            RolloutResult result = new RolloutResult(stopped.kind.label(), false, stopped.target.generation(),
-                    "the master is shutting down", false, stopped.replaced(),
-                    Duration.ofNanos(nanoClock.getAsLong() - stopped.startedNanos).toMillis());
-            stopped.waiters.forEach(w -> w.complete(result));
-        }
-        if (queuedReload != null) {
-            queuedReload.forEach(w -> w.completeExceptionally(new CommandException("the master is shutting down")));
-            queuedReload = null;
-        }
+        rollouts.abort("the master is shutting down");
         emit(new Event.ShutdownBegun(wallClock.instant(), hard, spec.drainTimeout()));
         if (first) {
             // New connections are now refused once every worker has closed its copy: a load balancer sees a
@@ -798,9 +483,21 @@ public final class Supervisor {
         }
     }
 
-    // ---- helpers ----
+    // ---- helpers, also used by Rollouts ----
 
-    private void emit(Event event) {
+    long now() {
+        return nanoClock.getAsLong();
+    }
+
+    java.time.Instant instant() {
+        return wallClock.instant();
+    }
+
+    boolean shuttingDown() {
+        return shuttingDown;
+    }
+
+    void emit(Event event) {
         for (EventListener listener : listeners) {
             try {
                 listener.onEvent(event);
