@@ -12,7 +12,11 @@ import java.util.Objects;
  * @param workers              number of slots, each holding one worker process
  * @param host                 address to listen on ({@code 0.0.0.0}, {@code ::}, {@code 127.0.0.1}, ...)
  * @param port                 TCP port; 0 picks a free one
- * @param backlog              listen backlog of the shared socket
+ * @param backlog              listen backlog of each listening socket
+ * @param mode                 how the port reaches the workers: one shared socket, or one SO_REUSEPORT socket per slot
+ * @param sticky               reuseport only: the same client address always reaches the same slot
+ * @param balance              proxy only: how a worker is picked for a new connection
+ * @param proxyHeader          proxy only: PROXY protocol header sent to the worker first
  * @param socketFd             where workers find the socket: 0 ({@code System.inheritedChannel()}) or 3 (systemd {@code LISTEN_FDS})
  * @param command              the worker program and its arguments
  * @param readyWhen            when a new worker counts as ready
@@ -32,6 +36,10 @@ public record ClusterSpec(
         String host,
         int port,
         int backlog,
+        ListenMode mode,
+        boolean sticky,
+        Balance balance,
+        ProxyHeader proxyHeader,
         int socketFd,
         List<String> command,
         ReadyWhen readyWhen,
@@ -54,6 +62,14 @@ public record ClusterSpec(
         check(host != null && !host.isBlank(), "host", host, "must be an IP address or host name");
         check(port >= 0 && port <= 65535, "port", port, "must be between 0 and 65535 (0 picks a free port)");
         check(backlog >= 1, "backlog", backlog, "must be at least 1");
+        Objects.requireNonNull(mode, "mode");
+        check(!sticky || mode == ListenMode.REUSEPORT, "sticky", sticky,
+                "needs --mode reuseport (sticky sessions pick a slot's socket by client address)");
+        Objects.requireNonNull(balance, "balance");
+        Objects.requireNonNull(proxyHeader, "proxyHeader");
+        check(mode == ListenMode.PROXY || (balance == Balance.ROUND_ROBIN && proxyHeader == ProxyHeader.NONE),
+                "balance/proxy-protocol", balance.label() + "/" + proxyHeader.name().toLowerCase(java.util.Locale.ROOT),
+                "only apply to --mode proxy");
         check(socketFd == 0 || socketFd == 3, "socket-fd", socketFd,
                 "must be 0 (System.inheritedChannel()) or 3 (systemd LISTEN_FDS)");
         check(!command.isEmpty() && !command.getFirst().isBlank(), "command", command, "must name a program to run");
@@ -90,6 +106,10 @@ public record ClusterSpec(
         private String host = "0.0.0.0";
         private int port = 8080;
         private int backlog = 4096;
+        private ListenMode mode = ListenMode.SHARED;
+        private boolean sticky;
+        private Balance balance = Balance.ROUND_ROBIN;
+        private ProxyHeader proxyHeader = ProxyHeader.NONE;
         private int socketFd = 0;
         private List<String> command = List.of();
         private ReadyWhen readyWhen = ReadyWhen.LISTENING;
@@ -111,6 +131,10 @@ public record ClusterSpec(
         public Builder host(String host) { this.host = host; return this; }
         public Builder port(int port) { this.port = port; return this; }
         public Builder backlog(int backlog) { this.backlog = backlog; return this; }
+        public Builder mode(ListenMode mode) { this.mode = mode; return this; }
+        public Builder sticky(boolean sticky) { this.sticky = sticky; return this; }
+        public Builder balance(Balance balance) { this.balance = balance; return this; }
+        public Builder proxyHeader(ProxyHeader proxyHeader) { this.proxyHeader = proxyHeader; return this; }
         public Builder socketFd(int socketFd) { this.socketFd = socketFd; return this; }
         public Builder command(List<String> command) { this.command = command; return this; }
         public Builder readyWhen(ReadyWhen readyWhen) { this.readyWhen = readyWhen; return this; }
@@ -128,7 +152,7 @@ public record ClusterSpec(
         public ClusterSpec build() {
             Path state = stateDir != null ? stateDir : defaultStateDir(port);
             Path logs = logDir != null ? logDir : state.resolve("logs");
-            return new ClusterSpec(workers, host, port, backlog, socketFd, command, readyWhen, startTimeout,
+            return new ClusterSpec(workers, host, port, backlog, mode, sticky, balance, proxyHeader, socketFd, command, readyWhen, startTimeout,
                     restartDelay, maxRestartDelay, maxRestartsPerMinute, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs);
         }
     }

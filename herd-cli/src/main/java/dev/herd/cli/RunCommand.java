@@ -2,7 +2,10 @@ package dev.herd.cli;
 
 import dev.herd.ClusterSpec;
 import dev.herd.Event;
+import dev.herd.Balance;
 import dev.herd.EventListener;
+import dev.herd.ProxyHeader;
+import dev.herd.ListenMode;
 import dev.herd.ReadyWhen;
 import dev.herd.supervisor.ClusterRunner;
 import picocli.CommandLine.Command;
@@ -27,6 +30,8 @@ import java.util.concurrent.Callable;
                 "  herd run --workers 4 --port 8080",
                 "  herd run --workers auto --port 8080 -- java -jar app.jar",
                 "  herd run --socket-fd 3 --ready-when notify -- ./my-server",
+                "  herd run --mode reuseport --sticky -- java -jar app.jar",
+                "  herd run --mode proxy --balance least-conn -- node server.js   (binds $PORT)",
                 "", "Durations take a unit: 500ms, 30s, 2m, 1h (a bare number is seconds).",
                 "", "Exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage, 3 could not listen or set up,",
                 "4 every slot failed, 130 hard stop (second Ctrl-C)."})
@@ -43,6 +48,22 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
             description = "Address to listen on (IPv4 or IPv6; '::' is dual-stack). Default: ${DEFAULT-VALUE}.")
     String host;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "shared", converter = ListenModeConverter.class,
+            description = "How the port reaches the workers: shared (one socket, every worker accepts), reuseport (one SO_REUSEPORT socket per slot, kept open by the master) or proxy (each worker binds its own $PORT; the master forwards connections). Default: ${DEFAULT-VALUE}.")
+    ListenMode mode;
+
+    @Option(names = "--sticky",
+            description = "With --mode reuseport: the same client address always reaches the same slot (an in-kernel BPF program picks it; a slot without a ready worker lends its clients to the next one meanwhile).")
+    boolean sticky;
+
+    @Option(names = "--balance", paramLabel = "POLICY", defaultValue = "round-robin", converter = BalanceConverter.class,
+            description = "With --mode proxy: round-robin, least-conn or ip-hash. Default: ${DEFAULT-VALUE}.")
+    Balance balance;
+
+    @Option(names = "--proxy-protocol", paramLabel = "v1|v2", defaultValue = "none", converter = ProxyHeaderConverter.class,
+            description = "With --mode proxy: send a PROXY protocol header (HAProxy's v1 text or v2 binary) first on every connection to a worker, so it sees the client address. Default: ${DEFAULT-VALUE}.")
+    ProxyHeader proxyHeader;
 
     @Option(names = "--backlog", paramLabel = "N", defaultValue = "4096",
             description = "Listen backlog: connections that wait while no worker accepts. Default: ${DEFAULT-VALUE}.")
@@ -105,7 +126,8 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         boolean demo = command == null || command.isEmpty();
         ClusterSpec.Builder builder = ClusterSpec.builder()
-                .port(port).host(host).backlog(backlog).socketFd(socketFd)
+                .port(port).host(host).backlog(backlog).mode(mode).sticky(sticky).balance(balance)
+                .proxyHeader(proxyHeader).socketFd(socketFd)
                 .command(demo ? DemoWorkerCommand.argv() : command)
                 .readyWhen(readyWhen).startTimeout(startTimeout)
                 .restartDelay(restartDelay).maxRestartDelay(maxRestartDelay)

@@ -39,6 +39,7 @@ final class Libc {
     static final int SOL_SOCKET = 1;
     static final int SO_REUSEADDR = 2;
     static final int SO_REUSEPORT = 15;
+    static final int SO_ATTACH_REUSEPORT_CBPF = 51;
     static final int IPPROTO_IPV6 = 41;
     static final int IPV6_V6ONLY = 26;
     static final int SHUT_RDWR = 2;

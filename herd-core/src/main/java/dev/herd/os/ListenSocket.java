@@ -85,6 +85,38 @@ public final class ListenSocket implements AutoCloseable {
         return SockAddr.decodeInet(sa);
     }
 
+    /**
+     * Attaches a classic BPF program that picks, for each new connection, which socket of this socket's
+     * SO_REUSEPORT group gets it: the program returns an index in the order the group's sockets called
+     * listen(); an out-of-range index falls back to the kernel's hash. Replaces any earlier program; applies to
+     * the whole group.
+     */
+    public void attachReusePortProgram(java.util.List<BpfInstruction> program) {
+        if (program.isEmpty() || program.size() > BpfInstruction.MAX_INSTRUCTIONS) {
+            throw new IllegalArgumentException("a cBPF program has 1.." + BpfInstruction.MAX_INSTRUCTIONS
+                    + " instructions, got " + program.size());
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment filter = arena.allocate(8L * program.size(), 8);
+            for (int i = 0; i < program.size(); i++) {
+                BpfInstruction in = program.get(i);
+                long at = 8L * i;
+                filter.set(java.lang.foreign.ValueLayout.JAVA_SHORT, at, (short) in.code());
+                filter.set(java.lang.foreign.ValueLayout.JAVA_BYTE, at + 2, (byte) in.jt());
+                filter.set(java.lang.foreign.ValueLayout.JAVA_BYTE, at + 3, (byte) in.jf());
+                filter.set(JAVA_INT, at + 4, in.k());
+            }
+            MemorySegment fprog = arena.allocate(16, 8); // struct sock_fprog { u16 len; <pad>; sock_filter *filter; }
+            fprog.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 0, (short) program.size());
+            fprog.set(java.lang.foreign.ValueLayout.ADDRESS, 8, filter);
+            MemorySegment err = Libc.errnoState(arena);
+            if (Libc.setsockopt(err, fd, Libc.SOL_SOCKET, Libc.SO_ATTACH_REUSEPORT_CBPF, fprog, 16) != 0) {
+                throw new NativeException("setsockopt", "SO_ATTACH_REUSEPORT_CBPF (" + program.size()
+                        + " instructions) on " + SockAddr.describe(localAddress), Libc.errno(err));
+            }
+        }
+    }
+
     public int fd() {
         return fd;
     }

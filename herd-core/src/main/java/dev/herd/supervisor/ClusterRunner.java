@@ -5,7 +5,7 @@ import dev.herd.Event;
 import dev.herd.EventListener;
 import dev.herd.StartupException;
 import dev.herd.control.ControlServer;
-import dev.herd.os.ListenSocket;
+import dev.herd.listen.Listeners;
 import dev.herd.os.NativeException;
 import dev.herd.os.UnixSocketPath;
 
@@ -39,20 +39,20 @@ public final class ClusterRunner {
         Map<String, String> env = System.getenv();
         CommandCheck.resolve(spec.command(), env.get("PATH"));
         InetSocketAddress address = resolve(spec.host(), spec.port());
-        ListenSocket socket = listen(address, spec.backlog());
+        Listeners socket = listen(spec, address);
         try {
             prepareDirectories(spec);
             OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd());
-            int port = socket.localAddress().getPort();
+            int port = socket.address().getPort();
             List<EventListener> all = new ArrayList<>();
             all.add(new EventLog());
             all.addAll(listeners);
-            Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket::close, all,
+            Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
                     System::nanoTime, InstantSource.system());
             try (ControlServer control = ControlServer.open(spec.stateDir(), supervisor)) {
                 SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
                 Event listening = new Event.ClusterListening(InstantSource.system().instant(),
-                        format(socket.localAddress()), spec.workers());
+                        format(socket.address()), spec.workers());
                 all.forEach(listener -> listener.onEvent(listening));
                 return supervisor.run();
             }
@@ -71,21 +71,31 @@ public final class ClusterRunner {
         }
     }
 
-    private static ListenSocket listen(InetSocketAddress address, int backlog) {
+    private static Listeners listen(ClusterSpec spec, InetSocketAddress address) {
         try {
-            return ListenSocket.open(address, backlog, false);
+            return Listeners.open(spec, address);
         } catch (NativeException e) {
-            String where = format(address);
-            String advice = switch (e.errnoName()) {
-                case "EADDRINUSE" -> "port " + address.getPort() + " is already in use on "
-                        + address.getAddress().getHostAddress() + "; stop whatever listens there or choose another --port";
-                case "EACCES" -> "permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE";
-                case "EADDRNOTAVAIL" -> "address " + address.getAddress().getHostAddress()
-                        + " is not on this machine; choose another --host";
-                default -> e.getMessage();
-            };
-            throw new StartupException(StartupException.SETUP, "cannot listen on " + where + ": " + advice, e);
+            throw cannotListen(address, e.errnoName(), e.getMessage(), e);
+        } catch (java.io.IOException e) {
+            // proxy mode binds through the JDK, which says which error in words
+            String message = String.valueOf(e.getMessage());
+            String errno = message.contains("Address already in use") ? "EADDRINUSE"
+                    : message.contains("Permission denied") ? "EACCES"
+                    : message.contains("Cannot assign requested address") ? "EADDRNOTAVAIL" : "";
+            throw cannotListen(address, errno, message, e);
         }
+    }
+
+    private static StartupException cannotListen(InetSocketAddress address, String errno, String message, Exception cause) {
+        String advice = switch (errno) {
+            case "EADDRINUSE" -> "port " + address.getPort() + " is already in use on "
+                    + address.getAddress().getHostAddress() + "; stop whatever listens there or choose another --port";
+            case "EACCES" -> "permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE";
+            case "EADDRNOTAVAIL" -> "address " + address.getAddress().getHostAddress()
+                    + " is not on this machine; choose another --host";
+            default -> message;
+        };
+        return new StartupException(StartupException.SETUP, "cannot listen on " + format(address) + ": " + advice, cause);
     }
 
     private static void prepareDirectories(ClusterSpec spec) {

@@ -1,5 +1,6 @@
 package dev.herd.supervisor;
 
+import dev.herd.listen.Listeners;
 import dev.herd.os.ListenSocket;
 import dev.herd.os.NotifySocket;
 import dev.herd.os.ProcFs;
@@ -25,26 +26,35 @@ final class OsWorkerLauncher implements WorkerLauncher {
     private static final Logger log = LoggerFactory.getLogger(OsWorkerLauncher.class);
     private static final Duration NOTIFY_POLL = Duration.ofMillis(250);
 
-    private final ListenSocket socket;
+    private final Listeners listeners;
     private final int socketFd;
-    private final long socketInode;
+    /** The inode of the socket each live worker inherited, for the /proc checks. */
+    private final Map<Long, Long> socketInodes = new ConcurrentHashMap<>();
+    /** Proxy mode: the private port each live worker listens on. */
+    private final Map<Long, Integer> ports = new ConcurrentHashMap<>();
     private final Map<Long, NotifyReader> readers = new ConcurrentHashMap<>();
 
-    OsWorkerLauncher(ListenSocket socket, int socketFd) {
-        this.socket = socket;
+    OsWorkerLauncher(Listeners listeners, int socketFd) {
+        this.listeners = listeners;
         this.socketFd = socketFd;
-        this.socketInode = socket.inode();
     }
 
     @Override
     public long launch(Plan plan, Callbacks callbacks) {
+        ListenSocket socket = listeners.socketFor(plan.slot());
         NotifySocket notify = NotifySocket.bind(plan.notifySocket());
         int pid;
         try {
-            pid = Spawner.spawn(new SpawnRequest(plan.argv(), plan.env(), null, socket.fd(), socketFd, plan.logFile()));
+            pid = Spawner.spawn(new SpawnRequest(plan.argv(), plan.env(), null, socket == null ? -1 : socket.fd(),
+                    socketFd, plan.logFile()));
         } catch (RuntimeException e) {
             notify.close();
             throw e;
+        }
+        if (socket != null) {
+            socketInodes.put((long) pid, socket.inode());
+        } else {
+            ports.put((long) pid, plan.port());
         }
         NotifyReader reader = new NotifyReader(pid, notify, callbacks);
         readers.put((long) pid, reader);
@@ -75,16 +85,25 @@ final class OsWorkerLauncher implements WorkerLauncher {
 
     @Override
     public boolean holdsSocket(long pid) {
-        return ProcFs.holdsSocket((int) pid, socketInode);
+        // a proxied worker gets new connections only while it serves its slot: once retired it takes none
+        Long inode = socketInodes.get(pid);
+        return inode != null && ProcFs.holdsSocket((int) pid, inode);
     }
 
     @Override
     public boolean isAccepting(long pid) {
-        return ProcFs.isAccepting((int) pid, socketInode);
+        Integer port = ports.get(pid);
+        if (port != null) {
+            return PortProbe.accepts(port);
+        }
+        Long inode = socketInodes.get(pid);
+        return inode != null && ProcFs.isAccepting((int) pid, inode);
     }
 
     @Override
     public void release(long pid) {
+        socketInodes.remove(pid);
+        ports.remove(pid);
         NotifyReader reader = readers.remove(pid);
         if (reader != null) {
             reader.stop();

@@ -220,6 +220,7 @@ final class Rollouts {
     private void promote(Slot slot, WorkerProcess incoming) {
         WorkerProcess old = slot.worker;
         slot.worker = incoming;
+        sup.updateServing(); // the proxy and sticky sessions steer new connections to the new worker from now on
         slot.deployment = rollout.target;
         slot.backoff = RestartBackoff.initial(sup.spec.restartDelay(), sup.spec.maxRestartDelay(), Supervisor.CALM_PERIOD);
         if (old == null) {

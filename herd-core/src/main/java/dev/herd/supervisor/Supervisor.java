@@ -5,6 +5,8 @@ import dev.herd.Event;
 import dev.herd.Event.ExitReason;
 import dev.herd.EventListener;
 import dev.herd.ReadyWhen;
+import dev.herd.listen.Listeners;
+import dev.herd.listen.ServingWorker;
 import dev.herd.os.ExitStatus;
 import dev.herd.os.Signal;
 import org.slf4j.Logger;
@@ -63,8 +65,8 @@ public final class Supervisor {
     private final int port;
     final Map<String, String> masterEnv;
     final WorkerLauncher launcher;
-    private final Runnable closeListener;
-    private final List<EventListener> listeners;
+    private final Listeners listeners;
+    private final List<EventListener> eventListeners;
     private final LongSupplier nanoClock;
     private final InstantSource wallClock;
 
@@ -87,6 +89,7 @@ public final class Supervisor {
     private final Rollouts rollouts;
     private long notifySequence;
     private boolean readinessPollScheduled;
+    private List<ServingWorker> serving;
     private boolean shuttingDown;
     private boolean hardStop;
     private Integer exitCode;
@@ -94,16 +97,16 @@ public final class Supervisor {
 
     /**
      * @param port          the port actually bound (differs from the spec's when it asked for 0)
-     * @param closeListener closes the master's copy of the listening socket when the shutdown begins
+     * @param sockets the listening sockets: told which slots serve, closed when the shutdown begins
      */
     Supervisor(ClusterSpec spec, int port, Map<String, String> masterEnv, WorkerLauncher launcher,
-               Runnable closeListener, List<EventListener> listeners, LongSupplier nanoClock, InstantSource wallClock) {
+               Listeners sockets, List<EventListener> listeners, LongSupplier nanoClock, InstantSource wallClock) {
         this.spec = spec;
         this.port = port;
         this.masterEnv = Map.copyOf(masterEnv);
         this.launcher = launcher;
-        this.closeListener = closeListener;
-        this.listeners = List.copyOf(listeners);
+        this.listeners = sockets;
+        this.eventListeners = List.copyOf(listeners);
         this.nanoClock = nanoClock;
         this.wallClock = wallClock;
         this.rollouts = new Rollouts(this, new Deployment(1, spec.command(), Map.of()));
@@ -128,6 +131,7 @@ public final class Supervisor {
     /** Runs the loop on the calling thread until the cluster has stopped; returns the master's exit code. */
     public int run() {
         slots.forEach(this::respawn);
+        updateServing();
         while (exitCode == null) {
             long wait = timers.nanosUntilNext(nanoClock.getAsLong());
             Message message;
@@ -143,6 +147,7 @@ public final class Supervisor {
                     handle(message);
                 }
                 timers.runDue(nanoClock.getAsLong());
+                updateServing();
             } catch (RuntimeException e) {
                 // The master must outlive any one bad event: log it and keep supervising.
                 log.error("event=supervisor.error message=\"{}\"", e.toString(), e);
@@ -181,12 +186,15 @@ public final class Supervisor {
         Path notifyPath = notifySocketPath(spec.stateDir(), slot.id, notifySequence++);
         Map<String, String> env = new LinkedHashMap<>(masterEnv);
         env.putAll(deployment.env());
-        env = WorkerEnvironment.build(env, slot.id, deployment.generation(), port, spec.socketFd(), notifyPath);
         Path logFile = spec.logDir().resolve("worker-" + slot.id + ".log");
         long pid;
+        int privatePort = 0;
         try {
+            privatePort = listeners.workersBindOwnPort() ? listeners.newWorkerPort() : 0;
+            env = WorkerEnvironment.build(env, slot.id, deployment.generation(), port, spec.socketFd(), notifyPath,
+                    privatePort);
             pid = launcher.launch(new WorkerLauncher.Plan(slot.id, deployment.generation(), deployment.argv(), env,
-                    logFile, notifyPath), callbacks);
+                    logFile, notifyPath, privatePort), callbacks);
         } catch (RuntimeException e) {
             log.error("event=worker.spawn_failed slot={} generation={} error=\"{}\"", slot.id,
                     deployment.generation(), e.getMessage());
@@ -195,7 +203,7 @@ public final class Supervisor {
             }
             return null;
         }
-        WorkerProcess worker = new WorkerProcess(slot.id, deployment.generation(), pid, now);
+        WorkerProcess worker = new WorkerProcess(slot.id, deployment.generation(), pid, now, privatePort);
         workersByPid.put(pid, worker);
         emit(new Event.WorkerForked(wallClock.instant(), slot.id, pid, deployment.generation()));
         timers.at(now + spec.startTimeout().toNanos(), () -> onStartTimeout(worker));
@@ -444,7 +452,7 @@ public final class Supervisor {
         if (first) {
             // New connections are now refused once every worker has closed its copy: a load balancer sees a
             // closed port rather than connections that queue and are never answered.
-            closeListener.run();
+            listeners.close();
         }
         for (WorkerProcess worker : workersByPid.values()) {
             if (hard) {
@@ -483,6 +491,24 @@ public final class Supervisor {
         }
     }
 
+    /** Tells the listeners when the set of serving workers changed (sticky sessions and the proxy steer by it). */
+    void updateServing() {
+        List<ServingWorker> now = new ArrayList<>();
+        for (Slot slot : slots) {
+            if (slot.worker != null && slot.worker.state == WorkerState.READY) {
+                now.add(new ServingWorker(slot.id, slot.worker.pid, slot.worker.port));
+            }
+        }
+        if (!shuttingDown && !now.equals(serving)) {
+            serving = now;
+            try {
+                listeners.servingChanged(now);
+            } catch (RuntimeException e) {
+                log.error("event=listeners.update_failed error=\"{}\"", e.getMessage());
+            }
+        }
+    }
+
     // ---- helpers, also used by Rollouts ----
 
     long now() {
@@ -498,7 +524,7 @@ public final class Supervisor {
     }
 
     void emit(Event event) {
-        for (EventListener listener : listeners) {
+        for (EventListener listener : eventListeners) {
             try {
                 listener.onEvent(event);
             } catch (RuntimeException e) {

@@ -20,15 +20,25 @@ final class WorkerEnvironment {
     private WorkerEnvironment() {
     }
 
+    /**
+     * @param port        the cluster's public port
+     * @param privatePort proxy mode: the port this worker must listen on (also given as {@code PORT}); else 0
+     */
     static Map<String, String> build(Map<String, String> master, int slot, int generation, int port,
-                                     int socketFd, Path notifySocket) {
+                                     int socketFd, Path notifySocket, int privatePort) {
         Map<String, String> env = new LinkedHashMap<>(master);
         DROPPED.forEach(env::remove);
         env.put("HERD_WORKER_ID", Integer.toString(slot));
         env.put("WORKER_ID", Integer.toString(slot));
         env.put("HERD_GENERATION", Integer.toString(generation));
-        env.put("HERD_PORT", Integer.toString(port));
-        env.put("HERD_SOCKET_FD", Integer.toString(socketFd));
+        if (privatePort > 0) {
+            env.put("HERD_PORT", Integer.toString(privatePort));
+            env.put("PORT", Integer.toString(privatePort));
+            env.put("HERD_PUBLIC_PORT", Integer.toString(port));
+        } else {
+            env.put("HERD_PORT", Integer.toString(port));
+            env.put("HERD_SOCKET_FD", Integer.toString(socketFd));
+        }
         env.put("HERD_MASTER_PID", Long.toString(ProcessHandle.current().pid()));
         env.put("NOTIFY_SOCKET", notifySocket.toString());
         return env;

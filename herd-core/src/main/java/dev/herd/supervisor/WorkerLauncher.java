@@ -15,7 +15,9 @@ import java.util.Map;
 interface WorkerLauncher {
 
     /** What to start for one worker. */
-    record Plan(int slot, int generation, List<String> argv, Map<String, String> env, Path logFile, Path notifySocket) {
+    /** @param port proxy mode: the private port the worker must listen on, else 0 */
+    record Plan(int slot, int generation, List<String> argv, Map<String, String> env, Path logFile, Path notifySocket,
+                int port) {
     }
 
     /** Called from launcher threads, never from the supervisor thread. */

@@ -8,6 +8,8 @@ final class WorkerProcess {
     final int generation;
     final long pid;
     final long spawnedAtNanos;
+    /** Proxy mode: the private port the worker listens on; 0 when it accepts on an inherited socket. */
+    final int port;
     WorkerState state = WorkerState.STARTING;
     long readyAtNanos;
     /** Set when the master decided this worker should end, so its exit is not a crash. */
@@ -16,7 +18,8 @@ final class WorkerProcess {
     /** Replaced by a newer generation and draining. */
     boolean retired;
 
-    WorkerProcess(int slot, int generation, long pid, long spawnedAtNanos) {
+    WorkerProcess(int slot, int generation, long pid, long spawnedAtNanos, int port) {
+        this.port = port;
         this.slot = slot;
         this.generation = generation;
         this.pid = pid;

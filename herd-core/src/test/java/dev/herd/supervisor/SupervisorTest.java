@@ -84,6 +84,33 @@ class SupervisorTest {
         }
     }
 
+    /** Records what the supervisor tells the listening sockets. */
+    final class FakeListeners implements dev.herd.listen.Listeners {
+        @Override
+        public dev.herd.os.ListenSocket socketFor(int slot) {
+            throw new UnsupportedOperationException("the fake launcher spawns nothing");
+        }
+
+        @Override
+        public java.net.InetSocketAddress address() {
+            return new java.net.InetSocketAddress("127.0.0.1", 9999);
+        }
+
+        @Override
+        public void servingChanged(List<dev.herd.listen.ServingWorker> now) {
+            boolean[] bySlot = new boolean[slots];
+            now.forEach(w -> bySlot[w.slot()] = true);
+            servingUpdates.add(java.util.Arrays.toString(bySlot));
+        }
+
+        @Override
+        public void close() {
+            listenerClosed.set(true);
+        }
+    }
+
+    private final List<String> servingUpdates = new CopyOnWriteArrayList<>();
+    private int slots;
     private final FakeLauncher launcher = new FakeLauncher();
     private final List<Event> events = new CopyOnWriteArrayList<>();
     private final AtomicBoolean listenerClosed = new AtomicBoolean();
@@ -91,8 +118,10 @@ class SupervisorTest {
     private CompletableFuture<Integer> exit;
 
     private void start(ClusterSpec.Builder spec) {
+        ClusterSpec built = spec.command(List.of("/bin/true")).stateDir(Path.of("/tmp/herd-unit")).build();
+        slots = built.workers();
         supervisor = new Supervisor(spec.command(List.of("/bin/true")).stateDir(Path.of("/tmp/herd-unit")).build(),
-                9999, Map.of("PATH", "/bin"), launcher, () -> listenerClosed.set(true),
+                9999, Map.of("PATH", "/bin"), launcher, new FakeListeners(),
                 List.of(events::add), System::nanoTime, InstantSource.system());
         exit = CompletableFuture.supplyAsync(supervisor::run, r -> Thread.ofPlatform().daemon().start(r));
     }
@@ -130,6 +159,9 @@ class SupervisorTest {
         assertThat(replacement.slot()).isEqualTo(1);
         assertThat(replacement.generation()).isEqualTo(1);
         assertThat(events(Event.WorkerExited.class).getFirst().reason()).isEqualTo(Event.ExitReason.CRASH);
+        // the listeners hear of slot 1 going away and coming back (what sticky sessions steer by)
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(servingUpdates).containsSubsequence("[true, true]", "[true, false]", "[true, true]"));
     }
 
     @Test

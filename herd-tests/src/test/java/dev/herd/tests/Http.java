@@ -64,12 +64,31 @@ final class Http implements AutoCloseable {
     }
 
     Http(String host, int port) throws IOException {
+        this(host, port, null);
+    }
+
+    /** Connects from a chosen local address (e.g. 127.0.0.17: every 127.0.0.0/8 address is this machine's). */
+    Http(String host, int port, String localAddress) throws IOException {
         socket = new Socket();
+        if (localAddress != null) {
+            socket.bind(new InetSocketAddress(localAddress, 0));
+        }
         socket.connect(new InetSocketAddress(host, port), 5000);
         socket.setSoTimeout(30_000);
         socket.setTcpNoDelay(true);
         in = socket.getInputStream();
         out = socket.getOutputStream();
+    }
+
+    /** Waits until the server closes the connection (bounded by the read timeout). */
+    void awaitClose() throws IOException {
+        while (in.read() >= 0) {
+            // discard anything after the response
+        }
+    }
+
+    int localPort() {
+        return socket.getLocalPort();
     }
 
     /** One GET with Connection: close on a new connection. */

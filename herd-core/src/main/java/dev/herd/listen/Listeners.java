@@ -1,0 +1,48 @@
+package dev.herd.listen;
+
+import dev.herd.ClusterSpec;
+import dev.herd.os.ListenSocket;
+
+import java.net.InetSocketAddress;
+
+/**
+ * The master's listening sockets, held open for the cluster's whole life, and which one each slot's workers
+ * inherit. Used by the supervisor thread only.
+ */
+public interface Listeners extends AutoCloseable {
+
+    /** The socket a worker of this slot inherits, or null when workers bind their own port (proxy mode). */
+    ListenSocket socketFor(int slot);
+
+    /** Whether each worker binds a private {@code $PORT} of its own that the master forwards to. */
+    default boolean workersBindOwnPort() {
+        return false;
+    }
+
+    /** A free private port for a new worker, when {@link #workersBindOwnPort()}. */
+    default int newWorkerPort() {
+        return FreePorts.next();
+    }
+
+    /** The address clients connect to (with the real port when the spec asked for port 0). */
+    InetSocketAddress address();
+
+    /** The set of workers serving their slot (ready, not retired) changed. */
+    void servingChanged(java.util.List<ServingWorker> serving);
+
+    /** Closes the master's copies; sockets live on in workers that still hold them. Idempotent. */
+    @Override
+    void close();
+
+    /**
+     * Binds the sockets the spec's mode needs; throws {@link dev.herd.os.NativeException} (or, in proxy mode,
+     * an {@link java.io.IOException}) when it cannot.
+     */
+    static Listeners open(ClusterSpec spec, InetSocketAddress address) throws java.io.IOException {
+        return switch (spec.mode()) {
+            case SHARED -> new SharedListener(ListenSocket.open(address, spec.backlog(), false));
+            case REUSEPORT -> ReusePortListeners.open(address, spec.backlog(), spec.workers(), spec.sticky());
+            case PROXY -> ProxyListener.open(address, spec.backlog(), spec.balance(), spec.proxyHeader());
+        };
+    }
+}

@@ -1,0 +1,255 @@
+package dev.herd.listen;
+
+import dev.herd.Balance;
+import dev.herd.ProxyHeader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Proxy mode, for applications that bind their own port: each worker listens on a private loopback {@code $PORT};
+ * the master accepts on the public port and forwards each connection, whole, to one serving worker chosen by the
+ * {@link Balance} policy, optionally preceded by a PROXY protocol header. Bytes move through direct buffers
+ * (kernel to native memory to kernel), never through the Java heap. Connections already forwarded to a worker
+ * stay with it when it is retired: a drain finishes them.
+ */
+public final class ProxyListener implements Listeners {
+    private static final Logger log = LoggerFactory.getLogger(ProxyListener.class);
+    private static final int BUFFER_BYTES = 64 * 1024;
+    /** How long a client waits for a serving worker when none is ready (start-up, every slot crashed). */
+    static final Duration NO_WORKER_WAIT = Duration.ofSeconds(30);
+    static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+    private final ServerSocketChannel channel;
+    private final Balance balance;
+    private final ProxyHeader header;
+    private final Object backendsChanged = new Object();
+    private volatile List<ServingWorker> backends = List.of();
+    private final Map<Long, AtomicInteger> open = new ConcurrentHashMap<>();
+    private final AtomicLong turn = new AtomicLong();
+    private volatile boolean closed;
+
+    private ProxyListener(ServerSocketChannel channel, Balance balance, ProxyHeader header) {
+        this.channel = channel;
+        this.balance = balance;
+        this.header = header;
+    }
+
+    /** Binds the public port and starts accepting; clients wait until a worker serves. */
+    public static ProxyListener open(InetSocketAddress address, int backlog, Balance balance, ProxyHeader header)
+            throws IOException {
+        ServerSocketChannel channel = ServerSocketChannel.open();
+        try {
+            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            channel.bind(address, backlog);
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        ProxyListener proxy = new ProxyListener(channel, balance, header);
+        Thread.ofPlatform().daemon().name("herd-proxy-accept").start(proxy::acceptLoop);
+        return proxy;
+    }
+
+    @Override
+    public dev.herd.os.ListenSocket socketFor(int slot) {
+        return null; // workers bind their own port
+    }
+
+    @Override
+    public boolean workersBindOwnPort() {
+        return true;
+    }
+
+    @Override
+    public InetSocketAddress address() {
+        try {
+            return (InetSocketAddress) channel.getLocalAddress();
+        } catch (IOException e) {
+            throw new IllegalStateException("proxy socket closed", e);
+        }
+    }
+
+    @Override
+    public void servingChanged(List<ServingWorker> serving) {
+        List<ServingWorker> sorted = serving.stream().filter(w -> w.port() > 0)
+                .sorted(Comparator.comparingInt(ServingWorker::slot)).toList();
+        backends = sorted;
+        synchronized (backendsChanged) {
+            backendsChanged.notifyAll();
+        }
+        log.info("event=proxy.backends balance={} workers={}", balance.label(),
+                sorted.stream().map(w -> w.slot() + ":" + w.port()).toList().toString().replace(" ", ""));
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            SocketChannel client;
+            try {
+                client = channel.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closed) {
+                    log.warn("event=proxy.accept_error error=\"{}\"", e.getMessage());
+                }
+                continue;
+            }
+            Thread.ofVirtual().name("herd-proxy-conn").start(() -> forward(client));
+        }
+    }
+
+    private void forward(SocketChannel client) {
+        ServingWorker worker = null;
+        try (client) {
+            InetSocketAddress from = (InetSocketAddress) client.getRemoteAddress();
+            InetSocketAddress to = (InetSocketAddress) client.getLocalAddress();
+            SocketChannel backend = null;
+            // A worker that died a moment ago may still be listed: its port refuses, so try another one.
+            Set<Long> refused = new HashSet<>();
+            while (backend == null) {
+                worker = awaitWorker(from, refused);
+                if (worker == null) {
+                    log.warn("event=proxy.no_worker client={} waited_ms={}", from, NO_WORKER_WAIT.toMillis());
+                    return;
+                }
+                try {
+                    backend = SocketChannel.open(new InetSocketAddress(LOOPBACK, worker.port()));
+                } catch (IOException e) {
+                    release(worker);
+                    refused.add(worker.pid());
+                    worker = null;
+                }
+            }
+            SocketChannel connected = backend;
+            ServingWorker chosen = worker;
+            worker = null; // released below, as soon as the worker has finished its side
+            try (connected) {
+                client.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                connected.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                byte[] preamble = ProxyHeaderEncoder.encode(header, from, to);
+                if (preamble.length > 0) {
+                    ByteBuffer buffer = ByteBuffer.wrap(preamble);
+                    while (buffer.hasRemaining()) {
+                        connected.write(buffer);
+                    }
+                }
+                Thread upstream = Thread.ofVirtual().start(() -> pump(client, connected, () -> { }));
+                // the connection stops counting for least-conn when the worker has ended its side, before the
+                // client sees the end: a client that waits for the close never races the count
+                pump(connected, client, () -> release(chosen));
+                upstream.join();
+            }
+        } catch (IOException e) {
+            // a client or worker went away: nothing to clean beyond closing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (worker != null) {
+                release(worker);
+            }
+        }
+    }
+
+    private void release(ServingWorker worker) {
+        AtomicInteger count = open.get(worker.pid());
+        if (count != null && count.decrementAndGet() <= 0 && backends.stream().noneMatch(w -> w.pid() == worker.pid())) {
+            open.remove(worker.pid(), count); // the worker is gone or retired: forget its counter
+        }
+    }
+
+    /** Copies one direction until EOF, runs {@code atEnd} once, then half-closes the other side. */
+    private static void pump(SocketChannel from, SocketChannel to, Runnable atEnd) {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES);
+        boolean ended = false;
+        try {
+            while (from.read(buffer) >= 0) {
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    to.write(buffer);
+                }
+                buffer.clear();
+            }
+            ended = true;
+            atEnd.run();
+            to.shutdownOutput();
+        } catch (IOException e) {
+            if (!ended) {
+                atEnd.run();
+            }
+            try {
+                to.close();
+                from.close();
+            } catch (IOException ignored) {
+                // already closing
+            }
+        }
+    }
+
+    private ServingWorker awaitWorker(InetSocketAddress client, Set<Long> refused) throws InterruptedException {
+        long deadline = System.nanoTime() + NO_WORKER_WAIT.toNanos();
+        while (!closed) {
+            List<ServingWorker> now = refused.isEmpty() ? backends
+                    : backends.stream().filter(w -> !refused.contains(w.pid())).toList();
+            if (!now.isEmpty()) {
+                ServingWorker chosen = choose(now, client);
+                open.computeIfAbsent(chosen.pid(), pid -> new AtomicInteger()).incrementAndGet();
+                return chosen;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return null;
+            }
+            synchronized (backendsChanged) {
+                if (backends.stream().allMatch(w -> refused.contains(w.pid()))) {
+                    backendsChanged.wait(Math.max(1, Math.min(left / 1_000_000, 100)));
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Picks a worker for a client; pure apart from the round-robin counter and the open-connection counts. */
+    ServingWorker choose(List<ServingWorker> workers, InetSocketAddress client) {
+        return switch (balance) {
+            case ROUND_ROBIN -> workers.get((int) Math.floorMod(turn.getAndIncrement(), (long) workers.size()));
+            case LEAST_CONN -> workers.stream()
+                    .min(Comparator.comparingInt((ServingWorker w) -> openCount(w.pid())).thenComparingInt(ServingWorker::slot))
+                    .orElseThrow();
+            case IP_HASH -> workers.get(Math.floorMod(Arrays.hashCode(client.getAddress().getAddress()), workers.size()));
+        };
+    }
+
+    private int openCount(long pid) {
+        AtomicInteger count = open.get(pid);
+        return count == null ? 0 : count.get();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+}

@@ -1,0 +1,197 @@
+package dev.herd.tests;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Issue 4, must-show 4 (and proxy mode's share of "reload and crash handling work in every mode"): an app that
+ * can only bind {@code $PORT} behind the master's TCP proxy.
+ */
+class ProxyModeTest {
+
+    static List<String> portWorker() {
+        try {
+            Path script = Path.of(ProxyModeTest.class.getResource("/workers/port_worker.py").toURI());
+            return List.of("/usr/bin/python3", script.toString());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Herd start(Path dir, int workers, String... options) {
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", Integer.toString(workers), "--mode", "proxy"));
+        args.addAll(List.of(options));
+        args.add("--");
+        args.addAll(portWorker());
+        return Herd.start(dir, args);
+    }
+
+    private static Http.Response get(int port, String source, String path) throws IOException {
+        try (Http http = new Http("127.0.0.1", port, source)) {
+            Http.Response response = http.request(path, false);
+            assertThat(response.status()).isEqualTo(200);
+            return response;
+        }
+    }
+
+    @Test
+    void roundRobinGivesEachWorkerItsTurn() throws Exception {
+        Path dir = Herd.newDir();
+        try (Herd herd = start(dir, 4)) {
+            int port = herd.awaitPort();
+            List<Long> workers = herd.awaitReady(4, Duration.ofSeconds(30));
+            await().atMost(Duration.ofSeconds(10)).until(() -> herd.events("proxy.backends").stream()
+                    .anyMatch(e -> e.get("workers").split(",").length == 4));
+            Map<Long, Integer> counts = new HashMap<>();
+            for (int i = 0; i < 40; i++) {
+                counts.merge(get(port, null, "/").pid(), 1, Integer::sum);
+            }
+            assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(workers);
+            assertThat(counts.values()).containsOnly(10);
+            assertThat(Files.readString(dir.resolve("state/logs/worker-0.log"))).contains("listening on 127.0.0.1:");
+        }
+    }
+
+    @Test
+    void leastConnectionsSendsNewClientsToTheIdleWorker() throws Exception {
+        Path dir = Herd.newDir();
+        try (Herd herd = start(dir, 4, "--balance", "least-conn")) {
+            int port = herd.awaitPort();
+            herd.awaitReady(4, Duration.ofSeconds(30));
+            await().atMost(Duration.ofSeconds(10)).until(() -> herd.events("proxy.backends").stream()
+                    .anyMatch(e -> e.get("workers").split(",").length == 4));
+            List<Http> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    Http http = new Http(port);
+                    http.send("/slow?ms=20000", false);
+                    held.add(http);
+                }
+                await("three slow requests in three workers").atMost(Duration.ofSeconds(10)).until(() -> {
+                    int started = 0;
+                    for (int slot = 0; slot < 4; slot++) {
+                        Path log = dir.resolve("state/logs/worker-" + slot + ".log");
+                        started += Files.exists(log) ? (int) Files.readString(log).lines()
+                                .filter(l -> l.equals("slow request started")).count() : 0;
+                    }
+                    return started == 3;
+                });
+                Set<Integer> slots = new HashSet<>();
+                for (int i = 0; i < 10; i++) {
+                    try (Http http = new Http(port)) {
+                        slots.add(http.request("/", false).slot());
+                        http.awaitClose(); // the proxy no longer counts this connection once it closed it
+                    }
+                }
+                assertThat(slots).hasSize(1);
+                int idle = slots.iterator().next();
+                assertThat(Files.readString(dir.resolve("state/logs/worker-" + idle + ".log")))
+                        .doesNotContain("slow request started");
+            } finally {
+                for (Http http : held) {
+                    http.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void ipHashKeepsEachClientOnOneWorker() throws Exception {
+        Path dir = Herd.newDir();
+        try (Herd herd = start(dir, 4, "--balance", "ip-hash")) {
+            int port = herd.awaitPort();
+            herd.awaitReady(4, Duration.ofSeconds(30));
+            await().atMost(Duration.ofSeconds(10)).until(() -> herd.events("proxy.backends").stream()
+                    .anyMatch(e -> e.get("workers").split(",").length == 4));
+            Set<Long> all = new HashSet<>();
+            for (String source : IntStream.range(30, 46).mapToObj(i -> "127.0.0." + i).toList()) {
+                Set<Long> pids = new HashSet<>();
+                for (int i = 0; i < 10; i++) {
+                    pids.add(get(port, source, "/").pid());
+                }
+                assertThat(pids).as(source).hasSize(1);
+                all.addAll(pids);
+            }
+            assertThat(all).hasSizeGreaterThan(1);
+        }
+    }
+
+    @Test
+    void proxyProtocolHeadersTellTheWorkerTheRealClient() throws Exception {
+        for (String version : List.of("v1", "v2")) {
+            Path dir = Herd.newDir();
+            try (Herd herd = start(dir, 1, "--proxy-protocol", version)) {
+                int port = herd.awaitPort();
+                herd.awaitReady(1, Duration.ofSeconds(30));
+                try (Http http = new Http("127.0.0.1", port, "127.0.0.7")) {
+                    Http.Response response = http.request("/", false);
+                    assertThat(response.body()).as(version)
+                            .contains("\"client\":\"127.0.0.7:" + http.localPort() + "\"");
+                }
+            }
+        }
+    }
+
+    @Test
+    void reloadsAndCrashesInProxyModeLoseNoRequest() throws Exception {
+        Path dir = Herd.newDir();
+        try (Herd herd = start(dir, 2, "--restart-delay", "1s")) {
+            int port = herd.awaitPort();
+            List<Long> first = herd.awaitReady(2, Duration.ofSeconds(30));
+            LoadClient load = LoadClient.newConnectionPerRequest(port, 4, 100_000, Duration.ofSeconds(90));
+            try {
+                load.awaitRequests(100);
+                for (int i = 0; i < 3; i++) {
+                    Shell.Result reload = herd.cli("reload");
+                    assertThat(reload.code()).as(reload.output()).isZero();
+                }
+                long done = load.completed();
+                load.awaitRequests(done + 100);
+            } finally {
+                load.stop();
+            }
+            System.out.println("[proxy-reload] 3 reloads: " + load.summary());
+            assertThat(load.failures()).isEmpty();
+            assertThat(get(port, null, "/").generation()).isEqualTo(4);
+            assertThat(load.pidsSeen()).containsAll(first);
+
+            // a crash: the proxy stops choosing the dead worker; the other serves, nothing is refused
+            long victim = herd.liveReadyPids().getFirst();
+            LoadClient during = LoadClient.newConnectionPerRequest(port, 2, 100_000, Duration.ofSeconds(60));
+            long deadAt;
+            try {
+                during.awaitRequests(50);
+                int readyBefore = herd.events("worker.ready").size();
+                Shell.run("kill", "-9", Long.toString(victim));
+                herd.awaitEvent(e -> e.is("worker.exited", "pid", Long.toString(victim)), Duration.ofSeconds(10),
+                        "victim exited");
+                deadAt = System.nanoTime();
+                await("replacement ready").atMost(Duration.ofSeconds(30))
+                        .until(() -> herd.events("worker.ready").size() > readyBefore);
+                long after = during.completed();
+                during.awaitRequests(after + 50);
+            } finally {
+                during.stop();
+            }
+            System.out.println("[proxy-crash] " + during.summary());
+            // SIGKILL loses the requests the victim had in hand: at most one per client thread, none later
+            assertThat(during.failures()).hasSizeLessThanOrEqualTo(2)
+                    .allSatisfy(f -> assertThat(f.startedNanos()).isLessThan(deadAt));
+        }
+    }
+}
