@@ -1,9 +1,5 @@
 package dev.herd;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
-
 /** How proxy mode picks a worker for a new connection. */
 public enum Balance {
     /** Each serving worker in turn. */
@@ -14,16 +10,10 @@ public enum Balance {
     IP_HASH;
 
     public String label() {
-        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        return EnumLabels.label(this);
     }
 
     public static Balance parse(String value) {
-        for (Balance balance : values()) {
-            if (balance.label().equals(value.trim().toLowerCase(Locale.ROOT))) {
-                return balance;
-            }
-        }
-        throw new IllegalArgumentException("'" + value + "' is not a balance policy; use one of "
-                + Arrays.stream(values()).map(Balance::label).collect(Collectors.joining(", ")));
+        return EnumLabels.parse(values(), value, "a balance policy");
     }
 }

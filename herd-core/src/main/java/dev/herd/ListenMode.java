@@ -1,9 +1,5 @@
 package dev.herd;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
-
 /** How the cluster's port reaches its workers. */
 public enum ListenMode {
     /** One listening socket; every worker accepts on it (the kernel hands each connection to one waiting worker). */
@@ -20,16 +16,10 @@ public enum ListenMode {
     PROXY;
 
     public String label() {
-        return name().toLowerCase(Locale.ROOT);
+        return EnumLabels.label(this);
     }
 
     public static ListenMode parse(String value) {
-        for (ListenMode mode : values()) {
-            if (mode.label().equals(value.trim().toLowerCase(Locale.ROOT))) {
-                return mode;
-            }
-        }
-        throw new IllegalArgumentException("'" + value + "' is not a listen mode; use one of "
-                + Arrays.stream(values()).map(ListenMode::label).collect(Collectors.joining(", ")));
+        return EnumLabels.parse(values(), value, "a listen mode");
     }
 }

@@ -41,6 +41,13 @@ class ProxyModeTest {
         return Herd.start(dir, args);
     }
 
+    /** Waits until the proxy's routing table holds {@code workers} workers. */
+    private static void awaitProxyRoutesTo(Herd herd, int workers) {
+        await("proxy routing to " + workers + " workers").atMost(Duration.ofSeconds(10))
+                .until(() -> herd.events("proxy.backends").stream()
+                        .anyMatch(e -> e.get("workers").split(",").length == workers));
+    }
+
     private static Http.Response get(int port, String source, String path) throws IOException {
         try (Http http = new Http("127.0.0.1", port, source)) {
             Http.Response response = http.request(path, false);
@@ -55,8 +62,7 @@ class ProxyModeTest {
         try (Herd herd = start(dir, 4)) {
             int port = herd.awaitPort();
             List<Long> workers = herd.awaitReady(4, Duration.ofSeconds(30));
-            await().atMost(Duration.ofSeconds(10)).until(() -> herd.events("proxy.backends").stream()
-                    .anyMatch(e -> e.get("workers").split(",").length == 4));
+            awaitProxyRoutesTo(herd, 4);
             Map<Long, Integer> counts = new HashMap<>();
             for (int i = 0; i < 40; i++) {
                 counts.merge(get(port, null, "/").pid(), 1, Integer::sum);
@@ -73,8 +79,7 @@ class ProxyModeTest {
         try (Herd herd = start(dir, 4, "--balance", "least-conn")) {
             int port = herd.awaitPort();
             herd.awaitReady(4, Duration.ofSeconds(30));
-            await().atMost(Duration.ofSeconds(10)).until(() -> herd.events("proxy.backends").stream()
-                    .anyMatch(e -> e.get("workers").split(",").length == 4));
+            awaitProxyRoutesTo(herd, 4);
             List<Http> held = new ArrayList<>();
             try {
                 for (int i = 0; i < 3; i++) {
@@ -116,8 +121,7 @@ class ProxyModeTest {
         try (Herd herd = start(dir, 4, "--balance", "ip-hash")) {
             int port = herd.awaitPort();
             herd.awaitReady(4, Duration.ofSeconds(30));
-            await().atMost(Duration.ofSeconds(10)).until(() -> herd.events("proxy.backends").stream()
-                    .anyMatch(e -> e.get("workers").split(",").length == 4));
+            awaitProxyRoutesTo(herd, 4);
             Set<Long> all = new HashSet<>();
             for (String source : IntStream.range(30, 46).mapToObj(i -> "127.0.0." + i).toList()) {
                 Set<Long> pids = new HashSet<>();
