@@ -13,14 +13,15 @@ import java.util.Map;
  * the listening socket the master handed it.
  *
  * <p>The same code runs without a master ("standalone"): the slot and generation are then 0 and
- * {@link #serverChannel()} binds {@code 0.0.0.0:$PORT} itself, so an app can be started by hand.
+ * {@link #serverChannel()} binds {@code 0.0.0.0:$PORT} itself, so an app can be started by hand. Under Herd's
+ * proxy mode (a private {@code PORT}, no {@code HERD_SOCKET_FD}) it binds {@code 127.0.0.1:$PORT}.
  *
  * <p>Environment variables read (once, by {@link #current()}):
  * <ul>
  *   <li>{@code HERD_WORKER_ID} – the slot; its presence means the process is supervised.
  *       {@code WORKER_ID} is accepted as a fallback for the slot (other supervisors' convention).</li>
  *   <li>{@code HERD_GENERATION} – incremented by every reload, default 0.</li>
- *   <li>{@code PORT} – only used standalone, default 8080.</li>
+ *   <li>{@code PORT} – standalone (default 8080), or the private port in Herd's proxy mode.</li>
  * </ul>
  * An empty variable counts as unset (so {@code HERD_WORKER_ID= java ...} means standalone).
  */
@@ -46,6 +47,7 @@ public final class Worker {
     /** Kept raw: PORT only matters standalone, so a stray value must not break a supervised worker. */
     private final String port;
     private final InheritedChannelSource inherited;
+    private final boolean proxied;
     private ServerSocketChannel channel;
 
     Worker(Map<String, String> env) {
@@ -64,6 +66,8 @@ public final class Worker {
         String gen = value(env, ENV_GENERATION);
         this.generation = gen == null ? 0 : parse(ENV_GENERATION, gen, 0, Integer.MAX_VALUE);
         this.port = value(env, ENV_PORT);
+        // Herd's proxy mode hands no socket (no HERD_SOCKET_FD) and a private PORT to bind instead
+        this.proxied = supervised && value(env, "HERD_SOCKET_FD") == null && this.port != null;
         this.inherited = inherited;
     }
 
@@ -111,6 +115,9 @@ public final class Worker {
     }
 
     private ServerSocketChannel openChannel() throws IOException {
+        if (proxied) {
+            return bind("127.0.0.1"); // only the master's proxy connects to it
+        }
         Channel fd0;
         try {
             fd0 = inherited.get();
@@ -128,7 +135,7 @@ public final class Worker {
             String found = fd0 == null ? "nothing usable (no inherited channel)" : "a " + fd0.getClass().getSimpleName();
             throw missingSocket("found " + found, null);
         }
-        return bindStandalone();
+        return bind("0.0.0.0");
     }
 
     private IOException missingSocket(String detail, Throwable cause) {
@@ -138,18 +145,18 @@ public final class Worker {
                 cause);
     }
 
-    private ServerSocketChannel bindStandalone() throws IOException {
+    private ServerSocketChannel bind(String host) throws IOException {
         int p = port == null ? DEFAULT_PORT : parse(ENV_PORT, port, 0, 65535);
         // IPv4 explicitly: a default (dual-stack) channel bound to 0.0.0.0 would listen on [::]
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.INET);
         try {
             // so a quick restart by hand does not fail on connections still in TIME_WAIT
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            server.bind(new InetSocketAddress("0.0.0.0", p));
+            server.bind(new InetSocketAddress(host, p));
             return server;
         } catch (IOException e) {
             server.close();
-            throw new IOException("cannot listen on 0.0.0.0:" + p + " (from " + ENV_PORT + "): " + e.getMessage(), e);
+            throw new IOException("cannot listen on " + host + ":" + p + " (from " + ENV_PORT + "): " + e.getMessage(), e);
         }
     }
 

@@ -94,7 +94,7 @@ class WorkerTest {
 
     @Test
     void supervisedWithoutInheritedSocketFailsClearly() {
-        Worker w = new Worker(Map.of("HERD_WORKER_ID", "1", "PORT", "0"), NONE);
+        Worker w = new Worker(Map.of("HERD_WORKER_ID", "1", "HERD_SOCKET_FD", "0", "PORT", "0"), NONE);
         assertThatThrownBy(w::serverChannel)
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("fd 0")
@@ -116,5 +116,23 @@ class WorkerTest {
     @Test
     void currentIsASingleton() {
         assertThat(Worker.current()).isSameAs(Worker.current());
+    }
+
+    @Test
+    void inHerdsProxyModeTheWorkerBindsItsPrivatePortOnLoopback() throws Exception {
+        int free;
+        try (ServerSocketChannel probe = ServerSocketChannel.open()) {
+            probe.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            free = ((java.net.InetSocketAddress) probe.getLocalAddress()).getPort();
+        }
+        Worker w = new Worker(Map.of("HERD_WORKER_ID", "1", "PORT", Integer.toString(free)), NONE);
+        try (ServerSocketChannel ch = w.serverChannel()) {
+            java.net.InetSocketAddress bound = (java.net.InetSocketAddress) ch.getLocalAddress();
+            assertThat(bound.getPort()).isEqualTo(free);
+            assertThat(bound.getAddress().isLoopbackAddress()).isTrue();
+        }
+        // with a socket handed over (HERD_SOCKET_FD set), PORT is not a reason to bind
+        Worker inherited = new Worker(Map.of("HERD_WORKER_ID", "1", "HERD_SOCKET_FD", "0", "PORT", "1"), NONE);
+        assertThatThrownBy(inherited::serverChannel).hasMessageContaining("expected its listening socket on fd 0");
     }
 }
