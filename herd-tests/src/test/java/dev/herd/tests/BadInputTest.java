@@ -28,6 +28,9 @@ class BadInputTest {
                 Arguments.of(List.of("--ready-when", "sometimes"), 2, "'sometimes' is not a readiness mode"),
                 Arguments.of(List.of("--drain-timeout", "5x"), 2, "'5x' is not a duration"),
                 Arguments.of(List.of("--socket-fd", "2"), 2, "socket-fd: '2' must be 0"),
+                Arguments.of(List.of("--mode", "magic"), 2, "'magic' is not a listen mode; use one of shared, reuseport, proxy"),
+                Arguments.of(List.of("--sticky"), 2, "sticky: 'true' needs --mode reuseport"),
+                Arguments.of(List.of("--balance", "least-conn"), 2, "only apply to --mode proxy"),
                 Arguments.of(List.of("--host", "no-such-host.invalid"), 2, "host: 'no-such-host.invalid' is not an IP address"),
                 Arguments.of(List.of("--", "/nonexistent/server"), 2, "command not found: '/nonexistent/server' does not exist"),
                 Arguments.of(List.of("--", "no-such-program-herd"), 2, "command not found: 'no-such-program-herd' is not in PATH"),
@@ -64,11 +67,12 @@ class BadInputTest {
         }
     }
 
-    @Test
-    void busyPortFailsBeforeAnyWorkerStarts() throws Exception {
+    @ParameterizedTest(name = "--mode {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"shared", "reuseport", "proxy"})
+    void busyPortFailsBeforeAnyWorkerStarts(String mode) throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Path dir = Herd.newDir();
-            List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2"));
+            List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--mode", mode));
             args.set(args.indexOf("0"), Integer.toString(taken.getLocalPort()));
             try (Herd herd = Herd.start(dir, args)) {
                 assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
