@@ -15,11 +15,18 @@ final class HerdTarget implements Target {
     private final Path work;
     private final int workers;
     private final Duration reloadTimeout;
+    private final List<String> extraArgs;
     private Process master;
     private EventLog events;
     private String url;
 
     HerdTarget(Path root, Path work, int workers, Duration reloadTimeout) {
+        this(root, work, workers, reloadTimeout, List.of());
+    }
+
+    /** {@code extraArgs} go after the usual {@code herd run} options, e.g. {@code --mode proxy}. */
+    HerdTarget(Path root, Path work, int workers, Duration reloadTimeout, List<String> extraArgs) {
+        this.extraArgs = List.copyOf(extraArgs);
         this.root = root;
         this.work = work;
         this.workers = workers;
@@ -33,9 +40,11 @@ final class HerdTarget implements Target {
 
     @Override
     public void start() throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(List.of(root.resolve("bin/herd").toString(), "run",
+        List<String> command = new ArrayList<>(List.of(root.resolve("bin/herd").toString(), "run",
                 "--workers", Integer.toString(workers), "--port", "0", "--host", "127.0.0.1",
-                "--state-dir", work.resolve("state").toString()))
+                "--state-dir", work.resolve("state").toString()));
+        command.addAll(extraArgs);
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(root.toFile()).redirectErrorStream(true);
         pb.environment().put("HERD_NO_BUILD", "1");
         master = pb.start();

@@ -305,16 +305,21 @@ public final class ReloadBenchmark {
     }
 
     static void writeSection(Path file, String section) throws IOException {
+        writeSection(file, section, BEGIN, END);
+    }
+
+    /** Replaces the text from {@code begin} to {@code end} (markers included) in FILE, or appends the section. */
+    static void writeSection(Path file, String section, String begin, String end) throws IOException {
         String text = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "# Benchmarks\n";
-        int begin = text.indexOf(BEGIN);
-        int end = text.indexOf(END);
+        int from = text.indexOf(begin);
+        int to = text.indexOf(end);
         String updated;
-        if (begin >= 0 && end > begin) {
-            int after = end + END.length();
+        if (from >= 0 && to > from) {
+            int after = to + end.length();
             if (after < text.length() && text.charAt(after) == '\n') {
                 after++;
             }
-            updated = text.substring(0, begin) + section + text.substring(after);
+            updated = text.substring(0, from) + section + text.substring(after);
         } else {
             updated = text + (text.endsWith("\n\n") ? "" : text.endsWith("\n") ? "\n" : "\n\n") + section;
         }
@@ -332,6 +337,10 @@ public final class ReloadBenchmark {
     }
 
     static String machine() {
+        return machine(LOAD_AT_START);
+    }
+
+    static String machine(String loadAtStart) {
         int cores = Runtime.getRuntime().availableProcessors();
         String model = "";
         String mem = "";
@@ -348,23 +357,30 @@ public final class ReloadBenchmark {
             // leave it out
         }
         return cores + " cores" + (model.isEmpty() ? "" : " (" + model + ")") + mem + ", Linux "
-                + System.getProperty("os.version") + (LOAD_AT_START.isEmpty() ? ""
-                : "; load average (1/5/15 min) at the start " + LOAD_AT_START);
+                + System.getProperty("os.version") + (loadAtStart.isEmpty() ? ""
+                : "; load average (1/5/15 min) at the start " + loadAtStart);
     }
 
     static String software(Options o) {
+        return software(o.root(), o.wrk(), true);
+    }
+
+    /** JDK, optionally Node, wrk and the Herd commit, for a report's "Software" line. */
+    static String software(Path root, String wrkBinary, boolean withNode) {
         List<String> parts = new ArrayList<>();
         parts.add("JDK " + Runtime.version());
-        Procs.capture(List.of("node", "--version")).ifPresent(v -> parts.add("Node " + v));
+        if (withNode) {
+            Procs.capture(List.of("node", "--version")).ifPresent(v -> parts.add("Node " + v));
+        }
         try { // wrk -v prints its version line and exits non-zero
-            Procs.run(List.of(o.wrk(), "-v"), null, null, Duration.ofSeconds(10), null).output().lines()
+            Procs.run(List.of(wrkBinary, "-v"), null, null, Duration.ofSeconds(10), null).output().lines()
                     .filter(l -> l.startsWith("wrk ")).findFirst()
                     .map(l -> l.replaceFirst("\\s*Copyright.*$", "")).ifPresent(parts::add);
         } catch (IOException e) {
             // leave it out
         }
-        Procs.capture(List.of("git", "-C", o.root().toString(), "rev-parse", "--short", "HEAD"))
-                .ifPresent(v -> parts.add("Herd at " + v + Procs.capture(List.of("git", "-C", o.root().toString(),
+        Procs.capture(List.of("git", "-C", root.toString(), "rev-parse", "--short", "HEAD"))
+                .ifPresent(v -> parts.add("Herd at " + v + Procs.capture(List.of("git", "-C", root.toString(),
                         "status", "--porcelain", "--untracked-files=no")).filter(s -> !s.isEmpty())
                         .map(s -> " + uncommitted changes").orElse("")));
         return String.join(", ", parts);

@@ -10,9 +10,10 @@ import picocli.CommandLine.Command;
         description = "Runs one network service as a pool of worker processes behind one port, and keeps it serving.",
         subcommands = {RunCommand.class, ControlCommands.Status.class, ControlCommands.Reload.class,
                 ControlCommands.Upgrade.class, ControlCommands.KillRetired.class, CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes of 'herd run': 0 stopped cleanly, 1 internal error, 2 bad usage, 3 could not listen",
-                "or set up, 4 every slot failed, 130 hard stop (second Ctrl-C).",
-                "Other commands: 0 done, 1 the master reports failure, 2 bad usage, 3 no master answers."})
+        footer = {"", "Exit codes of 'herd run': 0 stopped cleanly, 1 internal error, 2 bad usage,",
+                "3 could not listen or set up, 4 every slot failed, 130 hard stop (second Ctrl-C).",
+                "Other commands: 0 done, 1 the master reports failure, 2 bad usage,",
+                "3 no master answers."})
 public final class HerdCommand implements Runnable {
 
     @CommandLine.Spec

@@ -33,8 +33,8 @@ import java.util.concurrent.Callable;
                 "  herd run --mode reuseport --sticky -- java -jar app.jar",
                 "  herd run --mode proxy --balance least-conn -- node server.js   (binds $PORT)",
                 "", "Durations take a unit: 500ms, 30s, 2m, 1h (a bare number is seconds).",
-                "", "Exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage, 3 could not listen or set up,",
-                "4 every slot failed, 130 hard stop (second Ctrl-C)."})
+                "", "Exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage,",
+                "3 could not listen or set up, 4 every slot failed, 130 hard stop (second Ctrl-C)."})
 final class RunCommand implements Callable<Integer> {
 
     @Option(names = {"-w", "--workers"}, paramLabel = "N|auto", converter = WorkerCount.class,
