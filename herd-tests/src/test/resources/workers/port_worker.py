@@ -77,7 +77,7 @@ class Server(socketserver.ThreadingTCPServer):
     block_on_close = True
 
 
-server = Server(("127.0.0.1", int(os.environ["PORT"])), Handler)
+server = Server((os.environ.get("HERD_HOST", "127.0.0.1"), int(os.environ["PORT"])), Handler)
 
 
 def drain(signum, frame):
@@ -85,7 +85,7 @@ def drain(signum, frame):
 
 
 signal.signal(signal.SIGTERM, drain)
-print("port worker slot=%d pid=%d listening on 127.0.0.1:%s" % (SLOT, os.getpid(), os.environ["PORT"]), flush=True)
+print("port worker slot=%d pid=%d listening on %s:%s" % (SLOT, os.getpid(), os.environ.get("HERD_HOST", "127.0.0.1"), os.environ["PORT"]), flush=True)
 server.serve_forever(poll_interval=0.05)
 # Connections the kernel already completed but nobody accepted yet would be reset by the close: take them too.
 server.socket.setblocking(False)

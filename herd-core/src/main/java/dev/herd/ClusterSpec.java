@@ -13,8 +13,8 @@ import java.util.Objects;
  * @param host                 address to listen on ({@code 0.0.0.0}, {@code ::}, {@code 127.0.0.1}, ...)
  * @param port                 TCP port; 0 picks a free one
  * @param backlog              listen backlog of each listening socket
- * @param mode                 how the port reaches the workers: one shared socket, or one SO_REUSEPORT socket per slot
- * @param sticky               reuseport only: the same client address always reaches the same slot
+ * @param mode                 how the port reaches the workers (see {@link ListenMode})
+ * @param sticky               reuseport only: the same client address always reaches the same slot (nat mode always is)
  * @param balance              proxy only: how a worker is picked for a new connection
  * @param proxyHeader          proxy only: PROXY protocol header sent to the worker first
  * @param socketFd             where workers find the socket: 0 ({@code System.inheritedChannel()}) or 3 (systemd {@code LISTEN_FDS})
@@ -55,6 +55,8 @@ public record ClusterSpec(
         Path logDir) {
 
     public static final int MAX_WORKERS = 1024;
+    /** nat mode steers by the last byte of the client address: 256 bands, at least one per slot. */
+    public static final int NAT_MAX_WORKERS = 256;
 
     public ClusterSpec {
         command = List.copyOf(command);
@@ -63,8 +65,11 @@ public record ClusterSpec(
         check(port >= 0 && port <= 65535, "port", port, "must be between 0 and 65535 (0 picks a free port)");
         check(backlog >= 1, "backlog", backlog, "must be at least 1");
         Objects.requireNonNull(mode, "mode");
-        check(!sticky || mode == ListenMode.REUSEPORT, "sticky", sticky,
-                "needs --mode reuseport (sticky sessions pick a slot's socket by client address)");
+        check(!sticky || mode == ListenMode.REUSEPORT, "sticky", sticky, mode == ListenMode.NAT
+                ? "is built into --mode nat (clients are steered by address band); drop --sticky"
+                : "needs --mode reuseport (sticky sessions pick a slot's socket by client address)");
+        check(mode != ListenMode.NAT || workers <= NAT_MAX_WORKERS, "workers", workers,
+                "is more than --mode nat's " + NAT_MAX_WORKERS + " address bands; use at most " + NAT_MAX_WORKERS);
         Objects.requireNonNull(balance, "balance");
         Objects.requireNonNull(proxyHeader, "proxyHeader");
         check(mode == ListenMode.PROXY || (balance == Balance.ROUND_ROBIN && proxyHeader == ProxyHeader.NONE),

@@ -13,7 +13,13 @@ public enum ListenMode {
      * For applications that bind their own port: each worker listens on a private loopback {@code $PORT} and the
      * master forwards every connection to a serving worker (balance policy, optional PROXY protocol header).
      */
-    PROXY;
+    PROXY,
+    /**
+     * ipcluster's scheme, for applications that bind their own port, with no userspace hop: each worker listens on
+     * a private {@code $PORT} and nftables REDIRECTs each new connection to the worker serving the client's
+     * address band (sticky by design). Needs root (CAP_NET_ADMIN) and the {@code nft} command.
+     */
+    NAT;
 
     public String label() {
         return EnumLabels.label(this);

@@ -32,6 +32,7 @@ import java.util.concurrent.Callable;
                 "  herd run --socket-fd 3 --ready-when notify -- ./my-server",
                 "  herd run --mode reuseport --sticky -- java -jar app.jar",
                 "  herd run --mode proxy --balance least-conn -- node server.js   (binds $PORT)",
+                "  sudo herd run --mode nat -- node server.js   (binds $PORT on $HERD_HOST)",
                 "", "Durations take a unit: 500ms, 30s, 2m, 1h (a bare number is seconds).",
                 "", "Exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage,",
                 "3 could not listen or set up, 4 every slot failed, 130 hard stop (second Ctrl-C)."})
@@ -50,7 +51,7 @@ final class RunCommand implements Callable<Integer> {
     String host;
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "shared", converter = ListenModeConverter.class,
-            description = "How the port reaches the workers: shared (one socket, every worker accepts), reuseport (one SO_REUSEPORT socket per slot, kept open by the master) or proxy (each worker binds its own $PORT; the master forwards connections). Default: ${DEFAULT-VALUE}.")
+            description = "How the port reaches the workers: shared (one socket, every worker accepts), reuseport (one SO_REUSEPORT socket per slot, kept open by the master), proxy (each worker binds its own $PORT; the master forwards connections) or nat (each worker binds its own $PORT on every address; nftables redirects each client's connections to one worker by address band, sticky; needs root and nft). Default: ${DEFAULT-VALUE}.")
     ListenMode mode;
 
     @Option(names = "--sticky",

@@ -19,9 +19,27 @@ public interface Listeners extends AutoCloseable {
         return false;
     }
 
+    /** The address a worker that binds its own port listens on (given to it as {@code HERD_HOST}). */
+    default String workerHost() {
+        return "127.0.0.1";
+    }
+
     /** A free private port for a new worker, when {@link #workersBindOwnPort()}. */
     default int newWorkerPort() {
-        return FreePorts.next();
+        return FreePorts.next(workerHost());
+    }
+
+    /** A worker that had a private port (proxy, nat) has exited; its port is free again. */
+    default void workerExited(int port) {
+    }
+
+    /**
+     * How long a retired worker keeps accepting after new connections were steered away from it, before it is
+     * told to drain: zero where the socket outlives the worker (shared, reuseport) or the master picks the worker
+     * per connection (proxy).
+     */
+    default java.time.Duration retireGrace() {
+        return java.time.Duration.ZERO;
     }
 
     /** The address clients connect to (with the real port when the spec asked for port 0). */
@@ -30,19 +48,28 @@ public interface Listeners extends AutoCloseable {
     /** The set of workers serving their slot (ready, not retired) changed. */
     void servingChanged(java.util.List<ServingWorker> serving);
 
-    /** Closes the master's copies; sockets live on in workers that still hold them. Idempotent. */
+    /** The cluster is shutting down: no new connections from now on. Idempotent. */
+    default void stopAccepting() {
+        close();
+    }
+
+    /**
+     * Releases everything, once no worker is left; sockets live on in workers that still hold them. Idempotent.
+     */
     @Override
     void close();
 
     /**
-     * Binds the sockets the spec's mode needs; throws {@link dev.herd.os.NativeException} (or, in proxy mode,
-     * an {@link java.io.IOException}) when it cannot.
+     * Binds the sockets the spec's mode needs; throws {@link dev.herd.os.NativeException} (or, in proxy and nat
+     * modes, an {@link java.io.IOException}; {@link NatUnavailableException} when nat mode cannot work here) when it
+     * cannot.
      */
     static Listeners open(ClusterSpec spec, InetSocketAddress address) throws java.io.IOException {
         return switch (spec.mode()) {
             case SHARED -> new SharedListener(ListenSocket.open(address, spec.backlog(), false));
             case REUSEPORT -> ReusePortListeners.open(address, spec.backlog(), spec.workers(), spec.sticky());
             case PROXY -> ProxyListener.open(address, spec.backlog(), spec.balance(), spec.proxyHeader());
+            case NAT -> NatListeners.open(address, spec.workers());
         };
     }
 }

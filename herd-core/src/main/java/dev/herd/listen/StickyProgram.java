@@ -70,21 +70,10 @@ public final class StickyProgram {
         }
         for (int bucket = 0; bucket < slots; bucket++) {
             p.add(i(JEQ_K, 0, 1, bucket));
-            p.add(i(RET_K, 0, 0, slotFor(bucket, serving)));
+            p.add(i(RET_K, 0, 0, SlotSteering.slotFor(bucket, serving)));
         }
         p.add(i(RET_A, 0, 0, 0)); // not reached: every bucket is listed
         return List.copyOf(p);
-    }
-
-    /** The slot that serves a bucket: its own if serving, else the next serving one; its own if none serves. */
-    static int slotFor(int bucket, boolean[] serving) {
-        for (int step = 0; step < serving.length; step++) {
-            int candidate = (bucket + step) % serving.length;
-            if (serving[candidate]) {
-                return candidate;
-            }
-        }
-        return bucket; // nobody serves: keep the connection queued in its own slot's backlog
     }
 
     private static BpfInstruction i(int code, int jt, int jf, int k) {

@@ -76,8 +76,10 @@ public final class ClusterRunner {
             return Listeners.open(spec, address);
         } catch (NativeException e) {
             throw cannotListen(address, e.errnoName(), e.getMessage(), e);
+        } catch (dev.herd.listen.NatUnavailableException e) {
+            throw new StartupException(StartupException.SETUP, e.getMessage(), e);
         } catch (java.io.IOException e) {
-            // proxy mode binds through the JDK, which says which error in words
+            // proxy and nat modes bind through the JDK, which says which error in words
             String message = String.valueOf(e.getMessage());
             String errno = message.contains("Address already in use") ? "EADDRINUSE"
                     : message.contains("Permission denied") ? "EACCES"

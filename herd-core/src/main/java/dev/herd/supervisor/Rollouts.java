@@ -230,6 +230,22 @@ final class Rollouts {
         old.stopReason = ExitReason.STOPPED;
         old.state = WorkerState.DRAINING;
         old.retired = true;
+        long grace = sup.retireGrace().toNanos();
+        if (grace == 0) {
+            drain(old);
+        } else {
+            sup.timers.at(sup.now() + grace, () -> drain(old)); // handshakes begun before the steering change land
+        }
+        rollout.releasing.put(slot.id, old);
+        checkReleases();
+    }
+
+    /** SIGTERM now, SIGKILL at the drain timeout. */
+    private void drain(WorkerProcess old) {
+        if (!old.live() || sup.workersByPid.get(old.pid) != old || old.termSent) {
+            return;
+        }
+        old.termSent = true;
         sup.launcher.signal(old.pid, Signal.TERM);
         sup.timers.at(sup.now() + sup.spec.drainTimeout().toNanos(), () -> {
             if (old.live() && sup.workersByPid.get(old.pid) == old) {
@@ -238,8 +254,6 @@ final class Rollouts {
                 sup.launcher.signal(old.pid, Signal.KILL);
             }
         });
-        rollout.releasing.put(slot.id, old);
-        checkReleases();
     }
 
     /** Counts the slots whose old worker has closed the socket (or exited) as replaced; polls on for the rest. */

@@ -192,7 +192,7 @@ public final class Supervisor {
         try {
             privatePort = listeners.workersBindOwnPort() ? listeners.newWorkerPort() : 0;
             env = WorkerEnvironment.build(env, slot.id, deployment.generation(), port, spec.socketFd(), notifyPath,
-                    privatePort);
+                    privatePort, listeners.workerHost());
             pid = launcher.launch(new WorkerLauncher.Plan(slot.id, deployment.generation(), deployment.argv(), env,
                     logFile, notifyPath, privatePort), callbacks);
         } catch (RuntimeException e) {
@@ -299,6 +299,26 @@ public final class Supervisor {
         }
         launcher.killLeftovers(pid);
         worker.state = WorkerState.EXITED;
+        try {
+            handleExit(worker, status);
+        } finally {
+            updateServing(); // steer the dead worker's clients elsewhere first: that is urgent, the port is not
+            releasePort(worker);
+        }
+    }
+
+    private void releasePort(WorkerProcess worker) {
+        if (worker.port > 0) {
+            try {
+                listeners.workerExited(worker.port);
+            } catch (RuntimeException e) {
+                log.error("event=listeners.update_failed error=\"{}\"", e.getMessage());
+            }
+        }
+    }
+
+    private void handleExit(WorkerProcess worker, ExitStatus status) {
+        long pid = worker.pid;
         long now = nanoClock.getAsLong();
         Duration uptime = Duration.ofNanos(now - worker.spawnedAtNanos);
         ExitReason reason = reasonFor(worker, status);
@@ -452,15 +472,18 @@ public final class Supervisor {
         if (first) {
             // New connections are now refused once every worker has closed its copy: a load balancer sees a
             // closed port rather than connections that queue and are never answered.
-            listeners.close();
+            listeners.stopAccepting();
         }
         for (WorkerProcess worker : workersByPid.values()) {
             if (hard) {
                 worker.stopReason = ExitReason.KILLED;
                 launcher.signal(worker.pid, Signal.KILL);
-            } else if (worker.stopReason == null) {
-                worker.stopReason = ExitReason.STOPPED;
+            } else if (!worker.termSent) { // a retired worker in its grace period is told now too
+                if (worker.stopReason == null) {
+                    worker.stopReason = ExitReason.STOPPED;
+                }
                 worker.state = WorkerState.DRAINING;
+                worker.termSent = true;
                 launcher.signal(worker.pid, Signal.TERM);
             }
         }
@@ -510,6 +533,10 @@ public final class Supervisor {
     }
 
     // ---- helpers, also used by Rollouts ----
+
+    java.time.Duration retireGrace() {
+        return listeners.retireGrace();
+    }
 
     long now() {
         return nanoClock.getAsLong();

@@ -22,10 +22,11 @@ final class WorkerEnvironment {
 
     /**
      * @param port        the cluster's public port
-     * @param privatePort proxy mode: the port this worker must listen on (also given as {@code PORT}); else 0
+     * @param privatePort proxy and nat modes: the port this worker must listen on (also given as {@code PORT}); else 0
+     * @param privateHost the address to listen on with the private port (given as {@code HERD_HOST})
      */
     static Map<String, String> build(Map<String, String> master, int slot, int generation, int port,
-                                     int socketFd, Path notifySocket, int privatePort) {
+                                     int socketFd, Path notifySocket, int privatePort, String privateHost) {
         Map<String, String> env = new LinkedHashMap<>(master);
         DROPPED.forEach(env::remove);
         env.put("HERD_WORKER_ID", Integer.toString(slot));
@@ -34,10 +35,12 @@ final class WorkerEnvironment {
         if (privatePort > 0) {
             env.put("HERD_PORT", Integer.toString(privatePort));
             env.put("PORT", Integer.toString(privatePort));
+            env.put("HERD_HOST", privateHost);
             env.put("HERD_PUBLIC_PORT", Integer.toString(port));
         } else {
             env.put("HERD_PORT", Integer.toString(port));
             env.put("HERD_SOCKET_FD", Integer.toString(socketFd));
+            env.remove("HERD_HOST");
         }
         env.put("HERD_MASTER_PID", Long.toString(ProcessHandle.current().pid()));
         env.put("NOTIFY_SOCKET", notifySocket.toString());

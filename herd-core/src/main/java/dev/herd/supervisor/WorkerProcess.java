@@ -8,7 +8,7 @@ final class WorkerProcess {
     final int generation;
     final long pid;
     final long spawnedAtNanos;
-    /** Proxy mode: the private port the worker listens on; 0 when it accepts on an inherited socket. */
+    /** Proxy and nat modes: the private port the worker listens on; 0 when it accepts on an inherited socket. */
     final int port;
     WorkerState state = WorkerState.STARTING;
     long readyAtNanos;
@@ -17,6 +17,8 @@ final class WorkerProcess {
     String status;
     /** Replaced by a newer generation and draining. */
     boolean retired;
+    /** SIGTERM was sent (a retired worker may still be in its grace period, not yet told). */
+    boolean termSent;
 
     WorkerProcess(int slot, int generation, long pid, long spawnedAtNanos, int port) {
         this.port = port;

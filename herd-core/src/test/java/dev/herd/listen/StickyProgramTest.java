@@ -80,8 +80,8 @@ class StickyProgramTest {
         assertThat(run(degraded, ipv4(127, 0, 0, 3))).isEqualTo(3);
         assertThat(run(degraded, ipv4(127, 0, 0, 4))).isEqualTo(0);
         assertThat(run(StickyProgram.build(new boolean[] {true, true, true, true}), ipv4(127, 0, 0, 1))).isEqualTo(1);
-        assertThat(StickyProgram.slotFor(3, new boolean[] {true, false, false, false})).isZero();
-        assertThat(StickyProgram.slotFor(2, new boolean[] {false, false, false})).isEqualTo(2);
+        assertThat(SlotSteering.slotFor(3, new boolean[] {true, false, false, false})).isZero();
+        assertThat(SlotSteering.slotFor(2, new boolean[] {false, false, false})).isEqualTo(2);
     }
 
     @Test

@@ -36,14 +36,15 @@ class SmallPartsTest {
     void workerEnvironmentSaysWhoTheWorkerIsAndDropsMasterOnlyVariables() {
         Map<String, String> master = Map.of("PATH", "/usr/bin", "JDK_JAVA_OPTIONS", "-Xmx1g", "LISTEN_FDS", "1",
                 "_JAVA_OPTIONS", "-Dx", "HOME", "/root");
-        Map<String, String> env = WorkerEnvironment.build(master, 2, 5, 8080, 0, Path.of("/run/n.sock"), 0);
+        Map<String, String> env = WorkerEnvironment.build(master, 2, 5, 8080, 0, Path.of("/run/n.sock"), 0, "127.0.0.1");
         assertThat(env).containsEntry("HERD_WORKER_ID", "2").containsEntry("WORKER_ID", "2")
                 .containsEntry("HERD_GENERATION", "5").containsEntry("HERD_PORT", "8080")
                 .containsEntry("HERD_SOCKET_FD", "0").containsEntry("NOTIFY_SOCKET", "/run/n.sock")
                 .containsEntry("PATH", "/usr/bin").containsEntry("HOME", "/root")
-                .doesNotContainKeys("JDK_JAVA_OPTIONS", "_JAVA_OPTIONS", "LISTEN_FDS", "PORT");
-        Map<String, String> proxied = WorkerEnvironment.build(master, 1, 1, 8080, 0, Path.of("/run/n.sock"), 41234);
+                .doesNotContainKeys("JDK_JAVA_OPTIONS", "_JAVA_OPTIONS", "LISTEN_FDS", "PORT", "HERD_HOST");
+        Map<String, String> proxied = WorkerEnvironment.build(master, 1, 1, 8080, 0, Path.of("/run/n.sock"), 41234, "0.0.0.0");
         assertThat(proxied).containsEntry("PORT", "41234").containsEntry("HERD_PORT", "41234")
+                .containsEntry("HERD_HOST", "0.0.0.0")
                 .containsEntry("HERD_PUBLIC_PORT", "8080").doesNotContainKey("HERD_SOCKET_FD");
     }
 

@@ -28,9 +28,12 @@ class BadInputTest {
                 Arguments.of(List.of("--ready-when", "sometimes"), 2, "'sometimes' is not a readiness mode"),
                 Arguments.of(List.of("--drain-timeout", "5x"), 2, "'5x' is not a duration"),
                 Arguments.of(List.of("--socket-fd", "2"), 2, "socket-fd: '2' must be 0"),
-                Arguments.of(List.of("--mode", "magic"), 2, "'magic' is not a listen mode; use one of shared, reuseport, proxy"),
+                Arguments.of(List.of("--mode", "magic"), 2, "'magic' is not a listen mode; use one of shared, reuseport, proxy, nat"),
                 Arguments.of(List.of("--sticky"), 2, "sticky: 'true' needs --mode reuseport"),
                 Arguments.of(List.of("--balance", "least-conn"), 2, "only apply to --mode proxy"),
+                Arguments.of(List.of("--mode", "nat", "--sticky"), 2, "sticky: 'true' is built into --mode nat"),
+                Arguments.of(List.of("--mode", "nat", "--workers", "300"), 2,
+                        "workers: '300' is more than --mode nat's 256 address bands"),
                 Arguments.of(List.of("--host", "no-such-host.invalid"), 2, "host: 'no-such-host.invalid' is not an IP address"),
                 Arguments.of(List.of("--", "/nonexistent/server"), 2, "command not found: '/nonexistent/server' does not exist"),
                 Arguments.of(List.of("--", "no-such-program-herd"), 2, "command not found: 'no-such-program-herd' is not in PATH"),
@@ -42,11 +45,18 @@ class BadInputTest {
     void badInputIsOneClearLineAndNothingRuns(List<String> extra, int expectedCode, String expectedMessage) {
         Path dir = Herd.newDir();
         List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2"));
-        int given = extra.isEmpty() ? -1 : args.indexOf(extra.getFirst());
-        if (given >= 0 && extra.size() == 2) {
-            args.set(given + 1, extra.get(1)); // an option the base arguments already set: replace its value
-        } else {
-            args.addAll(extra);
+        for (int i = 0; i < extra.size(); i++) {
+            String option = extra.get(i);
+            boolean hasValue = i + 1 < extra.size() && !extra.get(i + 1).startsWith("--");
+            int given = args.indexOf(option);
+            if (given >= 0 && hasValue) {
+                args.set(given + 1, extra.get(++i)); // an option the base arguments already set: replace its value
+            } else {
+                args.add(option);
+                if (hasValue) {
+                    args.add(extra.get(++i));
+                }
+            }
         }
         try (Herd herd = Herd.start(dir, args)) {
             assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(expectedCode);
@@ -68,7 +78,7 @@ class BadInputTest {
     }
 
     @ParameterizedTest(name = "--mode {0}")
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"shared", "reuseport", "proxy"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"shared", "reuseport", "proxy", "nat"})
     void busyPortFailsBeforeAnyWorkerStarts(String mode) throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Path dir = Herd.newDir();
@@ -82,6 +92,20 @@ class BadInputTest {
                 assertThat(herd.processes()).isEmpty();
             }
         }
+    }
+
+    @Test
+    void natModeWithoutNetAdminSaysWhatItNeedsAndTouchesNoRules() {
+        Path dir = Herd.newDir();
+        List<String> args = Herd.runArgs(dir, "--workers", "2", "--mode", "nat");
+        // root without CAP_NET_ADMIN, as an unprivileged user would be
+        try (Herd herd = Herd.start(dir, List.of("setpriv", "--bounding-set=-net_admin"), args, java.util.Map.of())) {
+            assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
+            assertOneLine(herd.output(), "--mode nat changes the firewall's nat table and needs root (CAP_NET_ADMIN)");
+            assertThat(herd.events("worker.forked")).isEmpty();
+            assertThat(herd.processes()).isEmpty();
+        }
+        assertThat(Shell.run("nft", "list", "tables").output()).doesNotContain("herd_");
     }
 
     @Test

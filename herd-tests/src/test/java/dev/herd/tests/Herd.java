@@ -41,9 +41,14 @@ final class Herd implements AutoCloseable {
     }
 
     static Herd start(Path dir, List<String> args, Map<String, String> extraEnv) {
+        return start(dir, List.of(), args, extraEnv);
+    }
+
+    /** Starts {@code PREFIX... bin/herd ARGS}, e.g. with {@code ip netns exec NS} as the prefix. */
+    static Herd start(Path dir, List<String> prefix, List<String> args, Map<String, String> extraEnv) {
         String tag = UUID.randomUUID().toString();
         Path output = dir.resolve("master.out");
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(prefix);
         command.add(LAUNCHER.toString());
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command)

@@ -14,14 +14,16 @@ import java.util.Map;
  *
  * <p>The same code runs without a master ("standalone"): the slot and generation are then 0 and
  * {@link #serverChannel()} binds {@code 0.0.0.0:$PORT} itself, so an app can be started by hand. Under Herd's
- * proxy mode (a private {@code PORT}, no {@code HERD_SOCKET_FD}) it binds {@code 127.0.0.1:$PORT}.
+ * proxy and nat modes (a private {@code PORT}, no {@code HERD_SOCKET_FD}) it binds {@code $HERD_HOST:$PORT}:
+ * loopback in proxy mode, every address in nat mode.
  *
  * <p>Environment variables read (once, by {@link #current()}):
  * <ul>
  *   <li>{@code HERD_WORKER_ID} – the slot; its presence means the process is supervised.
  *       {@code WORKER_ID} is accepted as a fallback for the slot (other supervisors' convention).</li>
  *   <li>{@code HERD_GENERATION} – incremented by every reload, default 0.</li>
- *   <li>{@code PORT} – standalone (default 8080), or the private port in Herd's proxy mode.</li>
+ *   <li>{@code PORT} – standalone (default 8080), or the private port in Herd's proxy and nat modes.</li>
+ *   <li>{@code HERD_HOST} – with a private port: the address to bind it on (default 127.0.0.1).</li>
  * </ul>
  * An empty variable counts as unset (so {@code HERD_WORKER_ID= java ...} means standalone).
  */
@@ -31,6 +33,7 @@ public final class Worker {
     static final String ENV_WORKER_ID_FALLBACK = "WORKER_ID";
     static final String ENV_GENERATION = "HERD_GENERATION";
     static final String ENV_PORT = "PORT";
+    static final String ENV_HOST = "HERD_HOST";
     static final int DEFAULT_PORT = 8080;
 
     /** Where the inherited channel comes from; a seam so tests need not own fd 0. */
@@ -48,6 +51,7 @@ public final class Worker {
     private final String port;
     private final InheritedChannelSource inherited;
     private final boolean proxied;
+    private final String privateHost;
     private ServerSocketChannel channel;
 
     Worker(Map<String, String> env) {
@@ -66,8 +70,10 @@ public final class Worker {
         String gen = value(env, ENV_GENERATION);
         this.generation = gen == null ? 0 : parse(ENV_GENERATION, gen, 0, Integer.MAX_VALUE);
         this.port = value(env, ENV_PORT);
-        // Herd's proxy mode hands no socket (no HERD_SOCKET_FD) and a private PORT to bind instead
+        // Herd's proxy and nat modes hand no socket (no HERD_SOCKET_FD) but a private PORT to bind instead
         this.proxied = supervised && value(env, "HERD_SOCKET_FD") == null && this.port != null;
+        String host = value(env, ENV_HOST);
+        this.privateHost = host == null ? "127.0.0.1" : host;
         this.inherited = inherited;
     }
 
@@ -116,7 +122,7 @@ public final class Worker {
 
     private ServerSocketChannel openChannel() throws IOException {
         if (proxied) {
-            return bind("127.0.0.1"); // only the master's proxy connects to it
+            return bind(privateHost); // proxy mode: loopback, only the master connects; nat: every address
         }
         Channel fd0;
         try {
@@ -147,8 +153,9 @@ public final class Worker {
 
     private ServerSocketChannel bind(String host) throws IOException {
         int p = port == null ? DEFAULT_PORT : parse(ENV_PORT, port, 0, 65535);
-        // IPv4 explicitly: a default (dual-stack) channel bound to 0.0.0.0 would listen on [::]
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.INET);
+        // The family explicitly: a default (dual-stack) channel bound to 0.0.0.0 would listen on [::]
+        ServerSocketChannel server = ServerSocketChannel.open(
+                host.indexOf(':') >= 0 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
         try {
             // so a quick restart by hand does not fail on connections still in TIME_WAIT
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -156,7 +163,7 @@ public final class Worker {
             return server;
         } catch (IOException e) {
             server.close();
-            throw new IOException("cannot listen on " + host + ":" + p + " (from " + ENV_PORT + "): " + e.getMessage(), e);
+            throw new IOException("cannot listen on " + host + " port " + p + " (from " + ENV_PORT + "): " + e.getMessage(), e);
         }
     }
 

@@ -1,0 +1,188 @@
+package dev.herd.listen;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * nat mode (ipcluster's scheme): each worker listens on a private {@code $PORT} of its own, and nftables
+ * REDIRECTs each new connection to the public port, in the kernel, to the worker serving the client's address
+ * band (see {@link NatRules}). No userspace hop, and sticky: a band stays on its slot, across reloads too.
+ *
+ * <p>The master holds the public port bound but not listening, so no other program takes it and a connection
+ * that no rule redirects (no worker ready yet) is refused rather than left waiting. The rules stay in place until
+ * the master exits, after its workers: connections being drained keep their translation. A master killed with
+ * SIGKILL leaves them, so its workers keep serving; the next master on the port replaces them.
+ */
+final class NatListeners implements Listeners {
+    private static final Logger log = LoggerFactory.getLogger(NatListeners.class);
+    /**
+     * How long a retired worker keeps accepting after the rules point its band elsewhere: a handshake that began
+     * before the change completes at the old worker's port up to a round trip later, and must find it listening.
+     */
+    static final Duration RETIRE_GRACE = Duration.ofMillis(500);
+
+    private final Nft nft;
+    private final NatRules rules;
+    private final Socket reservation;
+    private final InetSocketAddress address;
+    private final int[] targets;
+    private boolean accepting = true;
+    private boolean removed;
+
+    private NatListeners(Nft nft, NatRules rules, Socket reservation, InetSocketAddress address, int slots) {
+        this.nft = nft;
+        this.rules = rules;
+        this.reservation = reservation;
+        this.address = address;
+        this.targets = new int[slots];
+    }
+
+    static NatListeners open(InetSocketAddress requested, int slots) throws IOException {
+        Nft nft = Nft.locate();
+        Socket reservation = new Socket();
+        try {
+            reservation.setReuseAddress(false);
+            reservation.bind(requested); // bound, never listening: ours, and refuses what no rule redirects
+            InetSocketAddress address = new InetSocketAddress(requested.getAddress(), reservation.getLocalPort());
+            NatRules rules = new NatRules(address.getAddress(), address.getPort(), slots);
+            nft.apply(rules.create());
+            log.info("event=nat.installed table=inet/{} bands={}", rules.table(), NatRules.BANDS);
+            return new NatListeners(nft, rules, reservation, address, slots);
+        } catch (IOException | RuntimeException e) {
+            reservation.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public dev.herd.os.ListenSocket socketFor(int slot) {
+        return null; // workers bind their own port
+    }
+
+    @Override
+    public boolean workersBindOwnPort() {
+        return true;
+    }
+
+    /** Every address: a redirected connection arrives at the address of the interface it came in on. */
+    @Override
+    public String workerHost() {
+        return rules.ipv6() ? "::" : "0.0.0.0";
+    }
+
+    @Override
+    public int newWorkerPort() {
+        int port = FreePorts.next(workerHost());
+        apply(rules.guard(port));
+        return port;
+    }
+
+    @Override
+    public void workerExited(int port) {
+        if (!removed) {
+            apply(rules.unguard(port));
+        }
+    }
+
+    @Override
+    public Duration retireGrace() {
+        return RETIRE_GRACE;
+    }
+
+    @Override
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    @Override
+    public void servingChanged(List<ServingWorker> serving) {
+        if (accepting) {
+            int[] servingPortBySlot = new int[targets.length];
+            serving.forEach(worker -> servingPortBySlot[worker.slot()] = worker.port());
+            steer(servingPortBySlot);
+        }
+    }
+
+    /** Rewrites the chains of the slots whose target port changed. */
+    private void steer(int[] servingPortBySlot) {
+        int[] next = NatRules.targets(servingPortBySlot);
+        Map<Integer, Integer> changed = new TreeMap<>();
+        for (int slot = 0; slot < next.length; slot++) {
+            if (next[slot] != targets[slot]) {
+                changed.put(slot, next[slot]);
+            }
+        }
+        if (changed.isEmpty()) {
+            return;
+        }
+        apply(rules.steer(changed));
+        System.arraycopy(next, 0, targets, 0, next.length);
+        log.info("event=nat.steered serving_slots={} ports_by_slot={}", servingSlots(servingPortBySlot), describe(targets));
+    }
+
+    private static String servingSlots(int[] servingPortBySlot) {
+        StringBuilder out = new StringBuilder();
+        for (int slot = 0; slot < servingPortBySlot.length; slot++) {
+            if (servingPortBySlot[slot] > 0) {
+                out.append(out.isEmpty() ? "" : ",").append(slot);
+            }
+        }
+        return out.isEmpty() ? "none" : out.toString();
+    }
+
+    private static String describe(int[] portBySlot) {
+        StringBuilder out = new StringBuilder();
+        for (int slot = 0; slot < portBySlot.length; slot++) {
+            out.append(slot == 0 ? "" : ",").append(slot).append(':').append(portBySlot[slot] == 0 ? "-" : portBySlot[slot]);
+        }
+        return out.toString();
+    }
+
+    /** New connections are refused from now on; connections already redirected keep their translation. */
+    @Override
+    public void stopAccepting() {
+        if (accepting && !removed) {
+            steer(new int[targets.length]);
+            accepting = false;
+        }
+    }
+
+    /** Removes the table: only once no worker is left, since connections lose their translation with it. */
+    @Override
+    public void close() {
+        if (removed) {
+            return;
+        }
+        removed = true;
+        accepting = false;
+        try {
+            nft.apply(rules.delete());
+            log.info("event=nat.removed table=inet/{}", rules.table());
+        } catch (IOException e) {
+            log.error("event=nat.remove_failed table=inet/{} error=\"{}\" fix=\"nft delete table inet {}\"",
+                    rules.table(), e.getMessage(), rules.table());
+        }
+        try {
+            reservation.close();
+        } catch (IOException e) {
+            log.warn("event=nat.release_failed error=\"{}\"", e.getMessage());
+        }
+    }
+
+    private void apply(String script) {
+        try {
+            nft.apply(script);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

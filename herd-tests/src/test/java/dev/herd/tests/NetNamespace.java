@@ -1,0 +1,78 @@
+package dev.herd.tests;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A network namespace made for one test and joined to the test's own namespace by a veth pair: the namespace's
+ * end has {@link #SERVER}, the test's end has the client source addresses. Closing deletes both (processes
+ * still running inside are the caller's to kill).
+ */
+final class NetNamespace implements AutoCloseable {
+    static final String SUBNET = "10.213.77";
+    static final String SERVER = SUBNET + ".1";
+
+    final String name;
+    private final String hostSide;
+
+    private NetNamespace(String name, String hostSide) {
+        this.name = name;
+        this.hostSide = hostSide;
+    }
+
+    /** Creates the namespace; {@code clientHosts} are the last bytes of the source addresses the test may use. */
+    static NetNamespace create(List<Integer> clientHosts) {
+        String id = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+        NetNamespace ns = new NetNamespace("herd-test-" + id, "hv" + id);
+        try {
+            ns.must("ip", "netns", "add", ns.name);
+            ns.must("ip", "link", "add", ns.hostSide, "type", "veth", "peer", "name", "hn" + id);
+            ns.must("ip", "link", "set", "hn" + id, "netns", ns.name);
+            ns.must(ns.exec("ip", "addr", "add", SERVER + "/24", "dev", "hn" + id));
+            ns.must(ns.exec("ip", "link", "set", "hn" + id, "up"));
+            ns.must(ns.exec("ip", "link", "set", "lo", "up"));
+            for (int host : clientHosts) {
+                ns.must("ip", "addr", "add", SUBNET + "." + host + "/24", "dev", ns.hostSide);
+            }
+            ns.must("ip", "link", "set", ns.hostSide, "up");
+            return ns;
+        } catch (RuntimeException e) {
+            ns.close();
+            throw e;
+        }
+    }
+
+    /** The command, run inside the namespace. */
+    List<String> exec(String... command) {
+        List<String> line = new ArrayList<>(List.of("ip", "netns", "exec", name));
+        line.addAll(List.of(command));
+        return line;
+    }
+
+    List<String> prefix() {
+        return List.of("ip", "netns", "exec", name);
+    }
+
+    Shell.Result run(String... command) {
+        return Shell.run(exec(command));
+    }
+
+    private void must(String... command) {
+        must(List.of(command));
+    }
+
+    private void must(List<String> command) {
+        Shell.Result result = Shell.run(command);
+        if (result.code() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed (" + result.code() + "): "
+                    + result.output());
+        }
+    }
+
+    @Override
+    public void close() {
+        Shell.run("ip", "link", "del", hostSide); // takes its peer inside the namespace with it
+        Shell.run("ip", "netns", "del", name);
+    }
+}
