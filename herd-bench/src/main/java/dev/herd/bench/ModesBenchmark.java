@@ -12,10 +12,10 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -525,26 +525,11 @@ public final class ModesBenchmark {
     }
 
     static Options parse(String[] args) {
-        Map<String, String> v = new LinkedHashMap<>();
-        boolean smoke = false;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--smoke" -> smoke = true;
-                case "-h", "--help" -> {
-                    System.out.print(USAGE);
-                    System.exit(0);
-                }
-                case "--seconds", "--warmup-seconds", "--connections", "--threads", "--rounds", "--workers",
-                     "--variants", "--write", "--root", "--wrk", "--haproxy" -> {
-                    if (i + 1 >= args.length) {
-                        throw new IllegalArgumentException(a + " needs a value");
-                    }
-                    v.put(a, args[++i]);
-                }
-                default -> throw new IllegalArgumentException("unknown option " + a);
-            }
-        }
+        BenchArgs parsed = BenchArgs.parse(args, USAGE, Set.of(
+                "--seconds", "--warmup-seconds", "--connections", "--threads", "--rounds", "--workers",
+                "--variants", "--write", "--root", "--wrk", "--haproxy"));
+        Map<String, String> v = parsed.values();
+        boolean smoke = parsed.smoke();
         List<String> variants = Arrays.stream(v.getOrDefault("--variants", smoke ? "direct,shared" : String.join(",", ALL))
                 .split(",")).map(String::trim).filter(s -> !s.isEmpty()).distinct().toList();
         for (String s : variants) {

@@ -9,10 +9,10 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
@@ -387,26 +387,11 @@ public final class ReloadBenchmark {
     }
 
     static Options parse(String[] args) {
-        Map<String, String> v = new LinkedHashMap<>();
-        boolean smoke = false;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--smoke" -> smoke = true;
-                case "-h", "--help" -> {
-                    System.out.print(USAGE);
-                    System.exit(0);
-                }
-                case "--reloads", "--connections", "--threads", "--steady-seconds", "--warmup-seconds", "--systems",
-                     "--workers", "--reload-timeout", "--write", "--root", "--wrk" -> {
-                    if (i + 1 >= args.length) {
-                        throw new IllegalArgumentException(a + " needs a value");
-                    }
-                    v.put(a, args[++i]);
-                }
-                default -> throw new IllegalArgumentException("unknown option " + a);
-            }
-        }
+        BenchArgs parsed = BenchArgs.parse(args, USAGE, Set.of(
+                "--reloads", "--connections", "--threads", "--steady-seconds", "--warmup-seconds", "--systems",
+                "--workers", "--reload-timeout", "--write", "--root", "--wrk"));
+        Map<String, String> v = parsed.values();
+        boolean smoke = parsed.smoke();
         int reloads = intOpt(v, "--reloads", smoke ? 1 : 10, 1, 1000);
         int steady = intOpt(v, "--steady-seconds", smoke ? 3 : 0, 0, 3600);
         int warmup = intOpt(v, "--warmup-seconds", smoke ? 1 : 5, 1, 600);

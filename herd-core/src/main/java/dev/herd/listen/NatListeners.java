@@ -22,7 +22,7 @@ import java.util.TreeMap;
  * the master exits, after its workers: connections being drained keep their translation. A master killed with
  * SIGKILL leaves them, so its workers keep serving; the next master on the port replaces them.
  */
-final class NatListeners implements Listeners {
+final class NatListeners implements OwnPortListeners {
     private static final Logger log = LoggerFactory.getLogger(NatListeners.class);
     /**
      * How long a retired worker keeps accepting after the rules point its band elsewhere: a handshake that began
@@ -61,16 +61,6 @@ final class NatListeners implements Listeners {
             reservation.close();
             throw e;
         }
-    }
-
-    @Override
-    public dev.herd.os.ListenSocket socketFor(int slot) {
-        return null; // workers bind their own port
-    }
-
-    @Override
-    public boolean workersBindOwnPort() {
-        return true;
     }
 
     /** Every address: a redirected connection arrives at the address of the interface it came in on. */

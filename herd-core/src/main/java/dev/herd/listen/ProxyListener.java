@@ -27,13 +27,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Proxy mode, for applications that bind their own port: each worker listens on a private loopback {@code $PORT};
  * the master accepts on the public port and forwards each connection, whole, to one serving worker chosen by the
- * {@link Balance} policy, optionally preceded by a PROXY protocol header. Bytes move through direct buffers
- * (kernel to native memory to kernel), never through the Java heap. Connections already forwarded to a worker
- * stay with it when it is retired: a drain finishes them.
+ * {@link Balance} policy, optionally preceded by a PROXY protocol header. Picking and connecting the worker
+ * happens on a virtual thread; then {@link ForwardingLoops} move the bytes on one selector thread per core,
+ * through direct buffers (kernel to native memory to kernel), never through the Java heap. Connections already
+ * forwarded to a worker stay with it when it is retired: a drain finishes them.
  */
-public final class ProxyListener implements Listeners {
+public final class ProxyListener implements OwnPortListeners {
     private static final Logger log = LoggerFactory.getLogger(ProxyListener.class);
-    private static final int BUFFER_BYTES = 64 * 1024;
     /** How long a client waits for a serving worker when none is ready (start-up, every slot crashed). */
     static final Duration NO_WORKER_WAIT = Duration.ofSeconds(30);
     static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
@@ -45,12 +45,14 @@ public final class ProxyListener implements Listeners {
     private volatile List<ServingWorker> backends = List.of();
     private final Map<Long, AtomicInteger> open = new ConcurrentHashMap<>();
     private final AtomicLong turn = new AtomicLong();
+    private final ForwardingLoops loops;
     private volatile boolean closed;
 
-    private ProxyListener(ServerSocketChannel channel, Balance balance, ProxyHeader header) {
+    private ProxyListener(ServerSocketChannel channel, Balance balance, ProxyHeader header, ForwardingLoops loops) {
         this.channel = channel;
         this.balance = balance;
         this.header = header;
+        this.loops = loops;
     }
 
     /** Binds the public port and starts accepting; clients wait until a worker serves. */
@@ -64,19 +66,10 @@ public final class ProxyListener implements Listeners {
             channel.close();
             throw e;
         }
-        ProxyListener proxy = new ProxyListener(channel, balance, header);
+        ProxyListener proxy = new ProxyListener(channel, balance, header,
+                new ForwardingLoops(Runtime.getRuntime().availableProcessors()));
         Thread.ofPlatform().daemon().name("herd-proxy-accept").start(proxy::acceptLoop);
         return proxy;
-    }
-
-    @Override
-    public dev.herd.os.ListenSocket socketFor(int slot) {
-        return null; // workers bind their own port
-    }
-
-    @Override
-    public boolean workersBindOwnPort() {
-        return true;
     }
 
     @Override
@@ -117,18 +110,20 @@ public final class ProxyListener implements Listeners {
         }
     }
 
+    /** Picks and connects a worker (blocking, on a virtual thread), then hands the pair to the forwarding loops. */
     private void forward(SocketChannel client) {
         ServingWorker worker = null;
-        try (client) {
+        SocketChannel backend = null;
+        try {
             InetSocketAddress from = (InetSocketAddress) client.getRemoteAddress();
             InetSocketAddress to = (InetSocketAddress) client.getLocalAddress();
-            SocketChannel backend = null;
             // A worker that died a moment ago may still be listed: its port refuses, so try another one.
             Set<Long> refused = new HashSet<>();
             while (backend == null) {
                 worker = awaitWorker(from, refused);
                 if (worker == null) {
                     log.warn("event=proxy.no_worker client={} waited_ms={}", from, NO_WORKER_WAIT.toMillis());
+                    closeQuietly(client);
                     return;
                 }
                 try {
@@ -139,33 +134,40 @@ public final class ProxyListener implements Listeners {
                     worker = null;
                 }
             }
-            SocketChannel connected = backend;
-            ServingWorker chosen = worker;
-            worker = null; // released below, as soon as the worker has finished its side
-            try (connected) {
-                client.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                connected.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                byte[] preamble = ProxyHeaderEncoder.encode(header, from, to);
-                if (preamble.length > 0) {
-                    ByteBuffer buffer = ByteBuffer.wrap(preamble);
-                    while (buffer.hasRemaining()) {
-                        connected.write(buffer);
-                    }
+            client.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            backend.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            byte[] preamble = ProxyHeaderEncoder.encode(header, from, to);
+            if (preamble.length > 0) {
+                ByteBuffer buffer = ByteBuffer.wrap(preamble);
+                while (buffer.hasRemaining()) {
+                    backend.write(buffer);
                 }
-                Thread upstream = Thread.ofVirtual().start(() -> pump(client, connected, () -> { }));
-                // the connection stops counting for least-conn when the worker has ended its side, before the
-                // client sees the end: a client that waits for the close never races the count
-                pump(connected, client, () -> release(chosen));
-                upstream.join();
             }
+            ServingWorker chosen = worker;
+            worker = null;
+            // the connection stops counting for least-conn when the worker has ended its side, before the
+            // client sees the end: a client that waits for the close never races the count
+            loops.forward(client, backend, () -> release(chosen));
         } catch (IOException e) {
-            // a client or worker went away: nothing to clean beyond closing
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
+            // a client or worker went away before forwarding began
+            closeQuietly(client);
+            if (backend != null) {
+                closeQuietly(backend);
+            }
             if (worker != null) {
                 release(worker);
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeQuietly(client);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // closing anyway
         }
     }
 
@@ -173,34 +175,6 @@ public final class ProxyListener implements Listeners {
         AtomicInteger count = open.get(worker.pid());
         if (count != null && count.decrementAndGet() <= 0 && backends.stream().noneMatch(w -> w.pid() == worker.pid())) {
             open.remove(worker.pid(), count); // the worker is gone or retired: forget its counter
-        }
-    }
-
-    /** Copies one direction until EOF, runs {@code atEnd} once, then half-closes the other side. */
-    private static void pump(SocketChannel from, SocketChannel to, Runnable atEnd) {
-        ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES);
-        boolean ended = false;
-        try {
-            while (from.read(buffer) >= 0) {
-                buffer.flip();
-                while (buffer.hasRemaining()) {
-                    to.write(buffer);
-                }
-                buffer.clear();
-            }
-            ended = true;
-            atEnd.run();
-            to.shutdownOutput();
-        } catch (IOException e) {
-            if (!ended) {
-                atEnd.run();
-            }
-            try {
-                to.close();
-                from.close();
-            } catch (IOException ignored) {
-                // already closing
-            }
         }
     }
 
@@ -244,12 +218,19 @@ public final class ProxyListener implements Listeners {
     }
 
     @Override
-    public void close() {
+    public void stopAccepting() {
         closed = true;
         try {
             channel.close();
         } catch (IOException e) {
             // closing anyway
         }
+    }
+
+    /** After the last worker exited: the forwarding threads have nothing left to move. */
+    @Override
+    public void close() {
+        stopAccepting();
+        loops.close();
     }
 }

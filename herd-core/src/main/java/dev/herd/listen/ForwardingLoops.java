@@ -1,0 +1,255 @@
+package dev.herd.listen;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Moves bytes between connected pairs of channels (client and worker) on a few selector threads, one per core:
+ * each readable event is one read into the direction's direct buffer and one write to the other side, with no
+ * thread handoff in between (HAProxy's model). A slow reader only stops its own direction: the source's read
+ * interest is dropped until the destination has taken what is buffered. End of stream is passed on as a
+ * half-close; the pair is closed when both directions have ended or either side fails.
+ */
+final class ForwardingLoops implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ForwardingLoops.class);
+    /** Per direction; HAProxy's default buffer size. */
+    static final int BUFFER_BYTES = 16 * 1024;
+
+    private final Loop[] loops;
+    private final AtomicInteger next = new AtomicInteger();
+
+    ForwardingLoops(int threads) throws IOException {
+        loops = new Loop[threads];
+        for (int i = 0; i < threads; i++) {
+            loops[i] = new Loop(Selector.open());
+            Thread.ofPlatform().daemon().name("herd-proxy-loop-" + i).start(loops[i]);
+        }
+    }
+
+    /**
+     * Forwards between the two channels (both connected, in blocking mode as opened) from now on.
+     *
+     * @param workerEnded runs once, when the worker's side has ended (or the pair failed)
+     */
+    void forward(SocketChannel client, SocketChannel worker, Runnable workerEnded) {
+        loops[Math.floorMod(next.getAndIncrement(), loops.length)].add(new Pair(client, worker, workerEnded));
+    }
+
+    @Override
+    public void close() {
+        for (Loop loop : loops) {
+            loop.stop();
+        }
+    }
+
+    /** One connection: two directions sharing the two channels' selection keys. */
+    private static final class Pair {
+        final SocketChannel client;
+        final SocketChannel worker;
+        final Runnable workerEnded;
+        final Direction up;   // client -> worker
+        final Direction down; // worker -> client
+        SelectionKey clientKey;
+        SelectionKey workerKey;
+        boolean closed;
+        boolean workerEndedRun;
+
+        Pair(SocketChannel client, SocketChannel worker, Runnable workerEnded) {
+            this.client = client;
+            this.worker = worker;
+            this.workerEnded = workerEnded;
+            this.up = new Direction(true);
+            this.down = new Direction(false);
+        }
+
+        void workerEnded() {
+            if (!workerEndedRun) {
+                workerEndedRun = true;
+                workerEnded.run();
+            }
+        }
+
+        void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            workerEnded();
+            for (SocketChannel channel : new SocketChannel[] {client, worker}) {
+                try {
+                    channel.close(); // also cancels its key
+                } catch (IOException e) {
+                    // closing anyway
+                }
+            }
+        }
+
+        /** Bytes flowing one way, with the buffer they wait in while the destination is full. */
+        final class Direction {
+            final boolean upstream;
+            final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES);
+            boolean ended;
+
+            Direction(boolean upstream) {
+                this.upstream = upstream;
+            }
+
+            SocketChannel from() {
+                return upstream ? client : worker;
+            }
+
+            SocketChannel to() {
+                return upstream ? worker : client;
+            }
+
+            SelectionKey fromKey() {
+                return upstream ? clientKey : workerKey;
+            }
+
+            SelectionKey toKey() {
+                return upstream ? workerKey : clientKey;
+            }
+
+            /** The source is readable: read once, pass it on, and wait for the destination if it is full. */
+            void readable() throws IOException {
+                int n = from().read(buffer);
+                if (n < 0) {
+                    ended = true;
+                    interest(fromKey(), SelectionKey.OP_READ, false);
+                    if (!upstream) {
+                        workerEnded();
+                    }
+                    finish();
+                    return;
+                }
+                if (n > 0) {
+                    buffer.flip();
+                    flush();
+                }
+            }
+
+            /** The destination can take more. */
+            void writable() throws IOException {
+                flush();
+            }
+
+            private void flush() throws IOException {
+                to().write(buffer);
+                if (buffer.hasRemaining()) {
+                    interest(fromKey(), SelectionKey.OP_READ, false);
+                    interest(toKey(), SelectionKey.OP_WRITE, true);
+                    return;
+                }
+                buffer.clear();
+                interest(toKey(), SelectionKey.OP_WRITE, false);
+                if (ended) {
+                    finish();
+                } else {
+                    interest(fromKey(), SelectionKey.OP_READ, true);
+                }
+            }
+
+            /** The source ended and everything it sent was passed on: half-close, or close when both ended. */
+            private void finish() throws IOException {
+                if (buffer.position() != 0 && buffer.hasRemaining()) {
+                    return; // flush() calls again when the rest is written
+                }
+                Direction other = upstream ? down : up;
+                if (other.ended) {
+                    close();
+                } else {
+                    to().shutdownOutput();
+                }
+            }
+        }
+    }
+
+    private static void interest(SelectionKey key, int op, boolean on) {
+        int ops = key.interestOps();
+        int wanted = on ? ops | op : ops & ~op;
+        if (wanted != ops) {
+            key.interestOps(wanted);
+        }
+    }
+
+    /** The channel's end of a pair: which direction reads from it and which writes to it. */
+    private record Endpoint(Pair pair, Pair.Direction readFrom, Pair.Direction writeTo) {
+    }
+
+    private static final class Loop implements Runnable {
+        private final Selector selector;
+        private final Queue<Pair> incoming = new ConcurrentLinkedQueue<>();
+        private volatile boolean stopped;
+
+        Loop(Selector selector) {
+            this.selector = selector;
+        }
+
+        void add(Pair pair) {
+            incoming.add(pair);
+            selector.wakeup();
+        }
+
+        void stop() {
+            stopped = true;
+            try {
+                selector.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (!stopped) {
+                    selector.select(this::handle);
+                    Pair pair;
+                    while ((pair = incoming.poll()) != null) {
+                        register(pair);
+                    }
+                }
+            } catch (ClosedSelectorException e) {
+                // stopped
+            } catch (IOException | RuntimeException e) {
+                log.error("event=proxy.loop_failed error=\"{}\"", e.toString(), e);
+            }
+        }
+
+        private void register(Pair pair) {
+            try {
+                pair.client.configureBlocking(false);
+                pair.worker.configureBlocking(false);
+                pair.clientKey = pair.client.register(selector, SelectionKey.OP_READ, new Endpoint(pair, pair.up, pair.down));
+                pair.workerKey = pair.worker.register(selector, SelectionKey.OP_READ, new Endpoint(pair, pair.down, pair.up));
+            } catch (IOException | RuntimeException e) {
+                pair.close();
+            }
+        }
+
+        private void handle(SelectionKey key) {
+            Endpoint endpoint = (Endpoint) key.attachment();
+            Pair pair = endpoint.pair();
+            try {
+                if (key.isValid() && key.isWritable()) {
+                    endpoint.writeTo().writable();
+                }
+                if (!pair.closed && key.isValid() && key.isReadable()) {
+                    endpoint.readFrom().readable();
+                }
+            } catch (IOException | java.nio.channels.CancelledKeyException e) {
+                pair.close();
+            }
+        }
+    }
+}
