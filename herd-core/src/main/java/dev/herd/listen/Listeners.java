@@ -29,8 +29,11 @@ public interface Listeners extends AutoCloseable {
         return FreePorts.next(workerHost());
     }
 
-    /** A worker that had a private port (proxy, nat) has exited; its port is free again. */
-    default void workerExited(int port) {
+    /**
+     * A worker that had a private port (proxy, nat) has exited; its port is free again. Called first thing when
+     * the exit is seen, before the serving set is updated.
+     */
+    default void workerExited(int slot, int port) {
     }
 
     /**

@@ -34,9 +34,12 @@ final class NatListeners implements OwnPortListeners {
     private final NatRules rules;
     private final Socket reservation;
     private final InetSocketAddress address;
-    private final int[] targets;
+    /** Read by rescue threads: each slot's current target port. */
+    private volatile int[] targets;
+    private final java.util.Queue<PortRescue> rescues = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private ForwardingLoops loops;
     private boolean accepting = true;
-    private boolean removed;
+    private volatile boolean removed;
 
     private NatListeners(Nft nft, NatRules rules, Socket reservation, InetSocketAddress address, int slots) {
         this.nft = nft;
@@ -76,11 +79,49 @@ final class NatListeners implements OwnPortListeners {
         return port;
     }
 
+    /**
+     * A worker whose band still came to its port died: a {@link PortRescue} takes over the port at once, until
+     * the rules have moved the band; its port stays guarded until the rescue lets go.
+     */
     @Override
-    public void workerExited(int port) {
-        if (!removed) {
-            apply(rules.unguard(port));
+    public void workerExited(int slot, int port) {
+        if (removed) {
+            return;
         }
+        if (accepting && targets[slot] == port) {
+            PortRescue rescue = PortRescue.open(workerHost(), port, () -> targets[slot], loops(),
+                    () -> unguardFromRescue(port));
+            if (rescue != null) {
+                rescues.add(rescue);
+                return;
+            }
+        }
+        apply(rules.unguard(port));
+    }
+
+    private void unguardFromRescue(int port) {
+        rescues.removeIf(rescue -> rescue.port() == port);
+        synchronized (this) {
+            if (removed) {
+                return;
+            }
+            try {
+                nft.apply(rules.unguard(port));
+            } catch (IOException e) {
+                log.warn("event=nat.unguard_failed port={} error=\"{}\"", port, e.getMessage());
+            }
+        }
+    }
+
+    private synchronized ForwardingLoops loops() {
+        if (loops == null) {
+            try {
+                loops = new ForwardingLoops(1);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return loops;
     }
 
     @Override
@@ -115,7 +156,7 @@ final class NatListeners implements OwnPortListeners {
             return;
         }
         apply(rules.steer(changed));
-        System.arraycopy(next, 0, targets, 0, next.length);
+        targets = next;
         log.info("event=nat.steered serving_slots={} ports_by_slot={}", servingSlots(servingPortBySlot), describe(targets));
     }
 
@@ -149,11 +190,17 @@ final class NatListeners implements OwnPortListeners {
     /** Removes the table: only once no worker is left, since connections lose their translation with it. */
     @Override
     public void close() {
-        if (removed) {
-            return;
+        synchronized (this) {
+            if (removed) {
+                return;
+            }
+            removed = true;
         }
-        removed = true;
         accepting = false;
+        rescues.forEach(PortRescue::close);
+        if (loops != null) {
+            loops.close();
+        }
         try {
             nft.apply(rules.delete());
             log.info("event=nat.removed table=inet/{}", rules.table());

@@ -299,18 +299,15 @@ public final class Supervisor {
         }
         launcher.killLeftovers(pid);
         worker.state = WorkerState.EXITED;
-        try {
-            handleExit(worker, status);
-        } finally {
-            updateServing(); // steer the dead worker's clients elsewhere first: that is urgent, the port is not
-            releasePort(worker);
-        }
+        releasePort(worker); // nat mode: a rescue listener takes the dead port over before the rules move its band
+        handleExit(worker, status);
+        updateServing(); // steer the dead worker's clients elsewhere now, not after the next message
     }
 
     private void releasePort(WorkerProcess worker) {
         if (worker.port > 0) {
             try {
-                listeners.workerExited(worker.port);
+                listeners.workerExited(worker.slot, worker.port);
             } catch (RuntimeException e) {
                 log.error("event=listeners.update_failed error=\"{}\"", e.getMessage());
             }

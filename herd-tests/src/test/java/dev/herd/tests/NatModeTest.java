@@ -215,8 +215,6 @@ class NatModeTest {
             awaitSteered(herd, updatesBefore, others);
             steered.set(true);
             client.join(Duration.ofSeconds(30));
-            System.out.println("[nat-crash] client of the crashed band until its band was lent: served="
-                    + served.get() + " refused=" + refused.get() + " other-failures=" + other.get());
             assertThat(client.isAlive()).isFalse();
             assertThat(other.get()).as("failures other than refused connects (the request the victim held)").isLessThanOrEqualTo(1);
             // the slot is empty for at least the 2 s restart delay: its clients must be served by the others
@@ -234,6 +232,11 @@ class NatModeTest {
                     Duration.ofSeconds(30), "replacement of slot " + victimSlot);
             awaitSteered(herd, updatesBefore + 1, allSlots());
             assertThat(slotsByHost(3)).isEqualTo(before);
+            LogEvent rescue = herd.awaitEvent(e -> e.name().equals("nat.rescue_closed"), Duration.ofSeconds(10),
+                    "the rescue listener on the dead worker's port closing");
+            System.out.println("[nat-crash] client of the crashed band until its band was lent: served="
+                    + served.get() + " refused=" + refused.get() + " other-failures=" + other.get()
+                    + " (of the served, " + rescue.intField("connections") + " through the rescue listener on the dead port)");
         }
     }
 }

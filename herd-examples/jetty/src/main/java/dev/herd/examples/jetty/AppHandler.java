@@ -3,6 +3,7 @@ package dev.herd.examples.jetty;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.http.HttpHeader;
@@ -31,6 +32,8 @@ final class AppHandler extends Handler.Abstract.NonBlocking {
     private final byte[] identityJson;
     private final BooleanSupplier draining;
     private final LongAdder served = new LongAdder();
+    /** Keep-alive responses being written: see {@link #persistentWritesInFlight()}. */
+    private final AtomicInteger persistentWrites = new AtomicInteger();
 
     AppHandler(Identity identity, BooleanSupplier draining) {
         this.identityJson = identity.json();
@@ -82,19 +85,48 @@ final class AppHandler extends Handler.Abstract.NonBlocking {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+        // counted before the drain flag is read, so that drain() either sees this write or this write sees the flag
+        persistentWrites.incrementAndGet();
+        Callback done = callback;
         if (draining.getAsBoolean()) {
+            persistentWrites.decrementAndGet();
             // Jetty adds this itself once the connector is shut down; set here too so it holds from the
             // moment the drain is requested, whatever the order inside Server.stop()
             response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE);
+        } else {
+            done = new Callback.Nested(callback) {
+                @Override
+                public void succeeded() {
+                    persistentWrites.decrementAndGet();
+                    super.succeeded();
+                }
+
+                @Override
+                public void failed(Throwable failure) {
+                    persistentWrites.decrementAndGet();
+                    super.failed(failure);
+                }
+            };
         }
         served.increment();
         boolean head = HttpMethod.HEAD.is(request.getMethod());
-        response.write(true, head ? null : ByteBuffer.wrap(body), callback);
+        response.write(true, head ? null : ByteBuffer.wrap(body), done);
         return true;
     }
 
     private static byte[] text(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Responses that went out as keep-alive and are still being written. If the connector shuts down while one
+     * is written, Jetty closes the connection after it without saying so in the response (it was committed as
+     * persistent), and a client that sends its next request on it loses that request. The drain therefore
+     * waits for this to reach zero, after which every response says {@code Connection: close}, before it shuts
+     * the connector down.
+     */
+    int persistentWritesInFlight() {
+        return persistentWrites.get();
     }
 
     long requestsServed() {

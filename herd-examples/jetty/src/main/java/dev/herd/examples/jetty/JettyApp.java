@@ -24,7 +24,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *
  * <p>{@link #drain()} first closes the listening channel (only this process's copy; the master and the
  * other workers keep the socket) and lets the acceptor thread end (see {@link DrainingServerConnector}
- * for why not by interrupt); from then on every response carries {@code Connection: close}. Then it
+ * for why not by interrupt); from then on every response carries {@code Connection: close}. It waits
+ * until no response that went out as keep-alive is still being written (Jetty would close such a
+ * connection after it without a {@code Connection: close}, losing the client's next request). Then it
  * runs Jetty's own graceful stop ({@link Server#stop()} with a stop timeout), which in Jetty 12.1:
  * <ol>
  *   <li>shuts the connector down: every open connection's idle timeout drops to
@@ -46,6 +48,8 @@ public final class JettyApp implements AutoCloseable {
     }
 
     private static final Duration ACCEPTOR_EXIT_TIMEOUT = Duration.ofSeconds(5);
+    /** Far above the time to write one small response; only a stuck client could hold a write this long. */
+    private static final Duration PERSISTENT_WRITES_TIMEOUT = Duration.ofSeconds(5);
 
     private final ServerSocketChannel channel;
     private final Identity identity;
@@ -133,6 +137,7 @@ public final class JettyApp implements AutoCloseable {
                     Log.error(identity.logPrefix() + " acceptor thread still running after "
                             + ACCEPTOR_EXIT_TIMEOUT.toMillis() + " ms; stopping anyway");
                 }
+                awaitPersistentWrites();
                 server.stop(); // graceful: waits up to the stop timeout, see the class comment
             } catch (TimeoutException e) {
                 problem = "stop timeout of " + config.stopTimeout().toMillis() + " ms reached";
@@ -148,6 +153,24 @@ public final class JettyApp implements AutoCloseable {
             }
             stopped.complete(new DrainResult(problem == null, millis, problem));
         });
+    }
+
+    /**
+     * Waits (bounded) until no keep-alive response is being written: one that is when the connector shuts down
+     * would be followed by a close its client was not told about (see {@link AppHandler#persistentWritesInFlight}).
+     * Every response from now on says Connection: close, so the count only falls.
+     */
+    private void awaitPersistentWrites() throws InterruptedException {
+        long deadline = System.nanoTime() + PERSISTENT_WRITES_TIMEOUT.toNanos();
+        while (app.persistentWritesInFlight() > 0) {
+            if (System.nanoTime() > deadline) {
+                Log.error(identity.logPrefix() + " " + app.persistentWritesInFlight()
+                        + " keep-alive responses still being written after " + PERSISTENT_WRITES_TIMEOUT.toMillis()
+                        + " ms; stopping anyway");
+                return;
+            }
+            Thread.sleep(1);
+        }
     }
 
     /** @return the drain's result, or null if the server did not stop within {@code timeout} */

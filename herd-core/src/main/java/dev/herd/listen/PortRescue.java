@@ -1,0 +1,145 @@
+package dev.herd.listen;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.function.IntSupplier;
+
+/**
+ * Listens, for a short while, on the port of a nat-mode worker that just died while the rules still sent its
+ * band there, so that connections redirected to it in the meantime are not refused: each is forwarded to the
+ * port the band goes to once the rules have moved it. In the kernel a dead process's sockets close before its
+ * parent learns of the exit, so only connections in that sliver are still refused; the rule rewrite that would
+ * otherwise leave the port dark takes milliseconds longer.
+ */
+final class PortRescue implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PortRescue.class);
+    /** Outlives the rule rewrite and the handshakes that began before it. */
+    static final Duration OPEN_FOR = Duration.ofSeconds(2);
+    /** How long a rescued connection waits for the rules to name a new port. */
+    private static final Duration TARGET_WAIT = Duration.ofSeconds(10);
+
+    private final ServerSocketChannel channel;
+    private final int port;
+    private final IntSupplier target;
+    private final ForwardingLoops loops;
+
+    private PortRescue(ServerSocketChannel channel, int port, IntSupplier target, ForwardingLoops loops) {
+        this.channel = channel;
+        this.port = port;
+        this.target = target;
+        this.loops = loops;
+    }
+
+    /**
+     * Binds the dead worker's port and starts forwarding; closes itself after {@link #OPEN_FOR} and then runs
+     * {@code closed}. Returns null when the port cannot be bound (another process took it).
+     *
+     * @param target the port the band goes to now: the dead port itself or 0 until the rules have moved it
+     */
+    static PortRescue open(String host, int port, IntSupplier target, ForwardingLoops loops, Runnable closed) {
+        ServerSocketChannel channel = null;
+        try {
+            channel = ServerSocketChannel.open();
+            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true); // the dead worker's connections linger
+            channel.bind(new InetSocketAddress(host, port), 1024);
+        } catch (IOException e) {
+            log.warn("event=nat.rescue_failed port={} error=\"{}\"", port, e.getMessage());
+            if (channel != null) {
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // not open
+                }
+            }
+            return null;
+        }
+        PortRescue rescue = new PortRescue(channel, port, target, loops);
+        log.info("event=nat.rescue_opened port={} open_ms={}", port, OPEN_FOR.toMillis());
+        Thread.ofVirtual().name("herd-nat-rescue-" + port).start(rescue::acceptLoop);
+        Thread.ofVirtual().name("herd-nat-rescue-close-" + port).start(() -> {
+            try {
+                Thread.sleep(OPEN_FOR);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            rescue.close();
+            closed.run();
+        });
+        return rescue;
+    }
+
+    int port() {
+        return port;
+    }
+
+    private void acceptLoop() {
+        int rescued = 0;
+        while (true) {
+            SocketChannel client;
+            try {
+                client = channel.accept();
+            } catch (ClosedChannelException e) {
+                break;
+            } catch (IOException e) {
+                log.warn("event=nat.rescue_accept_error port={} error=\"{}\"", port, e.getMessage());
+                break;
+            }
+            rescued++;
+            Thread.ofVirtual().start(() -> forward(client));
+        }
+        log.info("event=nat.rescue_closed port={} connections={}", port, rescued);
+    }
+
+    private void forward(SocketChannel client) {
+        try {
+            int to = awaitTarget();
+            if (to == 0) {
+                log.warn("event=nat.rescue_no_target port={} waited_ms={}", port, TARGET_WAIT.toMillis());
+                client.close();
+                return;
+            }
+            SocketChannel backend = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), to));
+            client.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            backend.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            loops.forward(client, backend, () -> { });
+        } catch (IOException e) {
+            try {
+                client.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private int awaitTarget() throws InterruptedException {
+        long deadline = System.nanoTime() + TARGET_WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            int to = target.getAsInt();
+            if (to != 0 && to != port) {
+                return to;
+            }
+            Thread.sleep(1); // the supervisor rewrites the rules within milliseconds
+        }
+        return 0;
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+}
