@@ -38,7 +38,9 @@ public final class ModesBenchmark {
               --threads N          wrk -t (default 2)
               --rounds N           rounds, each running every variant once, interleaved (default 2)
               --workers N          workers for every Herd variant and behind HAProxy (default 2)
-              --variants LIST      comma-separated, in order: direct,shared,reuseport,sticky,proxy,haproxy,nat
+              --variants LIST      comma-separated, in order, from: direct,shared,reuseport,sticky,proxy,haproxy,nat;
+                                   NAME:K runs that variant with K workers instead (default: direct,shared:1,
+                                   shared,reuseport,sticky,proxy,haproxy,nat)
                                    (nat needs root and nft; it adds, then removes, an nftables table)
                                    (default all)
               --write FILE         update the "Port-sharing modes" section of FILE (e.g. docs/benchmarks.md)
@@ -52,6 +54,9 @@ public final class ModesBenchmark {
     static final String END = "<!-- modes-bench:end -->";
 
     static final List<String> ALL = List.of("direct", "shared", "reuseport", "sticky", "proxy", "haproxy", "nat");
+    /** shared:1 is the like-for-like row: one worker, as direct has, on the same data path as every socket mode. */
+    static final List<String> DEFAULT_VARIANTS = List.of("direct", "shared:1", "shared", "reuseport", "sticky", "proxy",
+            "haproxy", "nat");
 
     /** The JVM options Herd gives its bundled demo worker (herd-cli DemoWorkerCommand), used for every variant. */
     static final List<String> WORKER_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms32m", "-Xmx128m");
@@ -110,7 +115,7 @@ public final class ModesBenchmark {
                 if (stopping) {
                     break;
                 }
-                Path dir = Files.createDirectories(work.resolve("round" + round).resolve(variant));
+                Path dir = Files.createDirectories(work.resolve("round" + round).resolve(variant.replace(':', '-')));
                 runs.add(runOne(o, variant, round, dir));
             }
         }
@@ -162,22 +167,35 @@ public final class ModesBenchmark {
         }
     }
 
+    /** A variant's name without its {@code :K} worker count. */
+    static String base(String variant) {
+        int colon = variant.indexOf(':');
+        return colon < 0 ? variant : variant.substring(0, colon);
+    }
+
+    /** A variant's worker count: its {@code :K}, else {@code --workers}. */
+    static int workers(String variant, Options o) {
+        int colon = variant.indexOf(':');
+        return colon < 0 ? o.workers() : Integer.parseInt(variant.substring(colon + 1));
+    }
+
     static Server server(Options o, String variant, Path dir) throws IOException {
-        return switch (variant) {
+        int workers = workers(variant, o);
+        return switch (base(variant)) {
             case "direct" -> new Direct(o, dir);
-            case "shared" -> herd(o, dir, List.of("--mode", "shared"));
-            case "reuseport" -> herd(o, dir, List.of("--mode", "reuseport"));
-            case "sticky" -> herd(o, dir, List.of("--mode", "reuseport", "--sticky"));
-            case "proxy" -> herd(o, dir, List.of("--mode", "proxy"));
-            case "nat" -> herd(o, dir, List.of("--mode", "nat"));
-            case "haproxy" -> new HaproxyFront(o, dir);
+            case "shared" -> herd(o, dir, workers, List.of("--mode", "shared"));
+            case "reuseport" -> herd(o, dir, workers, List.of("--mode", "reuseport"));
+            case "sticky" -> herd(o, dir, workers, List.of("--mode", "reuseport", "--sticky"));
+            case "proxy" -> herd(o, dir, workers, List.of("--mode", "proxy"));
+            case "nat" -> herd(o, dir, workers, List.of("--mode", "nat"));
+            case "haproxy" -> new HaproxyFront(o, dir, workers);
             default -> throw new IllegalArgumentException("unknown variant " + variant);
         };
     }
 
-    private static Server herd(Options o, Path dir, List<String> modeArgs) {
+    private static Server herd(Options o, Path dir, int workers, List<String> modeArgs) {
         // the reload timeout is not used: no reloads here
-        HerdTarget t = new HerdTarget(o.root(), dir, o.workers(), Duration.ofSeconds(60), modeArgs);
+        HerdTarget t = new HerdTarget(o.root(), dir, workers, Duration.ofSeconds(60), modeArgs);
         return new Server() {
             @Override
             public void start() throws Exception {
@@ -320,8 +338,8 @@ public final class ModesBenchmark {
     static final class HaproxyFront extends Workers {
         private Process haproxy;
 
-        HaproxyFront(Options o, Path dir) {
-            super(o, dir, o.workers());
+        HaproxyFront(Options o, Path dir, int workers) {
+            super(o, dir, workers);
         }
 
         static String config(int port, List<Integer> backends, int threads) {
@@ -392,15 +410,17 @@ public final class ModesBenchmark {
         System.out.println("[" + tag + "] " + message);
     }
 
-    static String label(String variant, int workers) {
-        return switch (variant) {
+    static String label(String variant, Options o) {
+        int workers = workers(variant, o);
+        String plural = workers == 1 ? " worker" : " workers";
+        return switch (base(variant)) {
             case "direct" -> "direct: 1 demo worker, no Herd";
-            case "shared" -> "Herd `--mode shared`, " + workers + " workers";
-            case "reuseport" -> "Herd `--mode reuseport`, " + workers + " workers";
-            case "sticky" -> "Herd `--mode reuseport --sticky`, " + workers + " workers";
-            case "proxy" -> "Herd `--mode proxy`, " + workers + " workers";
-            case "nat" -> "Herd `--mode nat`, " + workers + " workers";
-            case "haproxy" -> "HAProxy (TCP, roundrobin) + " + workers + " demo workers";
+            case "shared" -> "Herd `--mode shared`, " + workers + plural;
+            case "reuseport" -> "Herd `--mode reuseport`, " + workers + plural;
+            case "sticky" -> "Herd `--mode reuseport --sticky`, " + workers + plural;
+            case "proxy" -> "Herd `--mode proxy`, " + workers + plural;
+            case "nat" -> "Herd `--mode nat`, " + workers + plural;
+            case "haproxy" -> "HAProxy (TCP, roundrobin) + " + workers + " demo" + plural;
             default -> variant;
         };
     }
@@ -438,7 +458,7 @@ public final class ModesBenchmark {
             String target;
             String met;
             double ratioDirect = mean / direct;
-            switch (v) {
+            switch (base(v)) {
                 case "shared", "reuseport", "sticky", "nat" -> {
                     target = "≥ 0.97 × direct";
                     met = Double.isNaN(ratioDirect) ? "–" : ratioDirect >= 0.97 ? "yes" : "**no**";
@@ -450,12 +470,12 @@ public final class ModesBenchmark {
                             ratio >= 1.0 ? "yes" : "**no**", ratio);
                 }
                 default -> {
-                    target = v.equals("direct") ? "baseline" : "reference";
+                    target = base(v).equals("direct") ? "baseline" : "reference";
                     met = "";
                 }
             }
             b.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %d / %d | %s | %s |\n",
-                    label(v, o.workers()), perRps, Double.isNaN(mean) ? "–" : String.format(Locale.ROOT, "%,.0f", mean),
+                    label(v, o), perRps, Double.isNaN(mean) ? "–" : String.format(Locale.ROOT, "%,.0f", mean),
                     Double.isNaN(ratioDirect) ? "–" : String.format(Locale.ROOT, "%.2f", ratioDirect), perP99,
                     rs.isEmpty() ? "–" : ms(meanP99(runs, v)), socket, non2xx, target, met));
         }
@@ -505,9 +525,11 @@ public final class ModesBenchmark {
         b.append("- Every worker is the same JVM with Herd's demo-worker options (`")
                 .append(String.join(" ", WORKER_JVM)).append("`).\n");
         b.append("- **direct is one process** (as the target is stated), while every other variant runs ")
-                .append(o.workers()).append(" workers: on ").append(Runtime.getRuntime().availableProcessors())
-                .append(" cores a second worker can add throughput, so a socket mode above 1.00 × direct is not overhead below zero.\n");
-        b.append("- Herd: `bin/herd run --workers ").append(o.workers())
+                .append(o.workers()).append(" workers unless its name says `:K` (K workers): `shared:1` is the like-for-like row, "
+                        + "one worker on the same data path as every socket mode (the worker accepts on a socket the master bound). On ")
+                .append(Runtime.getRuntime().availableProcessors())
+                .append(" cores a second worker can add throughput or, with wrk on the same cores, cost it in contention.\n");
+        b.append("- Herd: `bin/herd run --workers N")
                 .append(" --port 0 --host 127.0.0.1 --state-dir DIR --mode MODE [--sticky]`; ready when every worker logged `event=worker.ready` and `GET /` answers 200.\n");
         b.append("- sticky and nat pick the worker from the client address, and every wrk connection comes from 127.0.0.1: "
                 + "one worker serves the whole load there, so those rows measure the path to one worker, not stickiness with many clients.\n");
@@ -530,11 +552,14 @@ public final class ModesBenchmark {
                 "--variants", "--write", "--root", "--wrk", "--haproxy"));
         Map<String, String> v = parsed.values();
         boolean smoke = parsed.smoke();
-        List<String> variants = Arrays.stream(v.getOrDefault("--variants", smoke ? "direct,shared" : String.join(",", ALL))
+        List<String> variants = Arrays.stream(v.getOrDefault("--variants", smoke ? "direct,shared" : String.join(",", DEFAULT_VARIANTS))
                 .split(",")).map(String::trim).filter(s -> !s.isEmpty()).distinct().toList();
         for (String s : variants) {
-            if (!ALL.contains(s)) {
-                throw new IllegalArgumentException("unknown variant " + s + " (" + String.join(", ", ALL) + ")");
+            if (!ALL.contains(base(s))) {
+                throw new IllegalArgumentException("unknown variant " + s + " (" + String.join(", ", ALL) + ", each optionally :K)");
+            }
+            if (s.contains(":") && !s.substring(s.indexOf(':') + 1).matches("[1-9][0-9]{0,2}")) {
+                throw new IllegalArgumentException("variant " + s + ": the worker count after ':' must be 1 to 999");
             }
         }
         if (variants.isEmpty()) {
