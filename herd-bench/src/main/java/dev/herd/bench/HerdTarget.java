@@ -16,6 +16,7 @@ final class HerdTarget implements Target {
     private final int workers;
     private final Duration reloadTimeout;
     private final List<String> extraArgs;
+    private final List<String> prefix;
     private Process master;
     private EventLog events;
     private String url;
@@ -26,7 +27,13 @@ final class HerdTarget implements Target {
 
     /** {@code extraArgs} go after the usual {@code herd run} options, e.g. {@code --mode proxy}. */
     HerdTarget(Path root, Path work, int workers, Duration reloadTimeout, List<String> extraArgs) {
+        this(root, work, workers, reloadTimeout, extraArgs, List.of());
+    }
+
+    /** {@code prefix} goes before {@code bin/herd}, e.g. {@code taskset -c 1} (the workers inherit it). */
+    HerdTarget(Path root, Path work, int workers, Duration reloadTimeout, List<String> extraArgs, List<String> prefix) {
         this.extraArgs = List.copyOf(extraArgs);
+        this.prefix = List.copyOf(prefix);
         this.root = root;
         this.work = work;
         this.workers = workers;
@@ -40,7 +47,8 @@ final class HerdTarget implements Target {
 
     @Override
     public void start() throws Exception {
-        List<String> command = new ArrayList<>(List.of(root.resolve("bin/herd").toString(), "run",
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(root.resolve("bin/herd").toString(), "run",
                 "--workers", Integer.toString(workers), "--port", "0", "--host", "127.0.0.1",
                 "--state-dir", work.resolve("state").toString()));
         command.addAll(extraArgs);

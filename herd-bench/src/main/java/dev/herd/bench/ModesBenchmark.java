@@ -42,7 +42,7 @@ public final class ModesBenchmark {
                                    NAME:K runs that variant with K workers instead (default: direct,shared:1,
                                    shared,reuseport,sticky,proxy,haproxy,nat)
                                    (nat needs root and nft; it adds, then removes, an nftables table)
-                                   (default all)
+              --no-pin             do not pin: by default wrk runs on CPU 0 and every server on the other CPUs
               --write FILE         update the "Port-sharing modes" section of FILE (e.g. docs/benchmarks.md)
               --root DIR           the Herd checkout (default: current directory)
               --wrk PATH           the wrk binary (default: wrk)
@@ -75,7 +75,7 @@ public final class ModesBenchmark {
 
     record Options(int seconds, int warmupSeconds, int connections, int threads, int rounds, int workers,
                    List<String> variants, Path write, Path root, String wrk, String haproxy, boolean smoke,
-                   List<String> args) {
+                   Pinning pinning, List<String> args) {
     }
 
     /** One measured run of one variant, or why it failed. */
@@ -141,7 +141,7 @@ public final class ModesBenchmark {
     }
 
     static Run runOne(Options o, String variant, int round, Path dir) {
-        Wrk wrk = new Wrk(o.wrk(), o.threads(), o.connections());
+        Wrk wrk = new Wrk(o.wrk(), o.threads(), o.connections(), o.pinning().load());
         String tag = variant + " #" + round;
         String loadBefore = ReloadBenchmark.loadAverage();
         Server server = null;
@@ -195,7 +195,7 @@ public final class ModesBenchmark {
 
     private static Server herd(Options o, Path dir, int workers, List<String> modeArgs) {
         // the reload timeout is not used: no reloads here
-        HerdTarget t = new HerdTarget(o.root(), dir, workers, Duration.ofSeconds(60), modeArgs);
+        HerdTarget t = new HerdTarget(o.root(), dir, workers, Duration.ofSeconds(60), modeArgs, o.pinning().servers());
         return new Server() {
             @Override
             public void start() throws Exception {
@@ -237,7 +237,7 @@ public final class ModesBenchmark {
         Process spawn(int index, int port) throws IOException {
             Path lib = o.root().resolve("herd-cli/target/lib");
             String cp = jar(lib, "herd-demo-") + ":" + jar(lib, "herd-worker-");
-            List<String> cmd = new ArrayList<>();
+            List<String> cmd = new ArrayList<>(o.pinning().servers());
             if (Files.isExecutable(SETSID)) {
                 cmd.add(SETSID.toString()); // exec's the JVM in a new session (same pid), as Herd starts its workers
             }
@@ -360,8 +360,10 @@ public final class ModesBenchmark {
             super.start();
             int port = Http.freePort();
             Path cfg = dir.resolve("haproxy.cfg");
-            Files.writeString(cfg, config(port, ports, haproxyThreads()), StandardCharsets.UTF_8);
-            ProcessBuilder pb = new ProcessBuilder(o.haproxy(), "-db", "-f", cfg.toString())
+            Files.writeString(cfg, config(port, ports, o.pinning().serverCpus()), StandardCharsets.UTF_8);
+            List<String> cmd = new ArrayList<>(o.pinning().servers());
+            cmd.addAll(List.of(o.haproxy(), "-db", "-f", cfg.toString()));
+            ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile());
             haproxy = pb.start();
             processes.add(haproxy);
@@ -377,11 +379,6 @@ public final class ModesBenchmark {
             }
             super.close();
         }
-    }
-
-    /** HAProxy 2.x's default: one thread per CPU; written into the config explicitly. */
-    static int haproxyThreads() {
-        return Runtime.getRuntime().availableProcessors();
     }
 
     private static void onShutdown() {
@@ -459,7 +456,7 @@ public final class ModesBenchmark {
             String met;
             double ratioDirect = mean / direct;
             switch (base(v)) {
-                case "shared", "reuseport", "sticky", "nat" -> {
+                case "shared", "reuseport", "sticky" -> {
                     target = "≥ 0.97 × direct";
                     met = Double.isNaN(ratioDirect) ? "–" : ratioDirect >= 0.97 ? "yes" : "**no**";
                 }
@@ -468,6 +465,10 @@ public final class ModesBenchmark {
                     target = "≥ 1.00 × HAProxy";
                     met = Double.isNaN(ratio) ? "–" : String.format(Locale.ROOT, "%s (%.2f × HAProxy)",
                             ratio >= 1.0 ? "yes" : "**no**", ratio);
+                }
+                case "nat" -> {
+                    target = "none (issue 4 sets none: kernel NAT, not a socket mode)";
+                    met = "";
                 }
                 default -> {
                     target = base(v).equals("direct") ? "baseline" : "reference";
@@ -490,7 +491,7 @@ public final class ModesBenchmark {
     static String section(Options o, List<Run> runs, String loadAtStart, String startedAt, String endedAt) {
         String command = Optional.ofNullable(System.getenv("MODES_BENCH_COMMAND"))
                 .orElse("java -cp herd-bench/target/herd-bench.jar dev.herd.bench.ModesBenchmark " + String.join(" ", o.args()));
-        Wrk wrk = new Wrk(o.wrk(), o.threads(), o.connections());
+        Wrk wrk = new Wrk(o.wrk(), o.threads(), o.connections(), o.pinning().load());
         StringBuilder b = new StringBuilder();
         b.append(BEGIN).append("\n");
         b.append("## Port-sharing modes\n\n");
@@ -511,6 +512,7 @@ public final class ModesBenchmark {
         b.append("- Date: ").append(LocalDate.now(ZoneOffset.UTC)).append(", ").append(startedAt).append("–")
                 .append(endedAt).append(" UTC\n");
         b.append("- Machine: ").append(ReloadBenchmark.machine(loadAtStart)).append("\n");
+        b.append("- CPUs: ").append(o.pinning().describe()).append("\n");
         b.append("- Software: ").append(ReloadBenchmark.software(o.root(), o.wrk(), false))
                 .append(Procs.capture(List.of(o.haproxy(), "-v")).map(v -> v.lines().findFirst().orElse(""))
                         .map(v -> ", " + v.replaceFirst("\\s*-\\s*https?://\\S+", "")).orElse("")).append("\n");
@@ -519,9 +521,13 @@ public final class ModesBenchmark {
         b.append("\nHow it is measured (`herd-bench`, `dev.herd.bench.ModesBenchmark`):\n\n");
         b.append("- Per variant and round: start it, ").append(o.warmupSeconds())
                 .append(" s wrk warm-up (not recorded), one ").append(o.seconds())
-                .append(" s wrk run, stop everything it started. One variant at a time; wrk, Herd and the workers share the machine's ")
-                .append(Runtime.getRuntime().availableProcessors())
-                .append(" cores, so req/s is what the whole box does with wrk on it. p99 is wrk's `--latency` 99th percentile.\n");
+                .append(" s wrk run, stop everything it started. One variant at a time. ")
+                .append(o.pinning().pinned()
+                        ? "Pinned (see CPUs above): every variant's servers get the same " + o.pinning().serverCpus()
+                                + " CPU(s), wrk its own, so a variant with more processes gains nothing and loses what they cost. "
+                        : "wrk, Herd and the workers share the machine's " + Runtime.getRuntime().availableProcessors()
+                                + " cores, so req/s is what the whole box does with wrk on it. ")
+                .append("p99 is wrk's `--latency` 99th percentile.\n");
         b.append("- Every worker is the same JVM with Herd's demo-worker options (`")
                 .append(String.join(" ", WORKER_JVM)).append("`).\n");
         b.append("- **direct is one process** (as the target is stated), while every other variant runs ")
@@ -540,7 +546,7 @@ public final class ModesBenchmark {
                 .append(Procs.capture(List.of("cat", "/proc/sys/kernel/sched_autogroup_enabled")).orElse("?"))
                 .append(" here, a session is a scheduling group; HAProxy and Herd's master stay in the harness's session, with wrk).\n");
         b.append("- HAProxy: `haproxy -db -f haproxy.cfg` with `mode tcp`, `balance roundrobin`, `maxconn 4096` (far above wrk's connections; 100000 needs more than the 20000 open files allowed here), `nbthread ")
-                .append(haproxyThreads()).append("` (its default, one thread per CPU, written explicitly), bound to `127.0.0.1`, ")
+                .append(o.pinning().serverCpus()).append("` (its default, one thread per CPU it may use, written explicitly), bound to `127.0.0.1`, ")
                 .append("the workers on two private loopback ports: the same role as Herd's proxy (round-robin, the default `--balance`).\n");
         b.append(END).append("\n");
         return b.toString();
@@ -549,7 +555,7 @@ public final class ModesBenchmark {
     static Options parse(String[] args) {
         BenchArgs parsed = BenchArgs.parse(args, USAGE, Set.of(
                 "--seconds", "--warmup-seconds", "--connections", "--threads", "--rounds", "--workers",
-                "--variants", "--write", "--root", "--wrk", "--haproxy"));
+                "--variants", "--write", "--root", "--wrk", "--haproxy"), Set.of("--no-pin"));
         Map<String, String> v = parsed.values();
         boolean smoke = parsed.smoke();
         List<String> variants = Arrays.stream(v.getOrDefault("--variants", smoke ? "direct,shared" : String.join(",", DEFAULT_VARIANTS))
@@ -576,7 +582,8 @@ public final class ModesBenchmark {
         return new Options(n.get("--seconds"), n.get("--warmup-seconds"), intOpt(v, "--connections", 32, 1, 10_000),
                 intOpt(v, "--threads", 2, 1, 256), n.get("--rounds"), intOpt(v, "--workers", 2, 1, 256), variants,
                 v.containsKey("--write") ? Path.of(v.get("--write")) : null, root, v.getOrDefault("--wrk", "wrk"),
-                v.getOrDefault("--haproxy", "haproxy"), smoke, List.of(args));
+                v.getOrDefault("--haproxy", "haproxy"), smoke, Pinning.choose(!parsed.flags().contains("--no-pin")),
+                List.of(args));
     }
 
     private static int intOpt(Map<String, String> v, String name, int dflt, int min, int max) {

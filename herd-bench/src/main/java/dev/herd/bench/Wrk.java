@@ -90,11 +90,18 @@ final class Wrk {
     private final String wrk;
     private final int threads;
     private final int connections;
+    /** Put before the wrk command, e.g. {@code taskset -c 0}. */
+    private final List<String> prefix;
 
     Wrk(String wrk, int threads, int connections) {
+        this(wrk, threads, connections, List.of());
+    }
+
+    Wrk(String wrk, int threads, int connections, List<String> prefix) {
         this.wrk = wrk;
         this.threads = threads;
         this.connections = connections;
+        this.prefix = List.copyOf(prefix);
     }
 
     String describe(String duration) {
@@ -103,8 +110,9 @@ final class Wrk {
 
     /** Starts wrk for at most {@code maxSeconds}; its report goes to {@code output}. */
     Run start(String url, long maxSeconds, Path output) throws IOException {
-        Process p = new ProcessBuilder(List.of(wrk, "-t" + threads, "-c" + connections, "-d" + maxSeconds + "s",
-                "--latency", url))
+        List<String> command = new java.util.ArrayList<>(prefix);
+        command.addAll(List.of(wrk, "-t" + threads, "-c" + connections, "-d" + maxSeconds + "s", "--latency", url));
+        Process p = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(output.toFile()).start();
         LIVE.add(p);
         p.onExit().thenRun(() -> LIVE.remove(p));

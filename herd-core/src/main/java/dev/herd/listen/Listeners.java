@@ -38,8 +38,8 @@ public interface Listeners extends AutoCloseable {
 
     /**
      * How long a retired worker keeps accepting after new connections were steered away from it, before it is
-     * told to drain: zero where the socket outlives the worker (shared, reuseport) or the master picks the worker
-     * per connection (proxy).
+     * told to drain: zero where the socket outlives the worker (shared, reuseport); proxy and nat modes wait,
+     * because connections already sent to the worker's own socket must be accepted before it closes.
      */
     default java.time.Duration retireGrace() {
         return java.time.Duration.ZERO;

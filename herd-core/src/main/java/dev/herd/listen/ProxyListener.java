@@ -36,6 +36,8 @@ public final class ProxyListener implements OwnPortListeners {
     private static final Logger log = LoggerFactory.getLogger(ProxyListener.class);
     /** How long a client waits for a serving worker when none is ready (start-up, every slot crashed). */
     static final Duration NO_WORKER_WAIT = Duration.ofSeconds(30);
+    /** See {@link #retireGrace()}. */
+    static final Duration RETIRE_GRACE = Duration.ofMillis(500);
     static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
     private final ServerSocketChannel channel;
@@ -70,6 +72,16 @@ public final class ProxyListener implements OwnPortListeners {
                 new ForwardingLoops(Runtime.getRuntime().availableProcessors()));
         Thread.ofPlatform().daemon().name("herd-proxy-accept").start(proxy::acceptLoop);
         return proxy;
+    }
+
+    /**
+     * A connection the proxy opened to a worker just before the worker was retired may still wait in that
+     * worker's accept queue; most apps (Node's net.Server among them) close their listener on SIGTERM without
+     * accepting what is queued, and the kernel resets it. The grace lets the worker accept those first.
+     */
+    @Override
+    public Duration retireGrace() {
+        return RETIRE_GRACE;
     }
 
     @Override

@@ -186,7 +186,8 @@ class SupervisorTest {
     void startTimeoutKillsAndCountsAsAFailedStart() {
         start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.NOTIFY).startTimeout(Duration.ofMillis(100))
                 .restartDelay(Duration.ofSeconds(10)));
-        await().atMost(Duration.ofSeconds(5)).until(() -> !events(Event.WorkerExited.class).isEmpty());
+        // the exit and the restart it schedules are two events of one message: wait for the second
+        await().atMost(Duration.ofSeconds(5)).until(() -> !events(Event.RestartScheduled.class).isEmpty());
         assertThat(launcher.signals).containsExactly("1001:KILL", "1001:leftovers");
         assertThat(events(Event.WorkerExited.class).getFirst().reason()).isEqualTo(Event.ExitReason.START_TIMEOUT);
         assertThat(events(Event.RestartScheduled.class)).hasSize(1);

@@ -19,15 +19,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Issue 4, must-show 4 (and proxy mode's share of "reload and crash handling work in every mode"): an app that
- * can only bind {@code $PORT} behind the master's TCP proxy.
+ * Issue 4, must-show 4 (and proxy mode's share of "reload and crash handling work in every mode"): a Node hello
+ * server that can only bind {@code $PORT} ({@code workers/port_worker.js}) behind the master's TCP proxy.
  */
 class ProxyModeTest {
 
     static List<String> portWorker() {
         try {
-            Path script = Path.of(ProxyModeTest.class.getResource("/workers/port_worker.py").toURI());
-            return List.of("/usr/bin/python3", script.toString());
+            Path script = Path.of(ProxyModeTest.class.getResource("/workers/port_worker.js").toURI());
+            return List.of("/usr/bin/node", script.toString());
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }

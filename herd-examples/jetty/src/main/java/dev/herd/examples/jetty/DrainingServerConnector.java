@@ -3,9 +3,12 @@ package dev.herd.examples.jetty;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -26,6 +29,9 @@ final class DrainingServerConnector extends ServerConnector {
 
     private final CountDownLatch acceptorsDone;
     private volatile boolean stopAccepting;
+    /** Connections the acceptors took, and how many of them became endpoints: see {@link #awaitAcceptedOpened}. */
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong opened = new AtomicLong();
 
     DrainingServerConnector(Server server, int acceptors, ConnectionFactory factory) {
         super(server, acceptors, -1, factory);
@@ -50,6 +56,37 @@ final class DrainingServerConnector extends ServerConnector {
     /** @return true when every acceptor thread has ended within {@code timeout} */
     boolean awaitAcceptorsDone(Duration timeout) throws InterruptedException {
         return acceptorsDone.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Waits until every connection the acceptors took has become an endpoint of this connector. A connection
+     * accepted just as the channel closed is handed to a selector thread and is, for a moment, neither an
+     * acceptor's nor among the connector's endpoints: Jetty's graceful stop (no acceptors, no endpoints) would
+     * count it as done and then close it, request unanswered.
+     *
+     * @return true when they are all registered within {@code timeout}
+     */
+    boolean awaitAcceptedOpened(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (opened.get() < accepted.get()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(1);
+        }
+        return true;
+    }
+
+    @Override
+    protected void configure(Socket socket) {
+        accepted.incrementAndGet(); // every accepted connection passes here before it goes to a selector
+        super.configure(socket);
+    }
+
+    @Override
+    protected void onEndPointOpened(EndPoint endPoint) {
+        super.onEndPointOpened(endPoint); // listed first, then counted: once counted, the graceful stop sees it
+        opened.incrementAndGet();
     }
 
     @Override

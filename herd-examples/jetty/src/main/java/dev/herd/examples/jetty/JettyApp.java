@@ -25,9 +25,11 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * <p>{@link #drain()} first closes the listening channel (only this process's copy; the master and the
  * other workers keep the socket) and lets the acceptor thread end (see {@link DrainingServerConnector}
  * for why not by interrupt); from then on every response carries {@code Connection: close}. It waits
- * until no response that went out as keep-alive is still being written (Jetty would close such a
- * connection after it without a {@code Connection: close}, losing the client's next request). Then it
- * runs Jetty's own graceful stop ({@link Server#stop()} with a stop timeout), which in Jetty 12.1:
+ * until every connection the acceptor took has become an endpoint of the connector (see
+ * {@link DrainingServerConnector#awaitAcceptedOpened}), then until no response that went out as keep-alive is still being written (Jetty would close such a
+ * connection after it without a {@code Connection: close}, losing the client's next request), then until
+ * the clients have left (each busy connection closes after its next response; idle ones are waited for up
+ * to {@link JettyConfig#drainIdleTimeout()}). Then it runs Jetty's own graceful stop ({@link Server#stop()} with a stop timeout), which in Jetty 12.1:
  * <ol>
  *   <li>shuts the connector down: every open connection's idle timeout drops to
  *       {@link JettyConfig#drainIdleTimeout()};</li>
@@ -137,7 +139,12 @@ public final class JettyApp implements AutoCloseable {
                     Log.error(identity.logPrefix() + " acceptor thread still running after "
                             + ACCEPTOR_EXIT_TIMEOUT.toMillis() + " ms; stopping anyway");
                 }
+                if (!connector.awaitAcceptedOpened(ACCEPTOR_EXIT_TIMEOUT)) {
+                    Log.error(identity.logPrefix() + " a connection accepted as the listening socket closed was not"
+                            + " registered within " + ACCEPTOR_EXIT_TIMEOUT.toMillis() + " ms; stopping anyway");
+                }
                 awaitPersistentWrites();
+                awaitConnectionsClosed();
                 server.stop(); // graceful: waits up to the stop timeout, see the class comment
             } catch (TimeoutException e) {
                 problem = "stop timeout of " + config.stopTimeout().toMillis() + " ms reached";
@@ -170,6 +177,19 @@ public final class JettyApp implements AutoCloseable {
                 return;
             }
             Thread.sleep(1);
+        }
+    }
+
+    /**
+     * Waits (at most the drain idle timeout) for the clients to leave: each connection's next response says
+     * Connection: close and Jetty closes it after that response. Only what is still open then (idle clients) is
+     * left to Jetty's graceful stop. Shutting the connector down while clients are busy on keep-alive
+     * connections is what loses requests (a close right behind a keep-alive response).
+     */
+    private void awaitConnectionsClosed() throws InterruptedException {
+        long deadline = System.nanoTime() + config.drainIdleTimeout().toNanos();
+        while (openConnections() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
         }
     }
 
