@@ -68,11 +68,6 @@ public final class ModesBenchmark {
      */
     static final Path SETSID = Path.of("/usr/bin/setsid");
 
-    private static final List<AutoCloseable> OPEN = new CopyOnWriteArrayList<>();
-    private static volatile boolean stopping;
-    private static volatile boolean exiting;
-    private static volatile Thread mainThread;
-
     record Options(int seconds, int warmupSeconds, int connections, int threads, int rounds, int workers,
                    List<String> variants, Path write, Path root, String wrk, String haproxy, boolean smoke,
                    Pinning pinning, List<String> args) {
@@ -105,21 +100,20 @@ public final class ModesBenchmark {
         }
         String loadAtStart = ReloadBenchmark.loadAverage();
         String startedAt = LocalTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MINUTES).toString();
-        mainThread = Thread.currentThread();
-        Runtime.getRuntime().addShutdownHook(new Thread(ModesBenchmark::onShutdown, "modes-bench-cleanup"));
+        BenchCleanup.install("modes-bench-cleanup");
         Path work = Files.createTempDirectory("herd-modes-bench-");
         System.out.println("modes-bench: logs and wrk reports under " + work);
         List<Run> runs = new ArrayList<>();
-        for (int round = 1; round <= o.rounds() && !stopping; round++) {
+        for (int round = 1; round <= o.rounds() && !BenchCleanup.stopping(); round++) {
             for (String variant : o.variants()) {
-                if (stopping) {
+                if (BenchCleanup.stopping()) {
                     break;
                 }
                 Path dir = Files.createDirectories(work.resolve("round" + round).resolve(variant.replace(':', '-')));
                 runs.add(runOne(o, variant, round, dir));
             }
         }
-        if (stopping) {
+        if (BenchCleanup.stopping()) {
             return;
         }
         String endedAt = LocalTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MINUTES).toString();
@@ -136,7 +130,7 @@ public final class ModesBenchmark {
             ReloadBenchmark.writeSection(file, section(o, runs, loadAtStart, startedAt, endedAt), BEGIN, END);
             System.out.println("modes-bench: updated " + file);
         }
-        exiting = true;
+        BenchCleanup.exiting();
         System.exit(runs.stream().allMatch(r -> r.error() == null) ? 0 : 1);
     }
 
@@ -147,7 +141,7 @@ public final class ModesBenchmark {
         Server server = null;
         try {
             server = server(o, variant, dir);
-            OPEN.add(server);
+            BenchCleanup.register(server);
             say(tag, "starting (load average " + loadBefore + ")");
             server.start();
             say(tag, "serving at " + server.url() + "; warm-up " + o.warmupSeconds() + " s");
@@ -162,7 +156,7 @@ public final class ModesBenchmark {
             if (server != null) {
                 say(tag, "stopping");
                 server.close();
-                OPEN.remove(server);
+                BenchCleanup.unregister(server);
             }
         }
     }
@@ -379,28 +373,6 @@ public final class ModesBenchmark {
             }
             super.close();
         }
-    }
-
-    private static void onShutdown() {
-        stopping = true;
-        Wrk.killAll();
-        Thread main = mainThread;
-        if (!exiting && main != null && main.isAlive() && main != Thread.currentThread()) {
-            main.interrupt();
-            try {
-                main.join(90_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        for (AutoCloseable c : OPEN) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                // best effort
-            }
-        }
-        Wrk.killAll();
     }
 
     private static void say(String tag, String message) {
