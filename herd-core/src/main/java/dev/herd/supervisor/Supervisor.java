@@ -300,22 +300,6 @@ public final class Supervisor {
         launcher.killLeftovers(pid);
         worker.state = WorkerState.EXITED;
         releasePort(worker); // nat mode: a rescue listener takes the dead port over before the rules move its band
-        handleExit(worker, status);
-        updateServing(); // steer the dead worker's clients elsewhere now, not after the next message
-    }
-
-    private void releasePort(WorkerProcess worker) {
-        if (worker.port > 0) {
-            try {
-                listeners.workerExited(worker.slot, worker.port);
-            } catch (RuntimeException e) {
-                log.error("event=listeners.update_failed error=\"{}\"", e.getMessage());
-            }
-        }
-    }
-
-    private void handleExit(WorkerProcess worker, ExitStatus status) {
-        long pid = worker.pid;
         long now = nanoClock.getAsLong();
         Duration uptime = Duration.ofNanos(now - worker.spawnedAtNanos);
         ExitReason reason = reasonFor(worker, status);
@@ -335,6 +319,16 @@ public final class Supervisor {
             slot.worker = null;
             if (reason == ExitReason.CRASH || reason == ExitReason.START_TIMEOUT) {
                 afterUnexpectedExit(slot, uptime);
+            }
+        }
+    }
+
+    private void releasePort(WorkerProcess worker) {
+        if (worker.port > 0) {
+            try {
+                listeners.workerExited(worker.slot, worker.port);
+            } catch (RuntimeException e) {
+                log.error("event=listeners.update_failed error=\"{}\"", e.getMessage());
             }
         }
     }
