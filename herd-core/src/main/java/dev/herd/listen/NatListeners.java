@@ -1,5 +1,7 @@
 package dev.herd.listen;
 
+import dev.herd.os.ListenerCopy;
+import dev.herd.os.NativeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -7,7 +9,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -37,6 +41,8 @@ final class NatListeners implements OwnPortListeners {
     /** Read by rescue threads: each slot's current target port. */
     private volatile int[] targets;
     private final java.util.Queue<PortRescue> rescues = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** The master's copies of the serving workers' sockets, by port (supervisor thread only). */
+    private final Map<Integer, ListenerCopy> copies = new HashMap<>();
     private ForwardingLoops loops;
     private boolean accepting = true;
     private volatile boolean removed;
@@ -80,23 +86,60 @@ final class NatListeners implements OwnPortListeners {
     }
 
     /**
-     * A worker whose band still came to its port died: a {@link PortRescue} takes over the port at once, until
-     * the rules have moved the band; its port stays guarded until the rescue lets go.
+     * A worker exited. When the master holds a copy of its socket, a {@link PortRescue} accepts from it what was
+     * redirected there and not yet accepted (a crashed worker's band until the rules move it, or stragglers of a
+     * retired one) and forwards it to the band's current worker. Without a copy, and when the band still came to
+     * the port, the rescue binds the port anew. The port stays guarded until the rescue lets go.
      */
     @Override
     public void workerExited(int slot, int port) {
-        if (removed) {
+        ListenerCopy copy = copies.remove(port);
+        if (removed || !accepting) {
+            if (copy != null) {
+                copy.close();
+            }
+            if (!removed) {
+                apply(rules.unguard(port));
+            }
             return;
         }
-        if (accepting && targets[slot] == port) {
-            PortRescue rescue = PortRescue.open(workerHost(), port, () -> targets[slot], loops(),
-                    () -> unguardFromRescue(port));
-            if (rescue != null) {
-                rescues.add(rescue);
-                return;
+        ServerSocketChannel channel = copy != null ? handOver(copy)
+                : targets[slot] == port ? PortRescue.bindDeadPort(workerHost(), port) : null;
+        if (channel == null) {
+            apply(rules.unguard(port));
+            return;
+        }
+        rescues.add(PortRescue.open(channel, port, () -> targets[slot], loops(), () -> unguardFromRescue(port)));
+    }
+
+    private static ServerSocketChannel handOver(ListenerCopy copy) {
+        try {
+            return copy.toChannel();
+        } catch (IOException | RuntimeException e) {
+            log.warn("event=nat.rescue_failed port={} error=\"{}\"", copy.port(), e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Takes a copy of each newly serving worker's socket, so that it outlives the worker: connections the rules
+     * send to a worker that has just died wait in its queue for the rescue instead of being refused.
+     */
+    private void copySockets(List<ServingWorker> serving) {
+        for (ServingWorker worker : serving) {
+            if (worker.port() == 0 || copies.containsKey(worker.port())) {
+                continue;
+            }
+            try {
+                ListenerCopy.take((int) worker.pid(), worker.port(), rules.ipv6())
+                        .ifPresentOrElse(copy -> copies.put(worker.port(), copy),
+                                () -> log.warn("event=nat.copy_failed slot={} pid={} port={} error=\"not listening\"",
+                                        worker.slot(), worker.pid(), worker.port()));
+            } catch (NativeException e) {
+                log.warn("event=nat.copy_failed slot={} pid={} port={} error=\"{}\"",
+                        worker.slot(), worker.pid(), worker.port(), e.getMessage());
             }
         }
-        apply(rules.unguard(port));
     }
 
     private void unguardFromRescue(int port) {
@@ -137,6 +180,7 @@ final class NatListeners implements OwnPortListeners {
     @Override
     public void servingChanged(List<ServingWorker> serving) {
         if (accepting) {
+            copySockets(serving);
             int[] servingPortBySlot = new int[targets.length];
             serving.forEach(worker -> servingPortBySlot[worker.slot()] = worker.port());
             steer(servingPortBySlot);
@@ -198,6 +242,7 @@ final class NatListeners implements OwnPortListeners {
         }
         accepting = false;
         rescues.forEach(PortRescue::close);
+        copies.values().forEach(ListenerCopy::close);
         if (loops != null) {
             loops.close();
         }

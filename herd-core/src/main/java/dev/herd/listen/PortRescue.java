@@ -14,11 +14,12 @@ import java.time.Duration;
 import java.util.function.IntSupplier;
 
 /**
- * Listens, for a short while, on the port of a nat-mode worker that just died while the rules still sent its
- * band there, so that connections redirected to it in the meantime are not refused: each is forwarded to the
- * port the band goes to once the rules have moved it. In the kernel a dead process's sockets close before its
- * parent learns of the exit, so only connections in that sliver are still refused; the rule rewrite that would
- * otherwise leave the port dark takes milliseconds longer.
+ * Accepts, for a short while, on the port of a nat-mode worker that just exited, so that connections redirected
+ * to it meanwhile are not lost: each is forwarded to the port the band goes to once the rules have moved it.
+ * Normally it accepts from the master's copy of the worker's own socket ({@link dev.herd.os.ListenerCopy}), which
+ * stayed open through the exit, so nothing was refused and what queued there is served. Without a copy it binds
+ * the port after the fact, and connections that came in between the kernel closing the worker's socket and that
+ * bind were refused.
  */
 final class PortRescue implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PortRescue.class);
@@ -40,17 +41,16 @@ final class PortRescue implements AutoCloseable {
     }
 
     /**
-     * Binds the dead worker's port and starts forwarding; closes itself after {@link #OPEN_FOR} and then runs
-     * {@code closed}. Returns null when the port cannot be bound (another process took it).
-     *
-     * @param target the port the band goes to now: the dead port itself or 0 until the rules have moved it
+     * Binds the dead worker's port, for when the master holds no copy of the worker's socket; null when the port
+     * cannot be bound (another process took it).
      */
-    static PortRescue open(String host, int port, IntSupplier target, ForwardingLoops loops, Runnable closed) {
+    static ServerSocketChannel bindDeadPort(String host, int port) {
         ServerSocketChannel channel = null;
         try {
             channel = ServerSocketChannel.open();
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, true); // the dead worker's connections linger
             channel.bind(new InetSocketAddress(host, port), 1024);
+            return channel;
         } catch (IOException e) {
             log.warn("event=nat.rescue_failed port={} error=\"{}\"", port, e.getMessage());
             if (channel != null) {
@@ -62,6 +62,16 @@ final class PortRescue implements AutoCloseable {
             }
             return null;
         }
+    }
+
+    /**
+     * Accepts on {@code channel}, the dead worker's socket (or a new one on its port), and forwards what it accepts;
+     * closes it after {@link #OPEN_FOR} and then runs {@code closed}.
+     *
+     * @param target the port the band goes to now: the dead port itself or 0 until the rules have moved it
+     */
+    static PortRescue open(ServerSocketChannel channel, int port, IntSupplier target, ForwardingLoops loops,
+                           Runnable closed) {
         PortRescue rescue = new PortRescue(channel, port, target, loops);
         log.info("event=nat.rescue_opened port={} open_ms={}", port, OPEN_FOR.toMillis());
         Thread.ofVirtual().name("herd-nat-rescue-" + port).start(rescue::acceptLoop);

@@ -54,6 +54,8 @@ final class Libc {
     static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     static final short POSIX_SPAWN_SETSID = 0x80;
     static final long SYS_PIDFD_OPEN = 434;
+    static final long SYS_PIDFD_GETFD = 438;
+    static final int O_CLOEXEC = 0x80000;
     static final int SC_CLK_TCK = 2;
 
     static final long SPAWN_FILE_ACTIONS_SIZE = 80;
@@ -82,6 +84,11 @@ final class Libc {
             symbol("syscall"),
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             ERRNO_OPTION, Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SYSCALL3 = LINKER.downcallHandle(
+            symbol("syscall"),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            ERRNO_OPTION, Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle DUP3 = errnoCall("dup3", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle STRERROR = plainCall("strerror", ADDRESS, JAVA_INT);
     private static final MethodHandle STRERRORNAME =
             LOOKUP.find("strerrorname_np").isPresent() ? plainCall("strerrorname_np", ADDRESS, JAVA_INT) : null;
@@ -256,6 +263,22 @@ final class Libc {
     static long syscall(MemorySegment err, long number, long arg0, long arg1) {
         try {
             return (long) SYSCALL2.invokeExact(err, number, arg0, arg1);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    static long syscall(MemorySegment err, long number, long arg0, long arg1, long arg2) {
+        try {
+            return (long) SYSCALL3.invokeExact(err, number, arg0, arg1, arg2);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    static int dup3(MemorySegment err, int oldFd, int newFd, int flags) {
+        try {
+            return (int) DUP3.invokeExact(err, oldFd, newFd, flags);
         } catch (Throwable t) {
             throw fail(t);
         }

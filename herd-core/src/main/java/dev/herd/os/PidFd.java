@@ -46,6 +46,27 @@ public final class PidFd implements AutoCloseable {
         return PollFd.awaitReadable(fd, timeout, "pidfd of " + pid);
     }
 
+    /**
+     * Copies file descriptor {@code targetFd} of the process into this one (pidfd_getfd, Linux 5.6+), close-on-exec:
+     * both then refer to the same open socket or file, which stays open while either holds it. Needs ptrace
+     * permission over the process (root, or the same user without Yama restrictions).
+     *
+     * @throws NativeException e.g. EBADF when the process has no such fd, EPERM without permission
+     */
+    public int copyFd(int targetFd) {
+        if (closed.get()) {
+            throw new IllegalStateException("pidfd of " + pid + " is closed");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoState(arena);
+            long copy = Libc.syscall(err, Libc.SYS_PIDFD_GETFD, fd, targetFd, 0);
+            if (copy < 0) {
+                throw new NativeException("pidfd_getfd", "fd " + targetFd + " of pid " + pid, Libc.errno(err));
+            }
+            return (int) copy;
+        }
+    }
+
     public int fd() {
         return fd;
     }

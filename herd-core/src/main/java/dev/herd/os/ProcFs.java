@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 
@@ -23,6 +24,7 @@ public final class ProcFs {
     private static final Path PROC = Path.of("/proc");
     private static final String SOCKET_PREFIX = "socket:[";
     private static final String EPOLL_LINK = "anon_inode:[eventpoll]";
+    private static final String TCP_LISTEN = "0A";
     private static final int SYS_ACCEPT = 43;
     private static final int SYS_ACCEPT4 = 288;
     // Indexes into the fields after the comm's closing ')': field 3 (state) is index 0.
@@ -82,6 +84,54 @@ public final class ProcFs {
             throw new IllegalArgumentException("fd " + fd + " is not a socket: " + link);
         }
         return inode;
+    }
+
+    /**
+     * The inodes of the TCP sockets (IPv4 and IPv6) listening on this port in this network namespace, from
+     * /proc/net/tcp and /proc/net/tcp6.
+     */
+    public static Set<Long> listeningSocketInodes(int port) {
+        Set<Long> inodes = new HashSet<>();
+        for (String table : List.of("net/tcp", "net/tcp6")) {
+            List<String> lines = readLines(PROC.resolve(table));
+            for (int i = 1; i < lines.size(); i++) { // the first line names the columns
+                long inode = listeningInode(lines.get(i), port);
+                if (inode > 0) {
+                    inodes.add(inode);
+                }
+            }
+        }
+        return inodes;
+    }
+
+    /** The inode of a /proc/net/tcp{,6} row when it is a socket listening on port, else -1. */
+    static long listeningInode(String row, int port) {
+        // "  1: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 ..."
+        String[] fields = row.trim().split("\\s+");
+        if (fields.length < 10 || !TCP_LISTEN.equals(fields[3])) {
+            return -1;
+        }
+        String local = fields[1];
+        try {
+            int localPort = Integer.parseInt(local.substring(local.lastIndexOf(':') + 1), 16);
+            return localPort == port ? Long.parseLong(fields[9]) : -1;
+        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+            return -1;
+        }
+    }
+
+    /** The number of a file descriptor of {@code pid} on one of these sockets, if it has one. */
+    public static OptionalInt fdOfSocket(int pid, Set<Long> socketInodes) {
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(PROC.resolve(Integer.toString(pid)).resolve("fd"))) {
+            for (Path fdPath : fds) {
+                if (socketInodes.contains(parseSocketInode(readLink(fdPath)))) {
+                    return OptionalInt.of(Integer.parseInt(fdPath.getFileName().toString()));
+                }
+            }
+        } catch (IOException | SecurityException e) {
+            // gone
+        }
+        return OptionalInt.empty();
     }
 
     /**
