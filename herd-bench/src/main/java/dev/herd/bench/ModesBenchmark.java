@@ -36,11 +36,12 @@ public final class ModesBenchmark {
               --warmup-seconds N   wrk warm-up before each measured run, not recorded (default 5)
               --connections N      wrk -c (default 32)
               --threads N          wrk -t (default 2)
-              --rounds N           rounds, each running every variant once, interleaved (default 2)
-              --workers N          workers for every Herd variant and behind HAProxy (default 2)
+              --rounds N           rounds, each running every variant once, interleaved (default 5)
+              --workers N          workers for every Herd variant and behind HAProxy (default: one per CPU
+                                   the servers get, as a production cluster is sized; 1 when pinned on 2 cores)
               --variants LIST      comma-separated, in order, from: direct,shared,reuseport,sticky,proxy,haproxy,nat;
-                                   NAME:K runs that variant with K workers instead (default: direct,shared:1,
-                                   shared,reuseport,sticky,proxy,haproxy,nat)
+                                   NAME:K runs that variant with K workers instead (default: direct,shared,
+                                   reuseport,sticky,proxy,haproxy,nat)
                                    (nat needs root and nft; it adds, then removes, an nftables table)
               --no-pin             do not pin: by default wrk runs on CPU 0 and every server on the other CPUs
               --write FILE         update the "Port-sharing modes" section of FILE (e.g. docs/benchmarks.md)
@@ -54,9 +55,7 @@ public final class ModesBenchmark {
     static final String END = "<!-- modes-bench:end -->";
 
     static final List<String> ALL = List.of("direct", "shared", "reuseport", "sticky", "proxy", "haproxy", "nat");
-    /** shared:1 is the like-for-like row: one worker, as direct has, on the same data path as every socket mode. */
-    static final List<String> DEFAULT_VARIANTS = List.of("direct", "shared:1", "shared", "reuseport", "sticky", "proxy",
-            "haproxy", "nat");
+    static final List<String> DEFAULT_VARIANTS = List.of("direct", "shared", "reuseport", "sticky", "proxy", "haproxy", "nat");
 
     /** The JVM options Herd gives its bundled demo worker (herd-cli DemoWorkerCommand), used for every variant. */
     static final List<String> WORKER_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms32m", "-Xmx128m");
@@ -502,11 +501,12 @@ public final class ModesBenchmark {
                 .append("p99 is wrk's `--latency` 99th percentile.\n");
         b.append("- Every worker is the same JVM with Herd's demo-worker options (`")
                 .append(String.join(" ", WORKER_JVM)).append("`).\n");
-        b.append("- **direct is one process** (as the target is stated), while every other variant runs ")
-                .append(o.workers()).append(" workers unless its name says `:K` (K workers): `shared:1` is the like-for-like row, "
-                        + "one worker on the same data path as every socket mode (the worker accepts on a socket the master bound). On ")
-                .append(Runtime.getRuntime().availableProcessors())
-                .append(" cores a second worker can add throughput or, with wrk on the same cores, cost it in contention.\n");
+        b.append("- **direct is one process** (as the target is stated); every other variant runs ")
+                .append(o.workers()).append(o.workers() == 1 ? " worker" : " workers")
+                .append(" unless its name says `:K` (K workers)")
+                .append(o.args().contains("--workers") ? " (`--workers`)" : " (by default one per CPU the servers get, as a production cluster is sized)")
+                .append(". More workers than server CPUs only take turns on them: two worker JVMs on one CPU lose 5-30% to each other ")
+                .append("(`--variants direct,shared:2,reuseport:2`).\n");
         b.append("- Herd: `bin/herd run --workers N")
                 .append(" --port 0 --host 127.0.0.1 --state-dir DIR --mode MODE [--sticky]`; ready when every worker logged `event=worker.ready` and `GET /` answers 200.\n");
         b.append("- sticky and nat pick the worker from the client address, and every wrk connection comes from 127.0.0.1: "
@@ -519,7 +519,7 @@ public final class ModesBenchmark {
                 .append(" here, a session is a scheduling group; HAProxy and Herd's master stay in the harness's session, with wrk).\n");
         b.append("- HAProxy: `haproxy -db -f haproxy.cfg` with `mode tcp`, `balance roundrobin`, `maxconn 4096` (far above wrk's connections; 100000 needs more than the 20000 open files allowed here), `nbthread ")
                 .append(o.pinning().serverCpus()).append("` (its default, one thread per CPU it may use, written explicitly), bound to `127.0.0.1`, ")
-                .append("the workers on two private loopback ports: the same role as Herd's proxy (round-robin, the default `--balance`).\n");
+                .append("the workers on private loopback ports: the same role as Herd's proxy (round-robin, the default `--balance`).\n");
         b.append(END).append("\n");
         return b.toString();
     }
@@ -550,12 +550,13 @@ public final class ModesBenchmark {
         Map<String, Integer> n = new HashMap<>();
         n.put("--seconds", intOpt(v, "--seconds", smoke ? 2 : 10, 1, 3600));
         n.put("--warmup-seconds", intOpt(v, "--warmup-seconds", smoke ? 1 : 5, 1, 600));
-        n.put("--rounds", intOpt(v, "--rounds", smoke ? 1 : 2, 1, 100));
+        n.put("--rounds", intOpt(v, "--rounds", smoke ? 1 : 5, 1, 100));
+        Pinning pinning = Pinning.choose(!parsed.flags().contains("--no-pin"));
         return new Options(n.get("--seconds"), n.get("--warmup-seconds"), intOpt(v, "--connections", 32, 1, 10_000),
-                intOpt(v, "--threads", 2, 1, 256), n.get("--rounds"), intOpt(v, "--workers", 2, 1, 256), variants,
+                intOpt(v, "--threads", 2, 1, 256), n.get("--rounds"),
+                intOpt(v, "--workers", pinning.serverCpus(), 1, 256), variants,
                 v.containsKey("--write") ? Path.of(v.get("--write")) : null, root, v.getOrDefault("--wrk", "wrk"),
-                v.getOrDefault("--haproxy", "haproxy"), smoke, Pinning.choose(!parsed.flags().contains("--no-pin")),
-                List.of(args));
+                v.getOrDefault("--haproxy", "haproxy"), smoke, pinning, List.of(args));
     }
 
     private static int intOpt(Map<String, String> v, String name, int dflt, int min, int max) {
