@@ -30,6 +30,7 @@ import java.util.Objects;
  * @param canaryPeriod         how long an upgrade's first new worker must stay healthy before the rest roll
  * @param stateDir             directory for the master's runtime files (notify sockets, ...)
  * @param logDir               directory for the per-slot worker log files
+ * @param api                  the HTTP control API
  */
 public record ClusterSpec(
         int workers,
@@ -52,7 +53,8 @@ public record ClusterSpec(
         Duration canaryPeriod,
         int retiredNice,
         Path stateDir,
-        Path logDir) {
+        Path logDir,
+        ApiSpec api) {
 
     public static final int MAX_WORKERS = 1024;
     /** nat mode steers by the last byte of the client address: 256 bands, at least one per slot. */
@@ -93,6 +95,7 @@ public record ClusterSpec(
         // Absolute, because workers get paths inside them (NOTIFY_SOCKET) and may change directory.
         stateDir = Objects.requireNonNull(stateDir, "stateDir").toAbsolutePath().normalize();
         logDir = Objects.requireNonNull(logDir, "logDir").toAbsolutePath().normalize();
+        Objects.requireNonNull(api, "api");
     }
 
     private static void check(boolean ok, String setting, Object value, String rule) {
@@ -128,6 +131,7 @@ public record ClusterSpec(
         private int retiredNice = 10;
         private Path stateDir;
         private Path logDir;
+        private ApiSpec api = ApiSpec.defaults();
 
         private Builder() {
         }
@@ -153,12 +157,13 @@ public record ClusterSpec(
         public Builder retiredNice(int retiredNice) { this.retiredNice = retiredNice; return this; }
         public Builder stateDir(Path stateDir) { this.stateDir = stateDir; return this; }
         public Builder logDir(Path logDir) { this.logDir = logDir; return this; }
+        public Builder api(ApiSpec api) { this.api = api; return this; }
 
         public ClusterSpec build() {
             Path state = stateDir != null ? stateDir : defaultStateDir(port);
             Path logs = logDir != null ? logDir : state.resolve("logs");
             return new ClusterSpec(workers, host, port, backlog, mode, sticky, balance, proxyHeader, socketFd, command, readyWhen, startTimeout,
-                    restartDelay, maxRestartDelay, maxRestartsPerMinute, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs);
+                    restartDelay, maxRestartDelay, maxRestartsPerMinute, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, api);
         }
     }
 

@@ -50,7 +50,7 @@ final class HerdTarget implements Target {
         List<String> command = new ArrayList<>(prefix);
         command.addAll(List.of(root.resolve("bin/herd").toString(), "run",
                 "--workers", Integer.toString(workers), "--port", "0", "--host", "127.0.0.1",
-                "--state-dir", work.resolve("state").toString()));
+                "--state-dir", work.resolve("state").toString(), "--api-port", "0"));
         command.addAll(extraArgs);
         ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(root.toFile()).redirectErrorStream(true);

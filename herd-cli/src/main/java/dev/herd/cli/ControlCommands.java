@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** `herd reload`, `herd upgrade`, `herd kill-retired`, `herd status`: commands for a running master. */
+/** The commands for a running master: each sends one control command and prints its answer. */
 final class ControlCommands {
     private ControlCommands() {
     }
@@ -54,7 +54,7 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send(ControlProtocol.request("reload")), json, System.out, r -> printRollout(r, System.out));
+            return report(master.send("reload", List.of()), json, System.out, r -> printRollout(r, System.out));
         }
     }
 
@@ -74,7 +74,7 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send(ControlProtocol.upgradeRequest(command, env)), json, System.out,
+            return report(master.send(ControlProtocol.upgradeRequestNode(command, env)), json, System.out,
                     r -> printRollout(r, System.out));
         }
     }
@@ -87,7 +87,7 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send(ControlProtocol.request("kill-retired")), json, System.out,
+            return report(master.send("kill-retired", List.of()), json, System.out,
                     r -> System.out.println("killed " + r.size() + " retired worker(s): " + r));
         }
     }
@@ -100,7 +100,7 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send(ControlProtocol.request("status")), json, System.out, Status::print);
+            return report(master.send("status", List.of()), json, System.out, Status::print);
         }
 
         private static void print(JsonNode status) {
@@ -108,18 +108,150 @@ final class ControlCommands {
             out.printf("master pid %d, port %d, generation %d%s%n", status.path("masterPid").asLong(),
                     status.path("port").asInt(), status.path("generation").asInt(),
                     status.path("rollout").isNull() ? "" : ", " + status.path("rollout").asText() + " in progress");
-            out.printf("%-5s %-8s %-4s %-9s %-9s %s%n", "SLOT", "PID", "GEN", "STATE", "UPTIME", "NOTE");
-            for (JsonNode w : status.path("workers")) {
-                out.printf("%-5d %-8s %-4d %-9s %-9s %s%n", w.path("slot").asInt(),
-                        w.path("pid").asLong() == 0 ? "-" : w.path("pid").asText(), w.path("generation").asInt(),
-                        w.path("state").asText(), seconds(w.path("uptimeMillis").asLong()),
-                        (w.path("retired").asBoolean() ? "retired " : "")
-                                + (w.path("status").isNull() ? "" : w.path("status").asText()));
-            }
+            printWorkers(status.path("workers"));
         }
+    }
 
-        private static String seconds(long millis) {
-            return millis == 0 ? "-" : String.format("%.1fs", millis / 1000.0);
+    static void printWorkers(JsonNode workers) {
+        PrintStream out = System.out;
+        out.printf("%-5s %-8s %-4s %-9s %-9s %s%n", "SLOT", "PID", "GEN", "STATE", "UPTIME", "NOTE");
+        for (JsonNode w : workers) {
+            out.printf("%-5d %-8s %-4d %-9s %-9s %s%n", w.path("slot").asInt(),
+                    w.path("pid").asLong() == 0 ? "-" : w.path("pid").asText(), w.path("generation").asInt(),
+                    w.path("state").asText(), seconds(w.path("uptimeMillis").asLong()),
+                    (w.path("retired").asBoolean() ? "retired " : "")
+                            + (w.path("status").isNull() ? "" : w.path("status").asText()));
         }
+    }
+
+    private static String seconds(long millis) {
+        return millis == 0 ? "-" : String.format("%.1fs", millis / 1000.0);
+    }
+
+    @Command(name = "workers", mixinStandardHelpOptions = true,
+            description = "Lists a running master's worker processes: slot, pid, generation, state, uptime.")
+    static final class Workers implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Option(names = "--json", description = "Print the master's answer as JSON.") boolean json;
+
+        @Override
+        public Integer call() {
+            return report(master.send("workers", List.of()), json, System.out, ControlCommands::printWorkers);
+        }
+    }
+
+    @Command(name = "health", mixinStandardHelpOptions = true,
+            description = {"Shows whether every slot of a running master has a ready worker:",
+                    "ok (all), degraded (some), down (none). Exit code 0 when ok, 1 otherwise (for scripts and probes)."})
+    static final class Health implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Option(names = "--json", description = "Print the master's answer as JSON.") boolean json;
+
+        @Override
+        public Integer call() {
+            JsonNode answer = master.send("health", List.of());
+            int code = report(answer, json, System.out, h -> System.out.printf("%s: %d of %d slots ready%s%s, ecv %s%n",
+                    h.path("status").asText(), h.path("readySlots").asInt(), h.path("slots").asInt(),
+                    h.path("failedSlots").isEmpty() ? "" : ", failed slots " + h.path("failedSlots"),
+                    h.path("rollout").isNull() ? "" : ", " + h.path("rollout").asText() + " in progress",
+                    h.path("ecv").asText()));
+            return code != 0 ? code : "ok".equals(answer.path("result").path("status").asText()) ? 0 : MasterConnection.COMMAND_FAILED;
+        }
+    }
+
+    @Command(name = "info", mixinStandardHelpOptions = true,
+            description = "Shows a running master's version, pid, uptime, mode, address, settings and directories.")
+    static final class Info implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Option(names = "--json", description = "Print the master's answer as JSON.") boolean json;
+
+        @Override
+        public Integer call() {
+            return report(master.send("info", List.of()), json, System.out, ControlCommands::printFields);
+        }
+    }
+
+    @Command(name = "version", mixinStandardHelpOptions = true,
+            description = "Shows the Herd and Java versions of a running master (herd --version shows this CLI's).")
+    static final class Version implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Option(names = "--json", description = "Print the master's answer as JSON.") boolean json;
+
+        @Override
+        public Integer call() {
+            return report(master.send("version", List.of()), json, System.out, v -> System.out.printf(
+                    "herd %s on Java %s (control protocol %d)%n", v.path("herd").asText(), v.path("java").asText(),
+                    v.path("protocol").asInt()));
+        }
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true,
+            description = {"Stops a running master gracefully, as SIGTERM does: workers drain, then the master exits.",
+                    "Needs local access (the local socket), not the HTTP API."})
+    static final class Stop implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Option(names = "--json", description = "Print the master's answer as JSON.") boolean json;
+        @Option(names = "--drain-timeout", paramLabel = "DURATION",
+                description = "How long workers may drain before SIGKILL. Default: the master's --drain-timeout.")
+        String drainTimeout;
+
+        @Override
+        public Integer call() {
+            List<String> args = drainTimeout == null ? List.of() : List.of(drainTimeout);
+            return report(master.send("stop", args), json, System.out, r -> System.out.printf(
+                    "stopping: workers drain for up to %d ms, then the master exits%n", r.path("drainTimeoutMillis").asLong()));
+        }
+    }
+
+    @Command(name = "exit", mixinStandardHelpOptions = true,
+            description = {"Stops a running master at once: every worker is killed (SIGKILL), then the master exits.",
+                    "Needs local access. Type 'herd exit now'."})
+    static final class Exit implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Option(names = "--json", description = "Print the master's answer as JSON.") boolean json;
+        @Parameters(paramLabel = "now", arity = "1", description = "The word 'now', to confirm.") String now;
+
+        @Override
+        public Integer call() {
+            return report(master.send("exit", List.of(now)), json, System.out,
+                    r -> System.out.println("exiting: every worker is being killed"));
+        }
+    }
+
+    @Command(name = "ecv", mixinStandardHelpOptions = true,
+            description = {"Takes the machine out of load-balancer rotation (disable: GET /ecv answers 400 DISABLED)",
+                    "or back in (enable); without an argument shows the state."})
+    static final class EcvCommand implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Option(names = "--json", description = "Print the master's answer as JSON.") boolean json;
+        @Parameters(paramLabel = "enable|disable", arity = "0..1", description = "enable or disable.") String action;
+
+        @Override
+        public Integer call() {
+            List<String> args = action == null ? List.of() : List.of(action);
+            return report(master.send("ecv", args), json, System.out, r -> System.out.printf("ecv %s since %s%n",
+                    r.path("enabled").asBoolean() ? "enabled" : "disabled", r.path("since").asText()));
+        }
+    }
+
+    @Command(name = "exec", mixinStandardHelpOptions = true,
+            description = {"Runs any command of a running master by name, with its words, and prints the answer as JSON:",
+                    "the built-in ones and those the application registered. 'herd exec help' lists them."},
+            footer = {"", "Examples:", "  herd exec help", "  herd exec help reload", "  herd exec my-command arg1 arg2"})
+    static final class Exec implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Parameters(paramLabel = "COMMAND", arity = "1..*", description = "The command's name, then its words.")
+        List<String> words;
+
+        @Override
+        public Integer call() {
+            return report(master.send(words.getFirst(), words.subList(1, words.size())), true, System.out, r -> { });
+        }
+    }
+
+    /** One "name: value" line per field of a JSON object. */
+    static void printFields(JsonNode object) {
+        object.properties().forEach(field -> System.out.printf("%-20s %s%n", field.getKey() + ":",
+                field.getValue().isTextual() ? field.getValue().asText() : field.getValue().toString()));
     }
 }

@@ -3,40 +3,16 @@ package dev.herd.cli;
 import picocli.CommandLine;
 
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
-/** Parses durations as operators write them: {@code 500ms}, {@code 30s}, {@code 2m}, {@code 1h}; a bare number is seconds. */
+/** picocli's converter for duration flags ({@link dev.herd.Durations}: 500ms, 30s, 2m, 1h; a bare number is seconds). */
 final class Durations implements CommandLine.ITypeConverter<Duration> {
-    private static final Pattern FORMAT = Pattern.compile("(\\d{1,9})(ms|s|m|h)?");
 
     @Override
     public Duration convert(String value) {
-        return parse(value);
-    }
-
-    static Duration parse(String value) {
-        Matcher matcher = FORMAT.matcher(value.trim());
-        if (!matcher.matches()) {
-            throw new CommandLine.TypeConversionException(
-                    "'" + value + "' is not a duration; use a whole number with a unit, e.g. 500ms, 30s, 2m, 1h");
+        try {
+            return dev.herd.Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.TypeConversionException(e.getMessage());
         }
-        long amount = Long.parseLong(matcher.group(1));
-        String unit = matcher.group(2) == null ? "s" : matcher.group(2);
-        return switch (unit) {
-            case "ms" -> Duration.ofMillis(amount);
-            case "m" -> Duration.ofMinutes(amount);
-            case "h" -> Duration.ofHours(amount);
-            default -> Duration.ofSeconds(amount);
-        };
-    }
-
-    static String format(Duration duration) {
-        long millis = duration.toMillis();
-        if (millis % 1000 != 0) {
-            return millis + "ms";
-        }
-        long seconds = millis / 1000;
-        return seconds % 60 == 0 && seconds > 0 ? seconds / 60 + "m" : seconds + "s";
     }
 }

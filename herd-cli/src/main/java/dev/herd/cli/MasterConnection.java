@@ -1,6 +1,7 @@
 package dev.herd.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.ClusterSpec;
 import dev.herd.StartupException;
 import dev.herd.control.ControlProtocol;
@@ -12,19 +13,28 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
+import java.net.URI;
 import java.net.UnixDomainSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
-/** Options and code shared by the commands that talk to a running master over its local control socket. */
+/**
+ * How the commands for a running master reach it: its local control socket, found through the state dir (the
+ * default), or its HTTP API with {@code --url} and the access key.
+ */
 final class MasterConnection {
     /** Exit code when no master answers. */
     static final int NO_MASTER = 3;
     /** Exit code when the master carried out the command and it failed (e.g. an upgrade rolled back). */
     static final int COMMAND_FAILED = 1;
+    static final String KEY_ENV = "HERD_ACCESS_KEY";
 
     @Option(names = "--state-dir", paramLabel = "DIR",
             description = "State directory of the master to talk to. Default: the default of 'herd run' for --port.")
@@ -34,17 +44,44 @@ final class MasterConnection {
             description = "Port of the master to talk to, used to find its default state directory. Default: ${DEFAULT-VALUE}.")
     int port;
 
-    Path socket() {
-        Path dir = stateDir != null ? stateDir : ClusterSpec.defaultStateDir(port);
-        return dir.toAbsolutePath().resolve(ControlServer.SOCKET_NAME);
+    @Option(names = "--url", paramLabel = "URL",
+            description = "Talk to the master's HTTP API instead of its local socket, e.g. http://10.0.0.5:11987 (commands that need local access are refused there).")
+    URI url;
+
+    @Option(names = "--key", paramLabel = "KEY",
+            description = "Access key for --url. Default: $" + KEY_ENV + ", else the key file in the state directory.")
+    String key;
+
+    Path stateDirectory() {
+        return (stateDir != null ? stateDir : ClusterSpec.defaultStateDir(port)).toAbsolutePath();
     }
 
-    /** Sends one request line and returns the answer; a missing master is a one-line error (exit 3). */
-    JsonNode send(String request) {
+    Path socket() {
+        return stateDirectory().resolve(ControlServer.SOCKET_NAME);
+    }
+
+    /** Sends a command with its words and returns the master's answer. */
+    JsonNode send(String command, java.util.List<String> args) {
+        return url != null ? http(command, ControlProtocol.body(args)) : local(ControlProtocol.request(command, args));
+    }
+
+    /** Sends a request object (command plus fields, e.g. upgrade's argv and env). */
+    JsonNode send(ObjectNode request) {
+        if (url == null) {
+            return local(request.toString());
+        }
+        String command = request.path("command").asText();
+        ObjectNode body = request.deepCopy();
+        body.remove("command");
+        return http(command, body.toString());
+    }
+
+    /** One request line over the local socket; a missing master is a one-line error (exit 3). */
+    private JsonNode local(String request) {
         Path socket = socket();
         if (!Files.exists(socket)) {
             throw new StartupException(NO_MASTER, "no master is running with state dir " + socket.getParent()
-                    + " (no " + ControlServer.SOCKET_NAME + " there); start one with 'herd run', or pass --state-dir or --port");
+                    + " (no " + ControlServer.SOCKET_NAME + " there); start one with 'herd run', or pass --state-dir, --port or --url");
         }
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             channel.connect(UnixDomainSocketAddress.of(socket));
@@ -60,6 +97,47 @@ final class MasterConnection {
         } catch (IOException e) {
             throw new StartupException(NO_MASTER, "no master answers at " + socket + " (" + e.getMessage()
                     + "); it may have stopped: start one with 'herd run'");
+        }
+    }
+
+    /** {@code POST URL/api/COMMAND} with the key; the answer has the same shape as the local socket's. */
+    private JsonNode http(String command, String body) {
+        URI target = url.resolve("/api/" + command);
+        HttpRequest request = HttpRequest.newBuilder(target)
+                .header("Authorization", "Bearer " + accessKey())
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+            try {
+                return ControlProtocol.answer(response.body());
+            } catch (IllegalStateException e) {
+                throw new StartupException(NO_MASTER, url + " answered HTTP " + response.statusCode()
+                        + " with something that is not Herd's API; check --url");
+            }
+        } catch (IOException e) {
+            throw new StartupException(NO_MASTER, "no master answers at " + url + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); check --url and that the master runs");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StartupException(NO_MASTER, "interrupted while waiting for " + url);
+        }
+    }
+
+    private String accessKey() {
+        if (key != null) {
+            return key;
+        }
+        String fromEnv = System.getenv(KEY_ENV);
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return fromEnv.trim();
+        }
+        try {
+            return dev.herd.control.AccessKey.read(stateDirectory());
+        } catch (IOException e) {
+            throw new StartupException(StartupException.USAGE, "--url needs the access key: pass --key or set $" + KEY_ENV
+                    + " (no key file in " + stateDirectory() + ")");
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.herd.cli;
 
+import dev.herd.ApiSpec;
 import dev.herd.ClusterSpec;
 import dev.herd.Event;
 import dev.herd.Balance;
@@ -119,6 +120,29 @@ final class RunCommand implements Callable<Integer> {
             description = "Per-slot worker log files (worker-SLOT.log, stdout and stderr appended). Default: STATE-DIR/logs.")
     Path logDir;
 
+    @Option(names = "--api-host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "Address of the HTTP control API; keep it on loopback or a management network. Default: ${DEFAULT-VALUE}.")
+    String apiHost;
+
+    @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "" + dev.herd.ApiSpec.DEFAULT_PORT,
+            description = "Port of the HTTP control API; 0 picks a free one (written to STATE-DIR/api.url). Default: ${DEFAULT-VALUE}.")
+    int apiPort;
+
+    @Option(names = "--no-api", description = "No HTTP control API: only the local control socket (STATE-DIR/control.sock).")
+    boolean noApi;
+
+    @Option(names = "--access-key-file", paramLabel = "FILE",
+            description = "File holding the key HTTP callers must send (Authorization: Bearer KEY), at least 16 characters. Default: $HERD_ACCESS_KEY, else STATE-DIR/access.key, generated (mode 0600) when missing.")
+    Path accessKeyFile;
+
+    @Option(names = "--api-allow-get",
+            description = "Let GET /cli?cmd=... run commands (cluster-service's allowHttpGet, for trying things out); off by default: commands that change the cluster need POST.")
+    boolean apiAllowGet;
+
+    @Option(names = "--ecv-monitor", paramLabel = "PATH",
+            description = "A path on the service (e.g. /health) that GET /ecv checks answers 2xx before reporting AVAILABLE. Default: only check that a worker is ready.")
+    String ecvMonitor;
+
     @Parameters(paramLabel = "COMMAND", arity = "0..*",
             description = "The worker program and its arguments, after '--'. Default: the bundled demo worker.")
     List<String> command;
@@ -134,13 +158,28 @@ final class RunCommand implements Callable<Integer> {
                 .restartDelay(restartDelay).maxRestartDelay(maxRestartDelay)
                 .maxRestartsPerMinute(maxRestartsPerMinute).drainTimeout(drainTimeout)
                 .reloadBatch(reloadBatch).canaryPeriod(Duration.ofSeconds(canarySeconds)).retiredNice(retiredNice)
-                .stateDir(stateDir).logDir(logDir);
+                .stateDir(stateDir).logDir(logDir)
+                .api(new ApiSpec(!noApi, apiHost, apiPort, accessKey(), apiAllowGet, ecvMonitor));
         if (workers != null) {
             builder.workers(workers);
         }
         ClusterSpec spec = builder.build();
         List<EventListener> listeners = demo ? List.of(new DemoHint(System.out)) : List.of();
         return ClusterRunner.run(spec, listeners);
+    }
+
+    /** The key from --access-key-file, else $HERD_ACCESS_KEY, else null (the master reads or makes STATE-DIR/access.key). */
+    private String accessKey() {
+        if (accessKeyFile != null) {
+            try {
+                return java.nio.file.Files.readString(accessKeyFile).trim();
+            } catch (java.io.IOException e) {
+                throw new dev.herd.StartupException(dev.herd.StartupException.USAGE, "access-key-file: cannot read '"
+                        + accessKeyFile + "' (" + e.getClass().getSimpleName() + " " + e.getMessage() + ")");
+            }
+        }
+        String fromEnv = System.getenv(MasterConnection.KEY_ENV);
+        return fromEnv == null || fromEnv.isBlank() ? null : fromEnv.trim();
     }
 
     /** Tells a newcomer running the demo what to try, once the port is open. */

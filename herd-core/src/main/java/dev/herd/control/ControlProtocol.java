@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.herd.supervisor.ControlCommand;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,7 +25,7 @@ public final class ControlProtocol {
     }
 
     /** Parses a request line; throws {@link IllegalArgumentException} with a message fit for the caller. */
-    public static ControlCommand parse(String line) {
+    public static CommandRequest parse(String line) {
         JsonNode request;
         try {
             request = JSON.readTree(line);
@@ -37,20 +36,48 @@ public final class ControlProtocol {
             throw new IllegalArgumentException("request must be a JSON object like {\"command\":\"status\"}");
         }
         JsonNode command = request.get("command");
-        if (command == null || !command.isTextual()) {
-            throw new IllegalArgumentException("request needs a \"command\" string; commands: " + COMMANDS);
+        if (command == null || !command.isTextual() || command.asText().isEmpty()) {
+            throw new IllegalArgumentException("request needs a \"command\" string, e.g. {\"command\":\"help\"}");
         }
-        return switch (command.asText()) {
-            case "reload" -> new ControlCommand.Reload();
-            case "status" -> new ControlCommand.Status();
-            case "kill-retired" -> new ControlCommand.KillRetired();
-            case "upgrade" -> new ControlCommand.Upgrade(stringList(request.get("argv"), "argv"),
-                    stringMap(request.get("env"), "env"));
-            default -> throw new IllegalArgumentException("unknown command '" + command.asText() + "'; commands: " + COMMANDS);
-        };
+        return request(command.asText(), (ObjectNode) request);
     }
 
-    static final List<String> COMMANDS = List.of("status", "reload", "upgrade", "kill-retired");
+    /**
+     * A command with a request object's {@code args} (an array of strings; optional) and its other fields (e.g.
+     * upgrade's argv and env).
+     */
+    static CommandRequest request(String command, ObjectNode body) {
+        JsonNode args = body.get("args");
+        List<String> words = new ArrayList<>();
+        if (args != null && !args.isNull()) {
+            if (!args.isArray()) {
+                throw new IllegalArgumentException("\"args\" must be an array of strings, e.g. [\"slot\",\"2\"]");
+            }
+            if (args.size() > MAX_ARGS) {
+                throw new IllegalArgumentException("\"args\" has " + args.size() + " items; at most " + MAX_ARGS);
+            }
+            for (JsonNode arg : args) {
+                if (!arg.isTextual() && !arg.isNumber()) {
+                    throw new IllegalArgumentException("\"args\" must hold only strings, found " + arg.getNodeType());
+                }
+                words.add(arg.asText());
+            }
+        }
+        return new CommandRequest(command, words, body);
+    }
+
+    /** At most this many words after a command name. */
+    static final int MAX_ARGS = 64;
+
+    /** upgrade's request: {@code argv} (required) and {@code env} (optional) from the request object. */
+    static dev.herd.supervisor.ControlCommand.Upgrade upgrade(CommandRequest request) {
+        try {
+            return new dev.herd.supervisor.ControlCommand.Upgrade(stringList(request.field("argv"), "argv"),
+                    stringMap(request.field("env"), "env"));
+        } catch (IllegalArgumentException e) {
+            throw new dev.herd.supervisor.CommandException(e.getMessage());
+        }
+    }
 
     private static List<String> stringList(JsonNode node, String field) {
         if (node == null || !node.isArray() || node.isEmpty()) {
@@ -84,8 +111,27 @@ public final class ControlProtocol {
         return values;
     }
 
-    public static String request(String command) {
-        return JSON.createObjectNode().put("command", command).toString();
+    public static String request(String command, String... args) {
+        return request(command, List.of(args));
+    }
+
+    public static String request(String command, List<String> args) {
+        ObjectNode node = JSON.createObjectNode().put("command", command);
+        if (!args.isEmpty()) {
+            args.forEach(node.putArray("args")::add);
+        }
+        return node.toString();
+    }
+
+    /** An HTTP request body with a command's words: {@code {"args":[...]}}. */
+    public static String body(List<String> args) {
+        ObjectNode node = JSON.createObjectNode();
+        args.forEach(node.putArray("args")::add);
+        return node.toString();
+    }
+
+    public static ObjectNode upgradeRequestNode(List<String> argv, Map<String, String> env) {
+        return (ObjectNode) answer(upgradeRequest(argv, env));
     }
 
     public static String upgradeRequest(List<String> argv, Map<String, String> env) {
@@ -96,13 +142,13 @@ public final class ControlProtocol {
         return node.toString();
     }
 
-    static String ok(Object result) {
+    public static String ok(Object result) {
         ObjectNode node = JSON.createObjectNode().put("ok", true).put("version", VERSION);
         node.set("result", JSON.valueToTree(result));
         return node.toString();
     }
 
-    static String error(String message) {
+    public static String error(String message) {
         return JSON.createObjectNode().put("ok", false).put("version", VERSION).put("error", message).toString();
     }
 

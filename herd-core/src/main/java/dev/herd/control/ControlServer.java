@@ -2,8 +2,7 @@ package dev.herd.control;
 
 import dev.herd.StartupException;
 import dev.herd.supervisor.CommandException;
-import dev.herd.supervisor.ControlCommand;
-import dev.herd.supervisor.Supervisor;
+import dev.herd.Access;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,20 +33,21 @@ public final class ControlServer implements AutoCloseable {
 
     private final Path path;
     private final ServerSocketChannel channel;
-    private final Supervisor supervisor;
+    private final CommandTable commands;
+    private final InFlight inFlight = new InFlight();
     private volatile boolean closed;
 
-    private ControlServer(Path path, ServerSocketChannel channel, Supervisor supervisor) {
+    private ControlServer(Path path, ServerSocketChannel channel, CommandTable commands) {
         this.path = path;
         this.channel = channel;
-        this.supervisor = supervisor;
+        this.commands = commands;
     }
 
     /**
      * Binds the socket. A leftover socket of a dead master is replaced; one that still answers belongs to a
      * running master, and starting a second one on the same state dir is refused.
      */
-    public static ControlServer open(Path stateDir, Supervisor supervisor) {
+    public static ControlServer open(Path stateDir, CommandTable commands) {
         Path path = stateDir.resolve(SOCKET_NAME);
         if (Files.exists(path)) {
             if (answers(path)) {
@@ -64,7 +64,7 @@ public final class ControlServer implements AutoCloseable {
             ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             channel.bind(UnixDomainSocketAddress.of(path));
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-            ControlServer server = new ControlServer(path, channel, supervisor);
+            ControlServer server = new ControlServer(path, channel, commands);
             Thread.ofPlatform().daemon().name("herd-control").start(server::acceptLoop);
             return server;
         } catch (IOException e) {
@@ -106,8 +106,13 @@ public final class ControlServer implements AutoCloseable {
              OutputStream out = Channels.newOutputStream(connection)) {
             String line;
             while ((line = LineReader.readLine(in, ControlProtocol.MAX_LINE_BYTES)) != null) {
-                out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
-                out.flush();
+                inFlight.begin();
+                try {
+                    out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                } finally {
+                    inFlight.end();
+                }
             }
         } catch (LineReader.LineTooLongException e) {
             log.warn("event=control.bad_request error=\"{}\"", e.getMessage());
@@ -117,27 +122,31 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private String answer(String line) {
-        ControlCommand command;
+        CommandRequest request;
         try {
-            command = ControlProtocol.parse(line);
+            request = ControlProtocol.parse(line);
         } catch (IllegalArgumentException e) {
             return ControlProtocol.error(e.getMessage());
         }
         try {
-            return ControlProtocol.ok(supervisor.submit(command).join());
+            return ControlProtocol.ok(commands.run(request, Access.LOCAL).join());
+        } catch (ControlException e) {
+            return ControlProtocol.error(e.getMessage());
         } catch (CompletionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof CommandException) {
                 return ControlProtocol.error(cause.getMessage());
             }
-            log.error("event=control.error command={} error=\"{}\"", command, String.valueOf(cause), cause);
+            log.error("event=control.error command={} error=\"{}\"", request.name(), String.valueOf(cause), cause);
             return ControlProtocol.error("internal error: " + cause);
         }
     }
 
+    /** Stops accepting; answers being written get up to {@link InFlight#GRACE} to finish (a stop's own answer). */
     @Override
     public void close() {
         closed = true;
+        inFlight.awaitIdle();
         try {
             channel.close();
         } catch (IOException e) {

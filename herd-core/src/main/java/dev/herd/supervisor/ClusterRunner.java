@@ -4,7 +4,7 @@ import dev.herd.ClusterSpec;
 import dev.herd.Event;
 import dev.herd.EventListener;
 import dev.herd.StartupException;
-import dev.herd.control.ControlServer;
+import dev.herd.control.ControlPlane;
 import dev.herd.listen.Listeners;
 import dev.herd.os.NativeException;
 import dev.herd.os.UnixSocketPath;
@@ -49,7 +49,7 @@ public final class ClusterRunner {
             all.addAll(listeners);
             Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
                     System::nanoTime, InstantSource.system());
-            try (ControlServer control = ControlServer.open(spec.stateDir(), supervisor)) {
+            try (ControlPlane control = ControlPlane.open(spec, supervisor, socket.address(), format(socket.address()))) {
                 SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
                 Event listening = new Event.ClusterListening(InstantSource.system().instant(),
                         format(socket.address()), spec.workers());

@@ -25,4 +25,16 @@ public sealed interface ControlCommand {
     /** A snapshot of the slots and workers. */
     record Status() implements ControlCommand {
     }
+
+    /**
+     * Stop the whole cluster gracefully, as SIGTERM does: workers drain, then the master exits.
+     *
+     * @param drainTimeout how long workers may drain before SIGKILL; null for the master's --drain-timeout
+     */
+    record Stop(java.time.Duration drainTimeout) implements ControlCommand {
+    }
+
+    /** Stop at once, as a second Ctrl-C does: every worker is killed, then the master exits. */
+    record Exit() implements ControlCommand {
+    }
 }

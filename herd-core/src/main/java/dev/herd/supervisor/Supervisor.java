@@ -139,7 +139,7 @@ public final class Supervisor {
                 message = wait == Long.MAX_VALUE ? inbox.take() : inbox.poll(wait, TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                beginShutdown(true, "interrupted");
+                beginShutdown(true, "interrupted", Duration.ZERO);
                 continue;
             }
             try {
@@ -385,6 +385,15 @@ public final class Supervisor {
             case ControlCommand.Upgrade upgrade -> rollouts.requestUpgrade(upgrade, reply);
             case ControlCommand.KillRetired ignored -> reply.complete(killRetired());
             case ControlCommand.Status ignored -> reply.complete(status());
+            case ControlCommand.Stop stop -> {
+                Duration drain = stop.drainTimeout() != null ? stop.drainTimeout() : spec.drainTimeout();
+                reply.complete(Map.of("stopping", true, "drainTimeoutMillis", drain.toMillis()));
+                beginShutdown(false, "stop command", drain);
+            }
+            case ControlCommand.Exit ignored -> {
+                reply.complete(Map.of("exiting", true));
+                beginShutdown(true, "exit command", Duration.ZERO);
+            }
         }
     }
 
@@ -427,10 +436,10 @@ public final class Supervisor {
             case TERM, INT -> {
                 if (!shuttingDown) {
                     emit(new Event.SignalReceived(wallClock.instant(), signal.name(), "drain"));
-                    beginShutdown(false, "signal " + signal.name());
+                    beginShutdown(false, "signal " + signal.name(), spec.drainTimeout());
                 } else if (signal == Signal.INT && !hardStop) {
                     emit(new Event.SignalReceived(wallClock.instant(), signal.name(), "hard-stop"));
-                    beginShutdown(true, "second SIGINT");
+                    beginShutdown(true, "second SIGINT", Duration.ZERO);
                 } else {
                     emit(new Event.SignalReceived(wallClock.instant(), signal.name(), "ignored: already stopping"));
                 }
@@ -449,7 +458,7 @@ public final class Supervisor {
         }
     }
 
-    private void beginShutdown(boolean hard, String why) {
+    private void beginShutdown(boolean hard, String why, Duration drainTimeout) {
         if (hard) {
             hardStop = true;
         }
@@ -459,7 +468,7 @@ public final class Supervisor {
             exitWhy = why;
         }
         rollouts.abort("the master is shutting down");
-        emit(new Event.ShutdownBegun(wallClock.instant(), hard, spec.drainTimeout()));
+        emit(new Event.ShutdownBegun(wallClock.instant(), hard, drainTimeout));
         if (first) {
             // New connections are now refused once every worker has closed its copy: a load balancer sees a
             // closed port rather than connections that queue and are never answered.
@@ -479,15 +488,15 @@ public final class Supervisor {
             }
         }
         if (first && !hard) {
-            timers.at(nanoClock.getAsLong() + spec.drainTimeout().toNanos(), this::killStragglers);
+            timers.at(nanoClock.getAsLong() + drainTimeout.toNanos(), () -> killStragglers(drainTimeout));
         }
         finishIfStopped();
     }
 
-    private void killStragglers() {
+    private void killStragglers(Duration drainTimeout) {
         for (WorkerProcess worker : workersByPid.values()) {
             log.warn("event=worker.drain_timeout slot={} pid={} timeout_ms={}", worker.slot, worker.pid,
-                    spec.drainTimeout().toMillis());
+                    drainTimeout.toMillis());
             launcher.signal(worker.pid, Signal.KILL);
         }
     }

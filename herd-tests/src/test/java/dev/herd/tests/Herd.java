@@ -51,6 +51,10 @@ final class Herd implements AutoCloseable {
         List<String> command = new ArrayList<>(prefix);
         command.add(LAUNCHER.toString());
         command.addAll(args);
+        if (!args.isEmpty() && args.getFirst().equals("run") && !args.contains("--api-port") && !args.contains("--no-api")) {
+            // the default API port (11987) is one per machine; a test's master takes a free one (STATE-DIR/api.url)
+            command.addAll(prefix.size() + 2, List.of("--api-port", "0"));
+        }
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(output.toFile())

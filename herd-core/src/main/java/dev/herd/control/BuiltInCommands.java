@@ -1,0 +1,206 @@
+package dev.herd.control;
+
+import dev.herd.Access;
+import dev.herd.ClusterSpec;
+import dev.herd.supervisor.ClusterStatus;
+import dev.herd.supervisor.CommandException;
+import dev.herd.supervisor.ControlCommand;
+import dev.herd.supervisor.Supervisor;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/** The commands every master has (docs/api.md lists them with their arguments and answers). */
+final class BuiltInCommands {
+    private final Supervisor supervisor;
+    private final ClusterSpec spec;
+    private final Ecv ecv;
+    private final CommandTable table;
+    private final Instant startedAt;
+    private final String address;
+    private final Supplier<String> apiUrl;
+
+    private BuiltInCommands(Supervisor supervisor, ClusterSpec spec, Ecv ecv, CommandTable table, Instant startedAt,
+                            String address, Supplier<String> apiUrl) {
+        this.supervisor = supervisor;
+        this.spec = spec;
+        this.ecv = ecv;
+        this.table = table;
+        this.startedAt = startedAt;
+        this.address = address;
+        this.apiUrl = apiUrl;
+    }
+
+    /**
+     * Adds the built-in commands to the table.
+     *
+     * @param address the service's address as clients reach it, e.g. {@code 127.0.0.1:8080}
+     * @param apiUrl  the HTTP API's URL once it listens, else null
+     */
+    static void register(CommandTable table, Supervisor supervisor, ClusterSpec spec, Ecv ecv, Instant startedAt,
+                         String address, Supplier<String> apiUrl) {
+        new BuiltInCommands(supervisor, spec, ecv, table, startedAt, address, apiUrl).registerAll();
+    }
+
+    private void registerAll() {
+        read("status", "status", "the master and every worker: slot, pid, generation, state, uptime",
+                r -> supervisor.submit(new ControlCommand.Status()));
+        read("workers", "workers", "the worker processes (the workers part of status)",
+                r -> status().thenApply(ClusterStatus::workers));
+        read("health", "health", "ok (every slot has a ready worker), degraded (some) or down (none)",
+                r -> status().thenApply(this::health));
+        read("info", "info", "the master: version, pid, uptime, mode, address, settings, directories",
+                r -> status().thenApply(this::info));
+        read("version", "version", "Herd's and Java's versions and the control protocol's",
+                r -> CompletableFuture.completedFuture(version()));
+        read("help", "help [command]", "the commands, or one command's usage and access level", this::help);
+        write("reload", Access.REMOTE, "reload",
+                "replace every worker with a new generation, slot by slot, without dropping a connection; answers when done",
+                r -> {
+                    noArgs(r);
+                    return supervisor.submit(new ControlCommand.Reload());
+                });
+        write("upgrade", Access.LOCAL, "upgrade (body: {\"argv\":[...],\"env\":{...}})",
+                "roll every worker to a new command line and environment, canary first; rolls back if it fails",
+                r -> supervisor.submit(ControlProtocol.upgrade(r)));
+        write("kill-retired", Access.REMOTE, "kill-retired", "SIGKILL every retired (draining) worker now",
+                r -> {
+                    noArgs(r);
+                    return supervisor.submit(new ControlCommand.KillRetired());
+                });
+        write("stop", Access.LOCAL, "stop [drain-timeout]",
+                "stop the cluster gracefully, as SIGTERM does: workers drain (default: the master's --drain-timeout), then the master exits",
+                r -> supervisor.submit(new ControlCommand.Stop(r.args().isEmpty() ? null : duration(r.arg(0), "drain-timeout"))));
+        write("exit", Access.LOCAL, "exit now", "stop at once: kill every worker and exit (as a second Ctrl-C)",
+                r -> {
+                    if (r.args().size() != 1 || !"now".equals(r.arg(0))) {
+                        throw new CommandException("exit needs the word 'now' (exit now): it kills every worker at once");
+                    }
+                    return supervisor.submit(new ControlCommand.Exit());
+                });
+        write("ecv", Access.REMOTE, "ecv [enable|disable]",
+                "take the machine out of (disable) or back into (enable) load-balancer rotation; no argument shows the state",
+                this::ecv);
+    }
+
+    private void read(String name, String usage, String summary, CommandDef.Handler handler) {
+        table.add(new CommandDef(name, Access.REMOTE, true, usage, summary, handler));
+    }
+
+    private void write(String name, Access access, String usage, String summary, CommandDef.Handler handler) {
+        table.add(new CommandDef(name, access, false, usage, summary, handler));
+    }
+
+    private CompletableFuture<ClusterStatus> status() {
+        return supervisor.submit(new ControlCommand.Status()).thenApply(ClusterStatus.class::cast);
+    }
+
+    private Map<String, Object> health(ClusterStatus status) {
+        List<Integer> readySlots = new ArrayList<>();
+        List<Integer> failedSlots = new ArrayList<>();
+        for (ClusterStatus.WorkerInfo w : status.workers()) {
+            if (!w.retired() && w.state().equals("ready") && !readySlots.contains(w.slot())) {
+                readySlots.add(w.slot());
+            }
+            if (w.state().equals("failed")) {
+                failedSlots.add(w.slot());
+            }
+        }
+        int slots = spec.workers();
+        Map<String, Object> health = new LinkedHashMap<>();
+        health.put("status", readySlots.size() == slots ? "ok" : readySlots.isEmpty() ? "down" : "degraded");
+        health.put("slots", slots);
+        health.put("readySlots", readySlots.size());
+        health.put("failedSlots", failedSlots);
+        health.put("rollout", status.rollout());
+        health.put("ecv", ecv.enabled() ? "enabled" : "disabled");
+        return health;
+    }
+
+    private Map<String, Object> info(ClusterStatus status) {
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("version", HerdVersion.herd());
+        info.put("java", HerdVersion.java());
+        info.put("masterPid", status.masterPid());
+        info.put("startedAt", startedAt.toString());
+        info.put("uptimeMillis", Duration.between(startedAt, Instant.now()).toMillis());
+        info.put("address", address);
+        info.put("mode", spec.mode().name().toLowerCase(java.util.Locale.ROOT));
+        info.put("workers", spec.workers());
+        info.put("generation", status.generation());
+        info.put("command", spec.command());
+        info.put("readyWhen", spec.readyWhen().name().toLowerCase(java.util.Locale.ROOT));
+        info.put("drainTimeoutMillis", spec.drainTimeout().toMillis());
+        info.put("stateDir", spec.stateDir().toString());
+        info.put("logDir", spec.logDir().toString());
+        info.put("api", apiUrl.get());
+        return info;
+    }
+
+    static Map<String, Object> version() {
+        Map<String, Object> version = new LinkedHashMap<>();
+        version.put("herd", HerdVersion.herd());
+        version.put("java", HerdVersion.java());
+        version.put("protocol", ControlProtocol.VERSION);
+        return version;
+    }
+
+    private CompletableFuture<Object> help(CommandRequest r) {
+        if (r.args().size() > 1) {
+            throw new CommandException("help takes at most one command name");
+        }
+        if (r.args().size() == 1) {
+            CommandDef command = table.find(r.arg(0)).orElseThrow(() ->
+                    new CommandException("no command '" + r.arg(0) + "'; commands: " + table.names()));
+            return CompletableFuture.completedFuture(describe(command));
+        }
+        return CompletableFuture.completedFuture(table.all().stream().map(BuiltInCommands::describe).toList());
+    }
+
+    private static Map<String, Object> describe(CommandDef command) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("name", command.name());
+        d.put("usage", command.usage());
+        d.put("summary", command.summary());
+        d.put("access", command.access().label());
+        d.put("readOnly", command.readOnly());
+        return d;
+    }
+
+    private CompletableFuture<Object> ecv(CommandRequest r) {
+        if (r.args().size() > 1) {
+            throw new CommandException("ecv takes one word: enable or disable (none shows the state)");
+        }
+        if (r.args().size() == 1) {
+            switch (r.arg(0)) {
+                case "enable" -> ecv.enable();
+                case "disable" -> ecv.disable();
+                default -> throw new CommandException("ecv: '" + r.arg(0) + "' is not enable or disable");
+            }
+        }
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("enabled", ecv.enabled());
+        state.put("since", ecv.since().toString());
+        return CompletableFuture.completedFuture(state);
+    }
+
+    private static void noArgs(CommandRequest r) {
+        if (!r.args().isEmpty()) {
+            throw new CommandException(r.name() + " takes no arguments, got " + r.args());
+        }
+    }
+
+    static Duration duration(String text, String what) {
+        try {
+            return dev.herd.Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new CommandException(what + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.herd.control;
+
+import dev.herd.ApiSpec;
+import dev.herd.ClusterSpec;
+import dev.herd.StartupException;
+import dev.herd.supervisor.ClusterStatus;
+import dev.herd.supervisor.ControlCommand;
+import dev.herd.supervisor.Supervisor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+
+/**
+ * Everything an operator reaches a running master through: the command table, the local control socket and the
+ * HTTP API with its access key and ECV. Opened once the supervisor exists, closed after it has stopped.
+ */
+public final class ControlPlane implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+    /** Where the CLI finds the HTTP API of the master of a state dir. */
+    public static final String API_URL_FILE = "api.url";
+
+    private final CommandTable commands;
+    private final ControlServer local;
+    private final HttpApi http;
+    private final Path apiUrlFile;
+
+    private ControlPlane(CommandTable commands, ControlServer local, HttpApi http, Path apiUrlFile) {
+        this.commands = commands;
+        this.local = local;
+        this.http = http;
+        this.apiUrlFile = apiUrlFile;
+    }
+
+    /**
+     * @param serviceAddress the address clients reach the service on
+     * @param address        the same, as text for operators
+     */
+    public static ControlPlane open(ClusterSpec spec, Supervisor supervisor, InetSocketAddress serviceAddress,
+                                    String address) {
+        ApiSpec api = spec.api();
+        CommandTable commands = new CommandTable();
+        Ecv ecv = new Ecv(serviceAddress, api.ecvMonitor(),
+                () -> (ClusterStatus) supervisor.submit(new ControlCommand.Status()).join(), InstantSource.system());
+        HttpApi[] http = new HttpApi[1];
+        BuiltInCommands.register(commands, supervisor, spec, ecv, java.time.Instant.now(), address,
+                () -> http[0] == null ? null : url(http[0].address()));
+        ControlServer local = ControlServer.open(spec.stateDir(), commands);
+        Path urlFile = spec.stateDir().resolve(API_URL_FILE);
+        try {
+            if (api.enabled()) {
+                AccessKey key = AccessKey.load(api.accessKey(), spec.stateDir());
+                http[0] = HttpApi.start(new InetSocketAddress(resolve(api.host()), api.port()), commands, key,
+                        api.allowGet(), ecv, new ApiStats());
+                String url = url(http[0].address());
+                Files.writeString(urlFile, url + "\n", StandardCharsets.US_ASCII);
+                log.info("event=api.listening url={} key_file={}", url,
+                        api.accessKey() == null ? spec.stateDir().resolve(AccessKey.FILE_NAME) : "(given)");
+            } else {
+                Files.deleteIfExists(urlFile);
+            }
+        } catch (IOException | RuntimeException e) {
+            local.close();
+            if (http[0] != null) {
+                http[0].close();
+            }
+            if (e instanceof StartupException startup) {
+                throw startup;
+            }
+            throw new StartupException(StartupException.SETUP, "cannot set up the HTTP API: " + e.getMessage(), e);
+        }
+        return new ControlPlane(commands, local, http[0], urlFile);
+    }
+
+    public CommandTable commands() {
+        return commands;
+    }
+
+    private static InetAddress resolve(String host) {
+        try {
+            return InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new StartupException(StartupException.USAGE, "api-host: '" + host
+                    + "' is not an IP address or a known host name; use e.g. 127.0.0.1");
+        }
+    }
+
+    static String url(InetSocketAddress address) {
+        InetAddress host = address.getAddress();
+        String text = host instanceof Inet6Address ? "[" + host.getHostAddress() + "]" : host.getHostAddress();
+        return "http://" + text + ":" + address.getPort();
+    }
+
+    @Override
+    public void close() {
+        if (http != null) {
+            http.close();
+            try {
+                Files.deleteIfExists(apiUrlFile);
+            } catch (IOException e) {
+                log.warn("event=api.cleanup_error path={} error=\"{}\"", apiUrlFile, e.getMessage());
+            }
+        }
+        local.close();
+    }
+}
