@@ -249,6 +249,43 @@ final class ControlCommands {
         }
     }
 
+    @Command(name = "events", mixinStandardHelpOptions = true,
+            description = {"Shows a running master's last events (worker forked, ready, exited, restarts, reloads, signals),",
+                    "one per line; with -f, then every new one as it happens until the master stops or Ctrl-C."})
+    static final class Events implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Option(names = "--json", description = "Print each event as its JSON object.") boolean json;
+        @Option(names = {"-f", "--follow"}, description = "Keep printing new events as they happen.") boolean follow;
+        @Option(names = {"-n", "--lines"}, paramLabel = "N", defaultValue = "20",
+                description = "How many of the last events to show first (1 to 1000). Default: ${DEFAULT-VALUE}.")
+        int count;
+
+        @Override
+        public Integer call() {
+            if (count < 1 || count > 1000) {
+                throw new dev.herd.StartupException(dev.herd.StartupException.USAGE,
+                        "--lines: '" + count + "' must be between 1 and 1000");
+            }
+            master.events(count, follow, event -> {
+                if (json) {
+                    System.out.println(event.toString());
+                } else {
+                    StringBuilder line = new StringBuilder(event.path("at").asText()).append(' ')
+                            .append(event.path("event").asText());
+                    event.properties().forEach(field -> {
+                        if (!List.of("id", "at", "event").contains(field.getKey())) {
+                            line.append(' ').append(field.getKey()).append('=').append(
+                                    field.getValue().isTextual() ? field.getValue().asText() : field.getValue().toString());
+                        }
+                    });
+                    System.out.println(line);
+                }
+                System.out.flush();
+            });
+            return 0;
+        }
+    }
+
     /** One "name: value" line per field of a JSON object. */
     static void printFields(JsonNode object) {
         object.properties().forEach(field -> System.out.printf("%-20s %s%n", field.getKey() + ":",

@@ -78,6 +78,19 @@ final class MasterConnection {
 
     /** One request line over the local socket; a missing master is a one-line error (exit 3). */
     private JsonNode local(String request) {
+        JsonNode[] first = new JsonNode[1];
+        localStream(request, answer -> {
+            first[0] = answer;
+            return false;
+        });
+        return first[0];
+    }
+
+    /**
+     * Sends a request line and hands each line the master writes back to {@code onLine} (the answer first, then
+     * what a follow request streams) until it returns false or the master closes the connection.
+     */
+    private void localStream(String request, java.util.function.Predicate<JsonNode> onLine) {
         Path socket = socket();
         if (!Files.exists(socket)) {
             throw new StartupException(NO_MASTER, "no master is running with state dir " + socket.getParent()
@@ -93,10 +106,69 @@ final class MasterConnection {
             if (line == null) {
                 throw new StartupException(NO_MASTER, "the master at " + socket + " closed the connection without answering");
             }
-            return ControlProtocol.answer(line);
+            boolean more = onLine.test(ControlProtocol.answer(line));
+            while (more && (line = in.readLine()) != null) {
+                more = onLine.test(ControlProtocol.answer(line));
+            }
         } catch (IOException e) {
             throw new StartupException(NO_MASTER, "no master answers at " + socket + " (" + e.getMessage()
                     + "); it may have stopped: start one with 'herd run'");
+        }
+    }
+
+    /**
+     * The last events, then (with {@code follow}) each new one as it happens, until the master stops: over the
+     * local socket, or the HTTP API's event stream with --url.
+     */
+    void events(int count, boolean follow, java.util.function.Consumer<JsonNode> onEvent) {
+        if (url == null) {
+            ObjectNode request = (ObjectNode) ControlProtocol.answer(ControlProtocol.request("events", Integer.toString(count)));
+            if (follow) {
+                request.put("follow", true);
+            }
+            boolean[] first = {true};
+            localStream(request.toString(), line -> {
+                if (first[0]) {
+                    first[0] = false;
+                    if (!line.path("ok").asBoolean()) {
+                        throw new StartupException(COMMAND_FAILED, line.path("error").asText());
+                    }
+                    line.path("result").forEach(onEvent);
+                    return follow;
+                }
+                onEvent.accept(line);
+                return true;
+            });
+            return;
+        }
+        JsonNode answer = send("events", java.util.List.of(Integer.toString(count)));
+        if (!answer.path("ok").asBoolean()) {
+            throw new StartupException(COMMAND_FAILED, answer.path("error").asText());
+        }
+        long last = 0;
+        for (JsonNode event : answer.path("result")) {
+            onEvent.accept(event);
+            last = event.path("id").asLong();
+        }
+        if (follow) {
+            followSse(last, onEvent);
+        }
+    }
+
+    private void followSse(long after, java.util.function.Consumer<JsonNode> onEvent) {
+        HttpRequest request = HttpRequest.newBuilder(url.resolve("/events?after=" + after))
+                .header("Authorization", "Bearer " + accessKey()).GET().build();
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            HttpResponse<java.util.stream.Stream<String>> response = client.send(request, HttpResponse.BodyHandlers.ofLines());
+            if (response.statusCode() != 200) {
+                throw new StartupException(COMMAND_FAILED, url + "/events answered HTTP " + response.statusCode());
+            }
+            response.body().filter(line -> line.startsWith("data: "))
+                    .forEach(line -> onEvent.accept(ControlProtocol.answer(line.substring(6))));
+        } catch (IOException e) {
+            throw new StartupException(NO_MASTER, "the event stream at " + url + " ended: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

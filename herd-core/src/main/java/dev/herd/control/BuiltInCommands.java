@@ -23,16 +23,18 @@ final class BuiltInCommands {
     private final Ecv ecv;
     private final CommandTable table;
     private final Instant startedAt;
+    private final EventHub events;
     private final String address;
     private final Supplier<String> apiUrl;
 
-    private BuiltInCommands(Supervisor supervisor, ClusterSpec spec, Ecv ecv, CommandTable table, Instant startedAt,
-                            String address, Supplier<String> apiUrl) {
+    private BuiltInCommands(Supervisor supervisor, ClusterSpec spec, Ecv ecv, CommandTable table,
+                            ControlPlane.Observers observers, String address, Supplier<String> apiUrl) {
         this.supervisor = supervisor;
         this.spec = spec;
         this.ecv = ecv;
         this.table = table;
-        this.startedAt = startedAt;
+        this.startedAt = observers.startedAt();
+        this.events = observers.events();
         this.address = address;
         this.apiUrl = apiUrl;
     }
@@ -43,9 +45,9 @@ final class BuiltInCommands {
      * @param address the service's address as clients reach it, e.g. {@code 127.0.0.1:8080}
      * @param apiUrl  the HTTP API's URL once it listens, else null
      */
-    static void register(CommandTable table, Supervisor supervisor, ClusterSpec spec, Ecv ecv, Instant startedAt,
-                         String address, Supplier<String> apiUrl) {
-        new BuiltInCommands(supervisor, spec, ecv, table, startedAt, address, apiUrl).registerAll();
+    static void register(CommandTable table, Supervisor supervisor, ClusterSpec spec, Ecv ecv,
+                         ControlPlane.Observers observers, String address, Supplier<String> apiUrl) {
+        new BuiltInCommands(supervisor, spec, ecv, table, observers, address, apiUrl).registerAll();
     }
 
     private void registerAll() {
@@ -60,6 +62,9 @@ final class BuiltInCommands {
         read("version", "version", "Herd's and Java's versions and the control protocol's",
                 r -> CompletableFuture.completedFuture(version()));
         read("help", "help [command]", "the commands, or one command's usage and access level", this::help);
+        read("events", "events [count]",
+                "the last events (default 100, at most " + EventHub.KEEP + "); follow them live with herd events -f or GET /events",
+                this::events);
         write("reload", Access.REMOTE, "reload",
                 "replace every worker with a new generation, slot by slot, without dropping a connection; answers when done",
                 r -> {
@@ -161,6 +166,30 @@ final class BuiltInCommands {
             return CompletableFuture.completedFuture(describe(command));
         }
         return CompletableFuture.completedFuture(table.all().stream().map(BuiltInCommands::describe).toList());
+    }
+
+    private CompletableFuture<Object> events(CommandRequest r) {
+        int count = r.args().isEmpty() ? 100 : count(r.arg(0), "events", EventHub.KEEP);
+        if (r.args().size() > 1) {
+            throw new CommandException("events takes at most one word: how many of the last events");
+        }
+        List<Object> out = new ArrayList<>();
+        for (EventHub.Entry entry : events.recent(count)) {
+            out.add(ControlProtocol.answer(entry.json()));
+        }
+        return CompletableFuture.completedFuture(out);
+    }
+
+    static int count(String text, String command, int max) {
+        try {
+            int n = Integer.parseInt(text);
+            if (n >= 1 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new CommandException(command + ": '" + text + "' is not a count from 1 to " + max);
     }
 
     private static Map<String, Object> describe(CommandDef command) {

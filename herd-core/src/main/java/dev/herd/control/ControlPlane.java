@@ -32,34 +32,54 @@ public final class ControlPlane implements AutoCloseable {
     private final ControlServer local;
     private final HttpApi http;
     private final Path apiUrlFile;
+    private final Observers observers;
 
-    private ControlPlane(CommandTable commands, ControlServer local, HttpApi http, Path apiUrlFile) {
+    private ControlPlane(CommandTable commands, ControlServer local, HttpApi http, Path apiUrlFile, Observers observers) {
         this.commands = commands;
         this.local = local;
         this.http = http;
         this.apiUrlFile = apiUrlFile;
+        this.observers = observers;
+    }
+
+    /**
+     * What the control plane learns from the master's events (the event stream, the metrics' counters): made
+     * before the supervisor, which must have them among its listeners from its first event.
+     */
+    public record Observers(EventHub events, Metrics metrics, ApiStats apiStats, java.time.Instant startedAt) {
+        public static Observers create(ClusterSpec spec) {
+            ApiStats stats = new ApiStats();
+            java.time.Instant now = java.time.Instant.now();
+            return new Observers(new EventHub(), new Metrics(now, spec.workers(), stats), stats, now);
+        }
+
+        public java.util.List<dev.herd.EventListener> listeners() {
+            return java.util.List.of(events, metrics);
+        }
     }
 
     /**
      * @param serviceAddress the address clients reach the service on
      * @param address        the same, as text for operators
      */
-    public static ControlPlane open(ClusterSpec spec, Supervisor supervisor, InetSocketAddress serviceAddress,
-                                    String address) {
+    public static ControlPlane open(ClusterSpec spec, Supervisor supervisor, Observers observers,
+                                    InetSocketAddress serviceAddress, String address) {
         ApiSpec api = spec.api();
         CommandTable commands = new CommandTable();
-        Ecv ecv = new Ecv(serviceAddress, api.ecvMonitor(),
-                () -> (ClusterStatus) supervisor.submit(new ControlCommand.Status()).join(), InstantSource.system());
+        java.util.function.Supplier<ClusterStatus> status =
+                () -> (ClusterStatus) supervisor.submit(new ControlCommand.Status()).join();
+        Ecv ecv = new Ecv(serviceAddress, api.ecvMonitor(), status, InstantSource.system());
         HttpApi[] http = new HttpApi[1];
-        BuiltInCommands.register(commands, supervisor, spec, ecv, java.time.Instant.now(), address,
+        BuiltInCommands.register(commands, supervisor, spec, ecv, observers, address,
                 () -> http[0] == null ? null : url(http[0].address()));
-        ControlServer local = ControlServer.open(spec.stateDir(), commands);
+        ControlServer local = ControlServer.open(spec.stateDir(), commands, observers.events());
         Path urlFile = spec.stateDir().resolve(API_URL_FILE);
         try {
             if (api.enabled()) {
                 AccessKey key = AccessKey.load(api.accessKey(), spec.stateDir());
                 http[0] = HttpApi.start(new InetSocketAddress(resolve(api.host()), api.port()), commands, key,
-                        api.allowGet(), ecv, new ApiStats());
+                        api.allowGet(), ecv, observers.apiStats(),
+                        new HttpApi.Observability(observers.events(), observers.metrics(), status));
                 String url = url(http[0].address());
                 Files.writeString(urlFile, url + "\n", StandardCharsets.US_ASCII);
                 log.info("event=api.listening url={} key_file={}", url,
@@ -77,7 +97,7 @@ public final class ControlPlane implements AutoCloseable {
             }
             throw new StartupException(StartupException.SETUP, "cannot set up the HTTP API: " + e.getMessage(), e);
         }
-        return new ControlPlane(commands, local, http[0], urlFile);
+        return new ControlPlane(commands, local, http[0], urlFile, observers);
     }
 
     public CommandTable commands() {
@@ -101,6 +121,7 @@ public final class ControlPlane implements AutoCloseable {
 
     @Override
     public void close() {
+        observers.events().close(); // ends the event streams, so closing does not wait for them
         if (http != null) {
             http.close();
             try {

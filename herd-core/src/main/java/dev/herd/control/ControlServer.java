@@ -34,20 +34,22 @@ public final class ControlServer implements AutoCloseable {
     private final Path path;
     private final ServerSocketChannel channel;
     private final CommandTable commands;
+    private final EventHub events;
     private final InFlight inFlight = new InFlight();
     private volatile boolean closed;
 
-    private ControlServer(Path path, ServerSocketChannel channel, CommandTable commands) {
+    private ControlServer(Path path, ServerSocketChannel channel, CommandTable commands, EventHub events) {
         this.path = path;
         this.channel = channel;
         this.commands = commands;
+        this.events = events;
     }
 
     /**
      * Binds the socket. A leftover socket of a dead master is replaced; one that still answers belongs to a
      * running master, and starting a second one on the same state dir is refused.
      */
-    public static ControlServer open(Path stateDir, CommandTable commands) {
+    public static ControlServer open(Path stateDir, CommandTable commands, EventHub events) {
         Path path = stateDir.resolve(SOCKET_NAME);
         if (Files.exists(path)) {
             if (answers(path)) {
@@ -64,7 +66,7 @@ public final class ControlServer implements AutoCloseable {
             ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             channel.bind(UnixDomainSocketAddress.of(path));
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-            ControlServer server = new ControlServer(path, channel, commands);
+            ControlServer server = new ControlServer(path, channel, commands, events);
             Thread.ofPlatform().daemon().name("herd-control").start(server::acceptLoop);
             return server;
         } catch (IOException e) {
@@ -106,6 +108,10 @@ public final class ControlServer implements AutoCloseable {
              OutputStream out = Channels.newOutputStream(connection)) {
             String line;
             while ((line = LineReader.readLine(in, ControlProtocol.MAX_LINE_BYTES)) != null) {
+                if (isFollow(line)) {
+                    follow(out, line);
+                    return;
+                }
                 inFlight.begin();
                 try {
                     out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
@@ -118,6 +124,36 @@ public final class ControlServer implements AutoCloseable {
             log.warn("event=control.bad_request error=\"{}\"", e.getMessage());
         } catch (IOException e) {
             // the client went away; nothing to answer
+        }
+    }
+
+    /** {@code {"command":"events","follow":true}}: the answer, then every new event, one per line, until the client leaves. */
+    private static boolean isFollow(String line) {
+        try {
+            CommandRequest request = ControlProtocol.parse(line);
+            return request.name().equals("events") && request.body().path("follow").asBoolean();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private void follow(OutputStream out, String line) throws IOException {
+        try (EventHub.Subscription subscription = events.subscribe(0)) {
+            out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            while (true) {
+                EventHub.Entry entry = subscription.next(java.time.Duration.ofMinutes(1));
+                if (entry == null) {
+                    continue;
+                }
+                if (EventHub.Subscription.isEnd(entry)) {
+                    return;
+                }
+                out.write((entry.json() + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.herd.Access;
 import dev.herd.StartupException;
+import dev.herd.supervisor.ClusterStatus;
 import dev.herd.supervisor.CommandException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,9 +52,14 @@ public final class HttpApi implements AutoCloseable {
     private final Ecv ecv;
     private final InFlight inFlight = new InFlight();
     private final ApiStats stats;
+    private final Observability observe;
+
+    /** What the read-only streams and pages show: events, metrics and the snapshot they are taken from. */
+    record Observability(EventHub events, Metrics metrics, java.util.function.Supplier<ClusterStatus> status) {
+    }
 
     private HttpApi(HttpServer server, ExecutorService executor, CommandTable commands, AccessKey key, boolean allowGet,
-                    Ecv ecv, ApiStats stats) {
+                    Ecv ecv, ApiStats stats, Observability observe) {
         this.server = server;
         this.executor = executor;
         this.commands = commands;
@@ -61,10 +67,11 @@ public final class HttpApi implements AutoCloseable {
         this.allowGet = allowGet;
         this.ecv = ecv;
         this.stats = stats;
+        this.observe = observe;
     }
 
     static HttpApi start(InetSocketAddress address, CommandTable commands, AccessKey key, boolean allowGet, Ecv ecv,
-                         ApiStats stats) {
+                         ApiStats stats, Observability observe) {
         HttpServer server;
         try {
             server = HttpServer.create(address, 128);
@@ -77,7 +84,7 @@ public final class HttpApi implements AutoCloseable {
         }
         ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("herd-api-", 0).factory());
         server.setExecutor(executor);
-        HttpApi api = new HttpApi(server, executor, commands, key, allowGet, ecv, stats);
+        HttpApi api = new HttpApi(server, executor, commands, key, allowGet, ecv, stats, observe);
         server.createContext("/", api::handle);
         server.start();
         return api;
@@ -98,8 +105,10 @@ public final class HttpApi implements AutoCloseable {
                 case "api" -> api(exchange, path.substring("/api/".length()));
                 case "cli" -> cli(exchange);
                 case "ecv" -> ecv(exchange, path);
+                case "events" -> events(exchange);
+                case "metrics" -> metrics(exchange);
                 default -> send(exchange, 404, error("no such endpoint " + clip(path)
-                        + "; see docs/api.md: /api/COMMAND, /cli, /ecv"));
+                        + "; see docs/api.md: /api/COMMAND, /cli, /ecv, /events, /metrics"));
             };
         } catch (IOException e) {
             status = 499; // the client went away
@@ -120,6 +129,12 @@ public final class HttpApi implements AutoCloseable {
         }
         if (path.equals("/ecv") || path.startsWith("/ecv/")) {
             return "ecv";
+        }
+        if (path.equals("/events")) {
+            return "events";
+        }
+        if (path.equals("/metrics")) {
+            return "metrics";
         }
         return "other";
     }
@@ -254,6 +269,91 @@ public final class HttpApi implements AutoCloseable {
         exchange.getResponseHeaders().add("since", Ecv.httpDate(since));
         exchange.sendResponseHeaders(204, -1);
         return 204;
+    }
+
+    // ---- /metrics, /events ----
+
+    private int metrics(HttpExchange exchange) throws IOException {
+        if (!authorized(exchange, null)) {
+            return unauthorized(exchange);
+        }
+        if (!isGet(exchange)) {
+            return methodNotAllowed(exchange, "GET");
+        }
+        ClusterStatus status;
+        try {
+            status = observe.status().get();
+        } catch (CompletionException e) {
+            return send(exchange, 503, error("no metrics now: " + e.getCause().getMessage()));
+        }
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        return write(exchange, 200, observe.metrics().render(status).stripTrailing());
+    }
+
+    /**
+     * Server-Sent Events: every master event as {@code id: N}, {@code event: NAME}, {@code data: JSON}, live, with a
+     * comment every {@link #KEEP_ALIVE} so proxies and clients see the stream is alive. A client that reconnects
+     * with {@code Last-Event-ID} (or {@code ?after=N}) first gets what it missed, while the master still keeps it.
+     */
+    private int events(HttpExchange exchange) throws IOException {
+        if (!authorized(exchange, null)) {
+            return unauthorized(exchange);
+        }
+        if (!isGet(exchange)) {
+            return methodNotAllowed(exchange, "GET");
+        }
+        String last = exchange.getRequestHeaders().getFirst("Last-Event-ID");
+        if (last == null) {
+            last = first(query(exchange), "after");
+        }
+        long after;
+        try {
+            after = last == null || last.isBlank() ? 0 : Long.parseLong(last.trim());
+        } catch (NumberFormatException e) {
+            return send(exchange, 400, error("Last-Event-ID/after must be an event id (a number), not '" + clip(last) + "'"));
+        }
+        if (after < 0) {
+            return send(exchange, 400, error("Last-Event-ID/after must not be negative"));
+        }
+        exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+        exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+        exchange.sendResponseHeaders(200, 0);
+        try (EventHub.Subscription subscription = observe.events().subscribe(after);
+             OutputStream out = exchange.getResponseBody()) {
+            out.write(("retry: 2000\n" + (subscription.gap() ? ": some events after " + after + " are no longer kept\n" : "")
+                    + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            while (true) {
+                EventHub.Entry entry = subscription.next(KEEP_ALIVE);
+                if (entry == null) {
+                    out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+                } else if (EventHub.Subscription.isEnd(entry)) {
+                    if (subscription.overflowed()) {
+                        out.write(": too far behind; reconnect with Last-Event-ID\n\n".getBytes(StandardCharsets.UTF_8));
+                    }
+                    break;
+                } else {
+                    out.write(("id: " + entry.id() + "\nevent: " + entry.name() + "\ndata: " + entry.json() + "\n\n")
+                            .getBytes(StandardCharsets.UTF_8));
+                }
+                out.flush();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 200;
+    }
+
+    static final java.time.Duration KEEP_ALIVE = java.time.Duration.ofSeconds(15);
+
+    private static boolean isGet(HttpExchange exchange) {
+        String method = exchange.getRequestMethod();
+        return method.equals("GET") || method.equals("HEAD");
+    }
+
+    private static int methodNotAllowed(HttpExchange exchange, String allowed) throws IOException {
+        exchange.getResponseHeaders().add("Allow", allowed);
+        return send(exchange, 405, error("method " + clip(exchange.getRequestMethod()) + " is not allowed here; use " + allowed));
     }
 
     // ---- helpers ----

@@ -46,10 +46,12 @@ public final class ClusterRunner {
             int port = socket.address().getPort();
             List<EventListener> all = new ArrayList<>();
             all.add(new EventLog());
+            ControlPlane.Observers observers = ControlPlane.Observers.create(spec);
+            all.addAll(observers.listeners());
             all.addAll(listeners);
             Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
                     System::nanoTime, InstantSource.system());
-            try (ControlPlane control = ControlPlane.open(spec, supervisor, socket.address(), format(socket.address()))) {
+            try (ControlPlane control = ControlPlane.open(spec, supervisor, observers, socket.address(), format(socket.address()))) {
                 SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
                 Event listening = new Event.ClusterListening(InstantSource.system().instant(),
                         format(socket.address()), spec.workers());

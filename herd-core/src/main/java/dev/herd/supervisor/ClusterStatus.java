@@ -8,8 +8,12 @@ public record ClusterStatus(long masterPid, int port, int generation, String rol
     /**
      * One worker process. {@code retired} workers are draining after being replaced; {@code state} is the
      * lifecycle state, or {@code failed} for a slot given up on (then pid is 0).
+     *
+     * @param restarts   how often the slot's worker was restarted after a crash since the master started
+     * @param rssBytes   resident memory (VmRSS), 0 when unknown
+     * @param cpuSeconds user plus system CPU time used so far, 0 when unknown
      */
     public record WorkerInfo(int slot, long pid, int generation, String state, boolean retired, long uptimeMillis,
-                             String status) {
+                             String status, int restarts, long rssBytes, double cpuSeconds) {
     }
 }

@@ -13,6 +13,8 @@ final class Slot {
     WorkerProcess incoming;
     boolean failed;
     boolean restartPending;
+    /** Restarts after a crash or failed start since the master started, for status and metrics. */
+    int restarts;
 
     Slot(int id, CrashBudget budget, RestartBackoff backoff, Deployment deployment) {
         this.id = id;

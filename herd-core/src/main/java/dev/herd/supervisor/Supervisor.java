@@ -369,6 +369,7 @@ public final class Supervisor {
         slot.backoff = slot.backoff.afterCrash(uptime);
         Duration delay = slot.backoff.delay();
         slot.restartPending = true;
+        slot.restarts++;
         emit(new Event.RestartScheduled(wallClock.instant(), slot.id, delay, recent));
         timers.at(now + delay.toNanos(), () -> respawn(slot));
     }
@@ -413,13 +414,15 @@ public final class Supervisor {
         long now = nanoClock.getAsLong();
         List<ClusterStatus.WorkerInfo> workers = new ArrayList<>();
         for (WorkerProcess w : workersByPid.values()) {
+            WorkerLauncher.Usage usage = launcher.usage(w.pid);
             workers.add(new ClusterStatus.WorkerInfo(w.slot, w.pid, w.generation, w.state.label(), w.retired,
-                    Duration.ofNanos(now - w.spawnedAtNanos).toMillis(), w.status));
+                    Duration.ofNanos(now - w.spawnedAtNanos).toMillis(), w.status, slots.get(w.slot).restarts,
+                    usage.rssBytes(), usage.cpuSeconds()));
         }
         for (Slot slot : slots) {
             if (slot.failed) {
                 workers.add(new ClusterStatus.WorkerInfo(slot.id, 0, slot.deployment.generation(),
-                        WorkerState.FAILED.label(), false, 0, null));
+                        WorkerState.FAILED.label(), false, 0, null, slot.restarts, 0, 0));
             }
         }
         workers.sort(Comparator.comparingInt(ClusterStatus.WorkerInfo::slot)

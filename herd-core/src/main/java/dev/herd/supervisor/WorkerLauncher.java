@@ -51,6 +51,16 @@ interface WorkerLauncher {
     /** Whether the worker is accepting connections on the cluster's socket (readiness {@code listening}). */
     boolean isAccepting(long pid);
 
+    /** Memory and CPU a worker uses now. */
+    record Usage(long rssBytes, double cpuSeconds) {
+        static final Usage UNKNOWN = new Usage(0, 0);
+    }
+
+    /** What the worker uses now, read from the OS; {@link Usage#UNKNOWN} when it cannot be read. */
+    default Usage usage(long pid) {
+        return Usage.UNKNOWN;
+    }
+
     /** Stops watching the worker's notify socket and removes it; called once the worker has exited. */
     void release(long pid);
 }

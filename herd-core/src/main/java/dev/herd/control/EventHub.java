@@ -1,0 +1,153 @@
+package dev.herd.control;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.herd.Event;
+import dev.herd.EventListener;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The master's events as a stream for operators: the last {@link #KEEP} kept (for {@code herd events} and for a
+ * client that reconnects with the last id it saw), and each new one handed to every live subscriber (the SSE
+ * stream, {@code herd events -f}). A subscriber that falls {@link #QUEUE} events behind is cut off with a note,
+ * never slowing the supervisor; reconnecting from its last id fills the gap while the events are still kept.
+ */
+public final class EventHub implements EventListener {
+    static final int KEEP = 1000;
+    static final int QUEUE = 10_000;
+
+    /** One event: its sequence number (from 1), name and JSON text {@code {"id","at","event",...fields}}. */
+    public record Entry(long id, String name, String json) {
+    }
+
+    private final Deque<Entry> recent = new ArrayDeque<>();
+    private final Set<Subscription> subscribers = new CopyOnWriteArraySet<>();
+    private long nextId = 1;
+    private boolean closed;
+
+    @Override
+    public void onEvent(Event event) {
+        ObjectNode node = ControlProtocol.JSON.createObjectNode();
+        Entry entry;
+        synchronized (this) {
+            long id = nextId++;
+            node.put("id", id).put("at", event.at().toString()).put("event", event.name());
+            event.fields().forEach((key, value) -> put(node, key, value));
+            entry = new Entry(id, event.name(), node.toString());
+            recent.addLast(entry);
+            if (recent.size() > KEEP) {
+                recent.removeFirst();
+            }
+            subscribers.forEach(s -> s.offer(entry));
+        }
+    }
+
+    private static void put(ObjectNode node, String key, Object value) {
+        switch (value) {
+            case null -> node.putNull(key);
+            case Integer i -> node.put(key, i);
+            case Long l -> node.put(key, l);
+            case Double d -> node.put(key, d);
+            case Boolean b -> node.put(key, b);
+            default -> node.put(key, String.valueOf(value));
+        }
+    }
+
+    /** The last {@code count} events kept, oldest first. */
+    public synchronized List<Entry> recent(int count) {
+        List<Entry> all = new ArrayList<>(recent);
+        return all.subList(Math.max(0, all.size() - count), all.size());
+    }
+
+    /**
+     * Subscribes to events after {@code afterId} (0: only new ones): kept events after it come first, then live
+     * ones. {@link Subscription#gap()} says whether some after it were no longer kept.
+     */
+    public synchronized Subscription subscribe(long afterId) {
+        Subscription subscription = new Subscription(this);
+        if (afterId > 0) {
+            long oldest = recent.isEmpty() ? nextId : recent.getFirst().id();
+            subscription.gap = afterId + 1 < oldest;
+            recent.stream().filter(e -> e.id() > afterId).forEach(subscription::offer);
+        }
+        if (closed) {
+            subscription.end();
+        } else {
+            subscribers.add(subscription);
+        }
+        return subscription;
+    }
+
+    /** The master is stopping: every stream ends after what it has. */
+    public synchronized void close() {
+        closed = true;
+        subscribers.forEach(Subscription::end);
+        subscribers.clear();
+    }
+
+    /** A live feed of events; close it when the reader goes away. */
+    public static final class Subscription implements AutoCloseable {
+        private static final Entry END = new Entry(-1, "", "");
+        private final EventHub hub;
+        private final BlockingQueue<Entry> queue = new ArrayBlockingQueue<>(QUEUE + 1);
+        private volatile boolean overflowed;
+        private boolean gap;
+
+        private Subscription(EventHub hub) {
+            this.hub = hub;
+        }
+
+        void offer(Entry entry) {
+            if (overflowed) {
+                return;
+            }
+            if (queue.remainingCapacity() <= 1) {
+                overflowed = true;
+                hub.subscribers.remove(this);
+                queue.offer(END);
+                return;
+            }
+            queue.offer(entry);
+        }
+
+        void end() {
+            queue.offer(END);
+        }
+
+        /** Whether events after the requested id had already been dropped from the kept ones. */
+        public boolean gap() {
+            return gap;
+        }
+
+        /** Whether the reader fell too far behind and was cut off (the stream then ends). */
+        public boolean overflowed() {
+            return overflowed;
+        }
+
+        /**
+         * The next event, null when none came within {@code wait} (time for a keep-alive), or {@link #END} once the
+         * stream is over.
+         */
+        public Entry next(Duration wait) throws InterruptedException {
+            return queue.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
+        }
+
+        public static boolean isEnd(Entry entry) {
+            return entry == END;
+        }
+
+        @Override
+        public void close() {
+            hub.subscribers.remove(this);
+        }
+    }
+}
