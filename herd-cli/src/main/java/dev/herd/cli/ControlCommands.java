@@ -249,6 +249,61 @@ final class ControlCommands {
         }
     }
 
+    @Command(name = "restart", mixinStandardHelpOptions = true,
+            description = {"Replaces workers of a running master without downtime: 'all' (a reload), 'slot N' or 'pid P'",
+                    "(a new worker of the same command starts, takes over when ready, the old one drains).",
+                    "Starts a stopped or failed slot again. Waits until done."})
+    static final class Restart implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Option(names = "--json", description = "Print the master's answer as JSON.") boolean json;
+        @Parameters(paramLabel = "all|slot N|pid P", arity = "1..2", description = "Which workers.") List<String> target;
+
+        @Override
+        public Integer call() {
+            return report(master.send("restart", target), json, System.out, r -> printRollout(r, System.out));
+        }
+    }
+
+    @Command(name = "shutdown", mixinStandardHelpOptions = true,
+            description = {"Drains workers of a running master and leaves their slots stopped until 'herd restart':",
+                    "'all', 'slot N' or 'pid P'. The master keeps running ('herd stop' ends it)."})
+    static final class Shutdown implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Option(names = "--json", description = "Print the master's answer as JSON.") boolean json;
+        @Option(names = "--drain-timeout", paramLabel = "DURATION",
+                description = "How long they may drain before SIGKILL. Default: the master's --drain-timeout.")
+        String drainTimeout;
+        @Parameters(paramLabel = "all|slot N|pid P", arity = "1..2", description = "Which workers.") List<String> target;
+
+        @Override
+        public Integer call() {
+            List<String> words = new java.util.ArrayList<>(target);
+            if (drainTimeout != null) {
+                words.add(drainTimeout);
+            }
+            return report(master.send("shutdown", words), json, System.out, r -> System.out.printf(
+                    "stopped slots %s; draining pids %s (up to %d ms)%n", r.path("stoppedSlots"), r.path("drainingPids"),
+                    r.path("drainTimeoutMillis").asLong()));
+        }
+    }
+
+    @Command(name = "scale", mixinStandardHelpOptions = true,
+            description = {"Changes how many workers a running master runs: new slots start at once, the highest",
+                    "ones drain and go away. In shared and proxy modes (reuseport and nat make their sockets or",
+                    "rules per slot at start)."})
+    static final class Scale implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Option(names = "--json", description = "Print the master's answer as JSON.") boolean json;
+        @Parameters(paramLabel = "N", arity = "1", description = "The number of workers.") String workers;
+
+        @Override
+        public Integer call() {
+            return report(master.send("scale", List.of(workers)), json, System.out, r -> System.out.printf(
+                    "scaled from %d to %d workers; started slots %s, removed slots %s%n", r.path("from").asInt(),
+                    r.path("to").asInt(), r.path("startedSlots"), r.path("removedSlots")));
+        }
+    }
+
     @Command(name = "events", mixinStandardHelpOptions = true,
             description = {"Shows a running master's last events (worker forked, ready, exited, restarts, reloads, signals),",
                     "one per line; with -f, then every new one as it happens until the master stops or Ctrl-C."})

@@ -71,6 +71,23 @@ final class BuiltInCommands {
                     noArgs(r);
                     return supervisor.submit(new ControlCommand.Reload());
                 });
+        write("restart", Access.REMOTE, "restart all|slot N|pid P",
+                "replace workers without downtime: all (a reload) or one slot's; starts a stopped or failed slot again; answers when done",
+                r -> supervisor.submit(new ControlCommand.Restart(target(r, false).target())));
+        write("shutdown", Access.REMOTE, "shutdown all|slot N|pid P [drain-timeout]",
+                "drain those workers and leave their slots stopped until restart; the master keeps running (stop ends it)",
+                r -> {
+                    TargetWords words = target(r, true);
+                    return supervisor.submit(new ControlCommand.Shutdown(words.target(), words.timeout()));
+                });
+        write("scale", Access.REMOTE, "scale N",
+                "run N workers: new slots start, the highest ones drain and go away (shared and proxy modes)",
+                r -> {
+                    if (r.args().size() != 1) {
+                        throw new CommandException("scale needs one number: how many workers (scale 4)");
+                    }
+                    return supervisor.submit(new ControlCommand.Scale(count(r.arg(0), "scale", dev.herd.ClusterSpec.MAX_WORKERS)));
+                });
         write("upgrade", Access.LOCAL, "upgrade (body: {\"argv\":[...],\"env\":{...}})",
                 "roll every worker to a new command line and environment, canary first; rolls back if it fails",
                 r -> supervisor.submit(ControlProtocol.upgrade(r)));
@@ -117,7 +134,7 @@ final class BuiltInCommands {
                 failedSlots.add(w.slot());
             }
         }
-        int slots = spec.workers();
+        int slots = status.slots();
         Map<String, Object> health = new LinkedHashMap<>();
         health.put("status", readySlots.size() == slots ? "ok" : readySlots.isEmpty() ? "down" : "degraded");
         health.put("slots", slots);
@@ -137,7 +154,7 @@ final class BuiltInCommands {
         info.put("uptimeMillis", Duration.between(startedAt, Instant.now()).toMillis());
         info.put("address", address);
         info.put("mode", spec.mode().name().toLowerCase(java.util.Locale.ROOT));
-        info.put("workers", spec.workers());
+        info.put("workers", status.slots());
         info.put("generation", status.generation());
         info.put("command", spec.command());
         info.put("readyWhen", spec.readyWhen().name().toLowerCase(java.util.Locale.ROOT));
@@ -217,6 +234,62 @@ final class BuiltInCommands {
         state.put("enabled", ecv.enabled());
         state.put("since", ecv.since().toString());
         return CompletableFuture.completedFuture(state);
+    }
+
+    record TargetWords(ControlCommand.Target target, Duration timeout) {
+    }
+
+    /**
+     * {@code all}, {@code slot N}, {@code pid P} (or a bare pid, as cluster-service takes it), then, where allowed, a
+     * drain timeout.
+     */
+    static TargetWords target(CommandRequest r, boolean timeoutAllowed) {
+        List<String> words = r.args();
+        String usage = r.name() + " all|slot N|pid P" + (timeoutAllowed ? " [drain-timeout]" : "");
+        if (words.isEmpty()) {
+            throw new CommandException(r.name() + " needs a target: " + usage);
+        }
+        ControlCommand.Target target;
+        int used;
+        switch (words.getFirst()) {
+            case "all" -> {
+                target = new ControlCommand.Target.All();
+                used = 1;
+            }
+            case "slot", "pid" -> {
+                if (words.size() < 2) {
+                    throw new CommandException(r.name() + " " + words.getFirst() + " needs a number: " + usage);
+                }
+                long n = number(words.get(1), words.getFirst(), usage);
+                target = words.getFirst().equals("slot") ? new ControlCommand.Target.OfSlot((int) Math.min(n, Integer.MAX_VALUE))
+                        : new ControlCommand.Target.OfPid(n);
+                used = 2;
+            }
+            default -> {
+                target = new ControlCommand.Target.OfPid(number(words.getFirst(), "pid", usage));
+                used = 1;
+            }
+        }
+        Duration timeout = null;
+        if (words.size() > used) {
+            if (!timeoutAllowed || words.size() > used + 1) {
+                throw new CommandException(r.name() + ": unexpected " + words.subList(used, words.size()) + "; " + usage);
+            }
+            timeout = duration(words.get(used), "drain-timeout");
+        }
+        return new TargetWords(target, timeout);
+    }
+
+    private static long number(String word, String what, String usage) {
+        try {
+            long n = Long.parseLong(word);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new CommandException("'" + word + "' is not a " + what + " number; " + usage);
     }
 
     private static void noArgs(CommandRequest r) {

@@ -50,7 +50,7 @@ public final class ControlPlane implements AutoCloseable {
         public static Observers create(ClusterSpec spec) {
             ApiStats stats = new ApiStats();
             java.time.Instant now = java.time.Instant.now();
-            return new Observers(new EventHub(), new Metrics(now, spec.workers(), stats), stats, now);
+            return new Observers(new EventHub(), new Metrics(now, stats), stats, now);
         }
 
         public java.util.List<dev.herd.EventListener> listeners() {

@@ -19,14 +19,12 @@ final class Metrics implements EventListener {
     static final double[] RELOAD_BUCKETS = {0.5, 1, 2, 5, 10, 30, 60, 120, 300};
 
     private final Instant startedAt;
-    private final int slots;
     private final ApiStats api;
     private final Map<String, Histogram> reloads = new TreeMap<>();
     private final Map<String, Long> exits = new TreeMap<>();
 
-    Metrics(Instant startedAt, int slots, ApiStats api) {
+    Metrics(Instant startedAt, ApiStats api) {
         this.startedAt = startedAt;
-        this.slots = slots;
         this.api = api;
     }
 
@@ -63,7 +61,7 @@ final class Metrics implements EventListener {
         header(out, "herd_master_start_time_seconds", "gauge", "When the master started, in seconds since the epoch.");
         out.append("herd_master_start_time_seconds ").append(startedAt.getEpochSecond()).append('\n');
         header(out, "herd_slots", "gauge", "Configured number of slots (workers).");
-        out.append("herd_slots ").append(slots).append('\n');
+        out.append("herd_slots ").append(status.slots()).append('\n');
         header(out, "herd_generation", "gauge", "The current generation (it grows with every reload or upgrade).");
         out.append("herd_generation ").append(status.generation()).append('\n');
 

@@ -45,6 +45,14 @@ public interface Listeners extends AutoCloseable {
         return java.time.Duration.ZERO;
     }
 
+    /**
+     * Whether slots may be added or removed while running ({@code scale}): not where sockets or rules are made per
+     * slot at start (reuseport, nat).
+     */
+    default boolean slotCountCanChange() {
+        return true;
+    }
+
     /** The address clients connect to (with the real port when the spec asked for port 0). */
     InetSocketAddress address();
 

@@ -173,6 +173,11 @@ final class NatListeners implements OwnPortListeners {
     }
 
     @Override
+    public boolean slotCountCanChange() {
+        return false;
+    }
+
+    @Override
     public InetSocketAddress address() {
         return address;
     }

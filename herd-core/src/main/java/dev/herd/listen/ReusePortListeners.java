@@ -56,6 +56,11 @@ final class ReusePortListeners implements Listeners {
     }
 
     @Override
+    public boolean slotCountCanChange() {
+        return false;
+    }
+
+    @Override
     public InetSocketAddress address() {
         return sockets.getFirst().localAddress();
     }

@@ -3,7 +3,8 @@ package dev.herd.supervisor;
 import java.util.List;
 
 /** A snapshot of a running cluster, taken on the supervisor thread. */
-public record ClusterStatus(long masterPid, int port, int generation, String rollout, List<WorkerInfo> workers) {
+/** @param slots the number of slots now (it changes with {@code scale}) */
+public record ClusterStatus(long masterPid, int port, int generation, String rollout, int slots, List<WorkerInfo> workers) {
 
     /**
      * One worker process. {@code retired} workers are draining after being replaced; {@code state} is the

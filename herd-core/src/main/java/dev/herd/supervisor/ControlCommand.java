@@ -37,4 +37,35 @@ public sealed interface ControlCommand {
     /** Stop at once, as a second Ctrl-C does: every worker is killed, then the master exits. */
     record Exit() implements ControlCommand {
     }
+
+    /** Which workers a command is about: every slot, one slot, or the worker with a pid. */
+    sealed interface Target {
+        record All() implements Target {
+        }
+
+        record OfSlot(int slot) implements Target {
+        }
+
+        record OfPid(long pid) implements Target {
+        }
+    }
+
+    /**
+     * Replace workers without downtime: all (a reload) or one slot's (a new worker of the same deployment starts,
+     * takes over when ready, the old one drains). A stopped or failed slot is started again. Answered when done.
+     */
+    record Restart(Target target) implements ControlCommand {
+    }
+
+    /**
+     * Drain workers and leave their slots stopped (not restarted) until {@code restart}; the master keeps running.
+     *
+     * @param drainTimeout how long they may drain before SIGKILL; null for the master's --drain-timeout
+     */
+    record Shutdown(Target target, java.time.Duration drainTimeout) implements ControlCommand {
+    }
+
+    /** Change the number of slots: new ones start, the highest ones drain and go away. */
+    record Scale(int workers) implements ControlCommand {
+    }
 }

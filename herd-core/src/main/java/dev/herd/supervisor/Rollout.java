@@ -21,7 +21,9 @@ final class Rollout {
         /** New command or environment, with a canary. */
         UPGRADE,
         /** Back to the previous deployment after an upgrade failed part-way. */
-        ROLLBACK;
+        ROLLBACK,
+        /** One slot's worker replaced by a new one of the same deployment (`herd restart slot N`). */
+        RESTART;
 
         String label() {
             return name().toLowerCase(Locale.ROOT);

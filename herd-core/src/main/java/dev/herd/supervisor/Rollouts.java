@@ -134,7 +134,30 @@ final class Rollouts {
     }
 
     private void startRollout(Rollout.Kind kind, Deployment target, List<CompletableFuture<Object>> waiters) {
-        startRollout(kind, target, sup.slots.stream().filter(s -> !s.failed).map(s -> s.id).toList(), waiters);
+        startRollout(kind, target, sup.slots.stream().filter(Slot::running).map(s -> s.id).toList(), waiters);
+    }
+
+    /**
+     * Replaces one slot's worker by a new one of the same deployment, without downtime (or starts a stopped or
+     * failed slot again). Refused while another rollout runs.
+     */
+    void requestRestart(Slot slot, CompletableFuture<Object> reply) {
+        if (rollout != null || queuedReload != null) {
+            reply.completeExceptionally(new CommandException("a " + (rollout != null ? rollout.kind.label() : "reload")
+                    + " is in progress; restart again when it has finished"));
+            return;
+        }
+        if (slot.failed) {
+            slot.failed = false;
+            slot.budget.reset(); // the operator asks for another try
+        }
+        slot.stopped = false;
+        startRollout(Rollout.Kind.RESTART, slot.deployment, List.of(slot.id), List.of(reply));
+    }
+
+    /** Whether a rollout runs or waits. */
+    boolean busy() {
+        return rollout != null || queuedReload != null;
     }
 
     private void startRollout(Rollout.Kind kind, Deployment target, List<Integer> slotIds,
@@ -142,7 +165,7 @@ final class Rollouts {
         Deployment previous = current;
         rollout = new Rollout(kind, target, previous, slotIds, sup.spec.reloadBatch(), sup.now());
         rollout.waiters.addAll(waiters);
-        if (kind != Rollout.Kind.UPGRADE) {
+        if (kind == Rollout.Kind.RELOAD || kind == Rollout.Kind.ROLLBACK) {
             current = target; // a reload or rollback is what runs from now on, whatever its outcome
         }
         sup.emit(new Event.ReloadBegun(sup.instant(), kind.label(), target.generation(), previous.generation(),
@@ -165,7 +188,7 @@ final class Rollouts {
                     return; // a spawn failure ended the rollout
                 }
                 Slot slot = sup.slots.get(id);
-                if (slot.failed) {
+                if (!slot.running()) {
                     rollout.slotSkipped(id);
                     continue;
                 }
@@ -303,7 +326,7 @@ final class Rollouts {
         String reason = "slot " + slot.id + ": new worker (pid " + worker.pid + ", generation " + worker.generation
                 + ") " + why;
         rolloutFailed(reason);
-        if (slot.worker == null && !slot.failed && !slot.restartPending) {
+        if (slot.worker == null && slot.running() && !slot.restartPending) {
             sup.respawn(slot); // the old worker died meanwhile too: fill the slot again
         }
     }

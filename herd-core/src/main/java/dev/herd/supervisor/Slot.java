@@ -15,12 +15,21 @@ final class Slot {
     boolean restartPending;
     /** Restarts after a crash or failed start since the master started, for status and metrics. */
     int restarts;
+    /** Stopped by an operator ({@code shutdown}): not restarted until {@code restart}. */
+    boolean stopped;
+    /** Gone after a scale down (its worker may still be draining); a scale up brings it back. */
+    boolean removed;
 
     Slot(int id, CrashBudget budget, RestartBackoff backoff, Deployment deployment) {
         this.id = id;
         this.budget = budget;
         this.backoff = backoff;
         this.deployment = deployment;
+    }
+
+    /** Whether reloads and crash restarts look after this slot. */
+    boolean running() {
+        return !failed && !stopped && !removed;
     }
 
     WorkerState state() {

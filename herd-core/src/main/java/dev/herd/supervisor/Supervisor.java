@@ -171,7 +171,7 @@ public final class Supervisor {
     /** Starts a worker of the slot's own deployment, after a crash or at start-up. */
     void respawn(Slot slot) {
         slot.restartPending = false;
-        if (shuttingDown || slot.failed || slot.worker != null || slot.incoming != null) {
+        if (shuttingDown || !slot.running() || slot.worker != null || slot.incoming != null) {
             return; // a rollout may have filled the slot meanwhile
         }
         WorkerProcess worker = spawn(slot, slot.deployment);
@@ -358,7 +358,7 @@ public final class Supervisor {
         if (recent > slot.budget.limit()) {
             slot.failed = true;
             emit(new Event.SlotFailed(wallClock.instant(), slot.id, recent, slot.budget.limit()));
-            if (slots.stream().allMatch(s -> s.failed)) {
+            if (slots.stream().allMatch(s -> s.failed || s.removed)) { // none stopped by an operator, none left
                 finish(EXIT_ALL_SLOTS_FAILED, "every slot failed");
             }
             return;
@@ -381,6 +381,14 @@ public final class Supervisor {
             reply.completeExceptionally(new CommandException("the master is shutting down"));
             return;
         }
+        try {
+            carryOut(command, reply);
+        } catch (CommandException e) {
+            reply.completeExceptionally(e);
+        }
+    }
+
+    private void carryOut(ControlCommand command, CompletableFuture<Object> reply) {
         switch (command) {
             case ControlCommand.Reload ignored -> rollouts.requestReload(reply);
             case ControlCommand.Upgrade upgrade -> rollouts.requestUpgrade(upgrade, reply);
@@ -395,7 +403,151 @@ public final class Supervisor {
                 reply.complete(Map.of("exiting", true));
                 beginShutdown(true, "exit command", Duration.ZERO);
             }
+            case ControlCommand.Restart restart -> restart(restart.target(), reply);
+            case ControlCommand.Shutdown shutdown -> reply.complete(shutdownWorkers(shutdown.target(),
+                    shutdown.drainTimeout() != null ? shutdown.drainTimeout() : spec.drainTimeout()));
+            case ControlCommand.Scale scale -> reply.complete(scale(scale.workers()));
         }
+    }
+
+    /** The running slots a target names; a command error when it names none. */
+    private List<Slot> slotsOf(ControlCommand.Target target) {
+        return switch (target) {
+            case ControlCommand.Target.All ignored -> slots.stream().filter(s -> !s.removed).toList();
+            case ControlCommand.Target.OfSlot of -> {
+                if (of.slot() < 0 || of.slot() >= slots.size() || slots.get(of.slot()).removed) {
+                    throw new CommandException("there is no slot " + of.slot() + "; slots are 0 to "
+                            + (slots.stream().filter(s -> !s.removed).count() - 1));
+                }
+                yield List.of(slots.get(of.slot()));
+            }
+            case ControlCommand.Target.OfPid of -> {
+                WorkerProcess worker = workersByPid.get(of.pid());
+                Slot slot = worker == null ? null : slots.get(worker.slot);
+                if (slot == null || (slot.worker != worker && slot.incoming != worker)) {
+                    throw new CommandException("no current worker has pid " + of.pid()
+                            + (worker != null ? " (it is retired and draining)" : "") + "; see herd workers");
+                }
+                yield List.of(slot);
+            }
+        };
+    }
+
+    private void restart(ControlCommand.Target target, CompletableFuture<Object> reply) {
+        if (target instanceof ControlCommand.Target.All) {
+            rollouts.requestReload(reply);
+            return;
+        }
+        rollouts.requestRestart(slotsOf(target).getFirst(), reply);
+    }
+
+    /** Drains the targets' workers and leaves their slots stopped; answers which. */
+    private Map<String, Object> shutdownWorkers(ControlCommand.Target target, Duration drainTimeout) {
+        if (rollouts.busy()) {
+            throw new CommandException("a " + (rollouts.activeKind() == null ? "reload" : rollouts.activeKind())
+                    + " is in progress; shut workers down when it has finished");
+        }
+        List<Integer> stoppedSlots = new ArrayList<>();
+        List<Long> pids = new ArrayList<>();
+        for (Slot slot : slotsOf(target)) {
+            slot.stopped = true;
+            stoppedSlots.add(slot.id);
+            if (slot.worker != null) {
+                pids.add(slot.worker.pid);
+                retire(slot.worker, drainTimeout);
+                slot.worker = null;
+            }
+        }
+        log.info("event=slots.stopped slots={} pids={}", stoppedSlots, pids);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("stoppedSlots", stoppedSlots);
+        result.put("drainingPids", pids);
+        result.put("drainTimeoutMillis", drainTimeout.toMillis());
+        return result;
+    }
+
+    /**
+     * Changes the number of slots: new slots start a worker of the current deployment; slots beyond the new count
+     * drain their worker and go away. Only where the listeners do not depend on the slot count.
+     */
+    private Map<String, Object> scale(int workers) {
+        int now = (int) slots.stream().filter(s -> !s.removed).count();
+        if (workers < 1 || workers > ClusterSpec.MAX_WORKERS) {
+            throw new CommandException("scale: " + workers + " workers; use 1 to " + ClusterSpec.MAX_WORKERS);
+        }
+        if (workers != now && !listeners.slotCountCanChange()) {
+            throw new CommandException("scale is not available in --mode " + spec.mode().name().toLowerCase(java.util.Locale.ROOT)
+                    + (spec.sticky() ? " --sticky" : "") + ": its sockets or rules are made per slot at start; restart the master with --workers "
+                    + workers);
+        }
+        if (rollouts.busy()) {
+            throw new CommandException("a " + (rollouts.activeKind() == null ? "reload" : rollouts.activeKind())
+                    + " is in progress; scale when it has finished");
+        }
+        List<Integer> started = new ArrayList<>();
+        List<Integer> removed = new ArrayList<>();
+        for (int id = now; id < workers; id++) {
+            Slot slot;
+            if (id < slots.size()) {
+                slot = slots.get(id);
+                slot.removed = false;
+                slot.stopped = false;
+                slot.failed = false;
+                slot.budget.reset();
+                slot.deployment = rollouts.current();
+            } else {
+                slot = new Slot(id, new CrashBudget(spec.maxRestartsPerMinute(), CRASH_WINDOW_NANOS),
+                        RestartBackoff.initial(spec.restartDelay(), spec.maxRestartDelay(), CALM_PERIOD), rollouts.current());
+                slots.add(slot);
+            }
+            started.add(id);
+            respawn(slot);
+        }
+        for (int id = now - 1; id >= workers; id--) {
+            Slot slot = slots.get(id);
+            slot.removed = true;
+            removed.add(id);
+            if (slot.worker != null) {
+                retire(slot.worker, spec.drainTimeout());
+                slot.worker = null;
+            }
+        }
+        log.info("event=cluster.scaled from={} to={} started_slots={} removed_slots={}", now, workers, started, removed);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("from", now);
+        result.put("to", workers);
+        result.put("startedSlots", started);
+        result.put("removedSlots", removed);
+        return result;
+    }
+
+    /**
+     * Tells a worker that leaves its slot to drain: it stops counting as serving now, gets SIGTERM after the
+     * listeners' retire grace, and SIGKILL after the drain timeout.
+     */
+    private void retire(WorkerProcess worker, Duration drainTimeout) {
+        worker.stopReason = ExitReason.STOPPED;
+        worker.state = WorkerState.DRAINING;
+        worker.retired = true;
+        Runnable term = () -> {
+            if (worker.live() && !worker.termSent) {
+                worker.termSent = true;
+                launcher.signal(worker.pid, Signal.TERM);
+            }
+        };
+        long grace = listeners.retireGrace().toNanos();
+        if (grace == 0) {
+            term.run();
+        } else {
+            timers.at(nanoClock.getAsLong() + grace, term);
+        }
+        timers.at(nanoClock.getAsLong() + grace + drainTimeout.toNanos(), () -> {
+            if (worker.live() && workersByPid.get(worker.pid) == worker) {
+                log.warn("event=worker.drain_timeout slot={} pid={} timeout_ms={}", worker.slot, worker.pid,
+                        drainTimeout.toMillis());
+                launcher.signal(worker.pid, Signal.KILL);
+            }
+        });
     }
 
     private List<Long> killRetired() {
@@ -420,16 +572,16 @@ public final class Supervisor {
                     usage.rssBytes(), usage.cpuSeconds()));
         }
         for (Slot slot : slots) {
-            if (slot.failed) {
+            if ((slot.failed || slot.stopped) && !slot.removed) {
                 workers.add(new ClusterStatus.WorkerInfo(slot.id, 0, slot.deployment.generation(),
-                        WorkerState.FAILED.label(), false, 0, null, slot.restarts, 0, 0));
+                        (slot.failed ? WorkerState.FAILED : WorkerState.STOPPED).label(), false, 0, null, slot.restarts, 0, 0));
             }
         }
         workers.sort(Comparator.comparingInt(ClusterStatus.WorkerInfo::slot)
                 .thenComparing(ClusterStatus.WorkerInfo::retired)
                 .thenComparingLong(ClusterStatus.WorkerInfo::pid));
         return new ClusterStatus(ProcessHandle.current().pid(), port, rollouts.current().generation(),
-                rollouts.activeKind(), workers);
+                rollouts.activeKind(), (int) slots.stream().filter(s -> !s.removed).count(), workers);
     }
 
     // ---- signals and shutdown ----
