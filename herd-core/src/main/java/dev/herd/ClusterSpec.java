@@ -30,6 +30,8 @@ import java.util.Objects;
  * @param canaryPeriod         how long an upgrade's first new worker must stay healthy before the rest roll
  * @param stateDir             directory for the master's runtime files (notify sockets, ...)
  * @param logDir               directory for the per-slot worker log files
+ * @param logMaxBytes          a worker log file is rotated before it grows beyond this
+ * @param logKeep              rotated log files kept per slot
  * @param api                  the HTTP control API
  */
 public record ClusterSpec(
@@ -54,6 +56,8 @@ public record ClusterSpec(
         int retiredNice,
         Path stateDir,
         Path logDir,
+        long logMaxBytes,
+        int logKeep,
         ApiSpec api) {
 
     public static final int MAX_WORKERS = 1024;
@@ -95,6 +99,8 @@ public record ClusterSpec(
         // Absolute, because workers get paths inside them (NOTIFY_SOCKET) and may change directory.
         stateDir = Objects.requireNonNull(stateDir, "stateDir").toAbsolutePath().normalize();
         logDir = Objects.requireNonNull(logDir, "logDir").toAbsolutePath().normalize();
+        check(logMaxBytes >= 4096, "log-max-size", logMaxBytes, "must be at least 4096 bytes (4k)");
+        check(logKeep >= 0 && logKeep <= 1000, "log-keep", logKeep, "must be between 0 and 1000 rotated files");
         Objects.requireNonNull(api, "api");
     }
 
@@ -132,6 +138,8 @@ public record ClusterSpec(
         private Path stateDir;
         private Path logDir;
         private ApiSpec api = ApiSpec.defaults();
+        private long logMaxBytes = 10L * 1024 * 1024;
+        private int logKeep = 5;
 
         private Builder() {
         }
@@ -158,12 +166,14 @@ public record ClusterSpec(
         public Builder stateDir(Path stateDir) { this.stateDir = stateDir; return this; }
         public Builder logDir(Path logDir) { this.logDir = logDir; return this; }
         public Builder api(ApiSpec api) { this.api = api; return this; }
+        public Builder logMaxBytes(long logMaxBytes) { this.logMaxBytes = logMaxBytes; return this; }
+        public Builder logKeep(int logKeep) { this.logKeep = logKeep; return this; }
 
         public ClusterSpec build() {
             Path state = stateDir != null ? stateDir : defaultStateDir(port);
             Path logs = logDir != null ? logDir : state.resolve("logs");
             return new ClusterSpec(workers, host, port, backlog, mode, sticky, balance, proxyHeader, socketFd, command, readyWhen, startTimeout,
-                    restartDelay, maxRestartDelay, maxRestartsPerMinute, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, api);
+                    restartDelay, maxRestartDelay, maxRestartsPerMinute, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api);
         }
     }
 

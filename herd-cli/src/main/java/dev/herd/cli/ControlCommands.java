@@ -304,6 +304,32 @@ final class ControlCommands {
         }
     }
 
+    @Command(name = "logs", mixinStandardHelpOptions = true,
+            description = {"Shows the last lines of a worker slot's log (stdout and stderr), or of every slot's with their",
+                    "slot in front; with -f, then every new line as it is written, until the master stops or Ctrl-C."})
+    static final class Logs implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Parameters(paramLabel = "SLOT|all", arity = "0..1", defaultValue = "all", description = "A slot number, or all (default).")
+        String slot;
+        @Option(names = {"-f", "--follow"}, description = "Keep printing new lines as they are written.") boolean follow;
+        @Option(names = {"-n", "--lines"}, paramLabel = "N", defaultValue = "20",
+                description = "How many of the last lines to show first, per slot (1 to 10000). Default: ${DEFAULT-VALUE}.")
+        int count;
+
+        @Override
+        public Integer call() {
+            if (count < 1 || count > 10_000) {
+                throw new dev.herd.StartupException(dev.herd.StartupException.USAGE,
+                        "--lines: '" + count + "' must be between 1 and 10000");
+            }
+            master.logs(slot, count, follow, line -> {
+                System.out.println(line);
+                System.out.flush();
+            });
+            return 0;
+        }
+    }
+
     @Command(name = "events", mixinStandardHelpOptions = true,
             description = {"Shows a running master's last events (worker forked, ready, exited, restarts, reloads, signals),",
                     "one per line; with -f, then every new one as it happens until the master stops or Ctrl-C."})

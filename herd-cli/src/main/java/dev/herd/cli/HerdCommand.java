@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
                 ControlCommands.Reload.class, ControlCommands.Restart.class, ControlCommands.Shutdown.class,
                 ControlCommands.Scale.class, ControlCommands.Upgrade.class, ControlCommands.KillRetired.class,
                 ControlCommands.Stop.class, ControlCommands.Exit.class, ControlCommands.EcvCommand.class,
-                ControlCommands.Events.class, ControlCommands.Exec.class, CommandLine.HelpCommand.class},
+                ControlCommands.Logs.class, ControlCommands.Events.class, ControlCommands.Exec.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes of 'herd run': 0 stopped cleanly, 1 internal error, 2 bad usage,",
                 "3 could not listen or set up, 4 every slot failed, 130 hard stop (second Ctrl-C).",
                 "Other commands: 0 done, 1 the master reports failure, 2 bad usage,",

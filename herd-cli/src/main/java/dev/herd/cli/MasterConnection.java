@@ -155,6 +155,54 @@ final class MasterConnection {
         }
     }
 
+    /**
+     * A slot's (or every slot's, {@code slot} "all") last log lines, then (with {@code follow}) each new one, as text:
+     * over the local socket, or the HTTP API's {@code /logs} with --url.
+     */
+    void logs(String slot, int count, boolean follow, java.util.function.Consumer<String> onLine) {
+        boolean all = slot.equals("all");
+        if (url == null) {
+            ObjectNode request = (ObjectNode) ControlProtocol.answer(ControlProtocol.request("logs", slot, Integer.toString(count)));
+            if (follow) {
+                request.put("follow", true);
+            }
+            boolean[] first = {true};
+            localStream(request.toString(), line -> {
+                if (first[0]) {
+                    first[0] = false;
+                    if (!line.path("ok").asBoolean()) {
+                        throw new StartupException(COMMAND_FAILED, line.path("error").asText());
+                    }
+                    line.path("result").forEach(l -> onLine.accept(logLine(l, all)));
+                    return follow;
+                }
+                onLine.accept(logLine(line, all));
+                return true;
+            });
+            return;
+        }
+        HttpRequest request = HttpRequest.newBuilder(url.resolve("/logs?slot=" + java.net.URLEncoder.encode(slot,
+                        StandardCharsets.UTF_8) + "&lines=" + count + (follow ? "&follow=true" : "")))
+                .header("Authorization", "Bearer " + accessKey()).GET().build();
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            HttpResponse<java.util.stream.Stream<String>> response = client.send(request, HttpResponse.BodyHandlers.ofLines());
+            if (response.statusCode() != 200) {
+                String body = response.body().collect(java.util.stream.Collectors.joining("\n"));
+                String error = body.startsWith("{") ? ControlProtocol.answer(body).path("error").asText() : body;
+                throw new StartupException(COMMAND_FAILED, error.isEmpty() ? url + "/logs answered HTTP " + response.statusCode() : error);
+            }
+            response.body().forEach(onLine);
+        } catch (IOException e) {
+            throw new StartupException(NO_MASTER, "the log stream at " + url + " ended: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String logLine(JsonNode line, boolean withSlot) {
+        return withSlot ? "[" + line.path("slot").asInt() + "] " + line.path("line").asText() : line.path("line").asText();
+    }
+
     private void followSse(long after, java.util.function.Consumer<JsonNode> onEvent) {
         HttpRequest request = HttpRequest.newBuilder(url.resolve("/events?after=" + after))
                 .header("Authorization", "Bearer " + accessKey()).GET().build();

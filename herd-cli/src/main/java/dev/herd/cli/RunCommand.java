@@ -117,8 +117,16 @@ final class RunCommand implements Callable<Integer> {
     Path stateDir;
 
     @Option(names = "--log-dir", paramLabel = "DIR",
-            description = "Per-slot worker log files (worker-SLOT.log, stdout and stderr appended). Default: STATE-DIR/logs.")
+            description = "Per-slot worker log files (worker-SLOT.log: stdout and stderr, rotated by size). Default: STATE-DIR/logs.")
     Path logDir;
+
+    @Option(names = "--log-max-size", paramLabel = "SIZE", defaultValue = "10m", converter = ByteSizes.class,
+            description = "A worker log file (worker-SLOT.log) is rotated to worker-SLOT.log.1 before it grows beyond this: bytes, or with k, m, g. Default: ${DEFAULT-VALUE}.")
+    long logMaxBytes;
+
+    @Option(names = "--log-keep", paramLabel = "N", defaultValue = "5",
+            description = "Rotated log files kept per slot (.1 newest); older ones are deleted. Default: ${DEFAULT-VALUE}.")
+    int logKeep;
 
     @Option(names = "--api-host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
             description = "Address of the HTTP control API; keep it on loopback or a management network. Default: ${DEFAULT-VALUE}.")
@@ -158,7 +166,7 @@ final class RunCommand implements Callable<Integer> {
                 .restartDelay(restartDelay).maxRestartDelay(maxRestartDelay)
                 .maxRestartsPerMinute(maxRestartsPerMinute).drainTimeout(drainTimeout)
                 .reloadBatch(reloadBatch).canaryPeriod(Duration.ofSeconds(canarySeconds)).retiredNice(retiredNice)
-                .stateDir(stateDir).logDir(logDir)
+                .stateDir(stateDir).logDir(logDir).logMaxBytes(logMaxBytes).logKeep(logKeep)
                 .api(new ApiSpec(!noApi, apiHost, apiPort, accessKey(), apiAllowGet, ecvMonitor));
         if (workers != null) {
             builder.workers(workers);

@@ -24,17 +24,20 @@ final class BuiltInCommands {
     private final CommandTable table;
     private final Instant startedAt;
     private final EventHub events;
+    private final dev.herd.logs.WorkerLogs logs;
     private final String address;
     private final Supplier<String> apiUrl;
 
     private BuiltInCommands(Supervisor supervisor, ClusterSpec spec, Ecv ecv, CommandTable table,
-                            ControlPlane.Observers observers, String address, Supplier<String> apiUrl) {
+                            ControlPlane.Observers observers, dev.herd.logs.WorkerLogs logs, String address,
+                            Supplier<String> apiUrl) {
         this.supervisor = supervisor;
         this.spec = spec;
         this.ecv = ecv;
         this.table = table;
         this.startedAt = observers.startedAt();
         this.events = observers.events();
+        this.logs = logs;
         this.address = address;
         this.apiUrl = apiUrl;
     }
@@ -46,8 +49,9 @@ final class BuiltInCommands {
      * @param apiUrl  the HTTP API's URL once it listens, else null
      */
     static void register(CommandTable table, Supervisor supervisor, ClusterSpec spec, Ecv ecv,
-                         ControlPlane.Observers observers, String address, Supplier<String> apiUrl) {
-        new BuiltInCommands(supervisor, spec, ecv, table, observers, address, apiUrl).registerAll();
+                         ControlPlane.Observers observers, dev.herd.logs.WorkerLogs logs, String address,
+                         Supplier<String> apiUrl) {
+        new BuiltInCommands(supervisor, spec, ecv, table, observers, logs, address, apiUrl).registerAll();
     }
 
     private void registerAll() {
@@ -65,6 +69,19 @@ final class BuiltInCommands {
         read("events", "events [count]",
                 "the last events (default 100, at most " + EventHub.KEEP + "); follow them live with herd events -f or GET /events",
                 this::events);
+        read("logs", "logs [slot|all] [lines]",
+                "the last lines (default " + LogRequest.DEFAULT_LINES + ") of a slot's worker log, or of every slot's; follow them with herd logs -f or GET /logs?follow=true",
+                r -> {
+                    if (r.args().size() > 2) {
+                        throw new CommandException("logs takes at most a slot (or all) and a number of lines");
+                    }
+                    LogRequest wanted = LogRequest.parse(r.arg(0), r.arg(1), logs.slots());
+                    List<Object> lines = new ArrayList<>();
+                    for (dev.herd.logs.WorkerLogs.Line line : wanted.tail(logs)) {
+                        lines.add(Map.of("slot", line.slot(), "line", line.text()));
+                    }
+                    return CompletableFuture.completedFuture(lines);
+                });
         write("reload", Access.REMOTE, "reload",
                 "replace every worker with a new generation, slot by slot, without dropping a connection; answers when done",
                 r -> {

@@ -63,23 +63,23 @@ public final class ControlPlane implements AutoCloseable {
      * @param address        the same, as text for operators
      */
     public static ControlPlane open(ClusterSpec spec, Supervisor supervisor, Observers observers,
-                                    InetSocketAddress serviceAddress, String address) {
+                                    dev.herd.logs.WorkerLogs logs, InetSocketAddress serviceAddress, String address) {
         ApiSpec api = spec.api();
         CommandTable commands = new CommandTable();
         java.util.function.Supplier<ClusterStatus> status =
                 () -> (ClusterStatus) supervisor.submit(new ControlCommand.Status()).join();
         Ecv ecv = new Ecv(serviceAddress, api.ecvMonitor(), status, InstantSource.system());
         HttpApi[] http = new HttpApi[1];
-        BuiltInCommands.register(commands, supervisor, spec, ecv, observers, address,
+        BuiltInCommands.register(commands, supervisor, spec, ecv, observers, logs, address,
                 () -> http[0] == null ? null : url(http[0].address()));
-        ControlServer local = ControlServer.open(spec.stateDir(), commands, observers.events());
+        ControlServer local = ControlServer.open(spec.stateDir(), commands, new Streams(observers.events(), logs));
         Path urlFile = spec.stateDir().resolve(API_URL_FILE);
         try {
             if (api.enabled()) {
                 AccessKey key = AccessKey.load(api.accessKey(), spec.stateDir());
                 http[0] = HttpApi.start(new InetSocketAddress(resolve(api.host()), api.port()), commands, key,
                         api.allowGet(), ecv, observers.apiStats(),
-                        new HttpApi.Observability(observers.events(), observers.metrics(), status));
+                        new HttpApi.Observability(observers.events(), observers.metrics(), status, logs));
                 String url = url(http[0].address());
                 Files.writeString(urlFile, url + "\n", StandardCharsets.US_ASCII);
                 log.info("event=api.listening url={} key_file={}", url,

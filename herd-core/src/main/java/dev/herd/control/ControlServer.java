@@ -34,22 +34,22 @@ public final class ControlServer implements AutoCloseable {
     private final Path path;
     private final ServerSocketChannel channel;
     private final CommandTable commands;
-    private final EventHub events;
+    private final Streams streams;
     private final InFlight inFlight = new InFlight();
     private volatile boolean closed;
 
-    private ControlServer(Path path, ServerSocketChannel channel, CommandTable commands, EventHub events) {
+    private ControlServer(Path path, ServerSocketChannel channel, CommandTable commands, Streams streams) {
         this.path = path;
         this.channel = channel;
         this.commands = commands;
-        this.events = events;
+        this.streams = streams;
     }
 
     /**
      * Binds the socket. A leftover socket of a dead master is replaced; one that still answers belongs to a
      * running master, and starting a second one on the same state dir is refused.
      */
-    public static ControlServer open(Path stateDir, CommandTable commands, EventHub events) {
+    static ControlServer open(Path stateDir, CommandTable commands, Streams streams) {
         Path path = stateDir.resolve(SOCKET_NAME);
         if (Files.exists(path)) {
             if (answers(path)) {
@@ -66,7 +66,7 @@ public final class ControlServer implements AutoCloseable {
             ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             channel.bind(UnixDomainSocketAddress.of(path));
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-            ControlServer server = new ControlServer(path, channel, commands, events);
+            ControlServer server = new ControlServer(path, channel, commands, streams);
             Thread.ofPlatform().daemon().name("herd-control").start(server::acceptLoop);
             return server;
         } catch (IOException e) {
@@ -108,8 +108,9 @@ public final class ControlServer implements AutoCloseable {
              OutputStream out = Channels.newOutputStream(connection)) {
             String line;
             while ((line = LineReader.readLine(in, ControlProtocol.MAX_LINE_BYTES)) != null) {
-                if (isFollow(line)) {
-                    follow(out, line);
+                CommandRequest follow = followRequest(line);
+                if (follow != null) {
+                    follow(out, line, follow);
                     return;
                 }
                 inFlight.begin();
@@ -127,33 +128,69 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    /** {@code {"command":"events","follow":true}}: the answer, then every new event, one per line, until the client leaves. */
-    private static boolean isFollow(String line) {
+    /**
+     * {@code {"command":"events","follow":true}} or {@code {"command":"logs","args":[...],"follow":true}}: the
+     * usual answer, then every new event or log line as one JSON object per line until the client leaves; null
+     * for any other request.
+     */
+    private static CommandRequest followRequest(String line) {
         try {
             CommandRequest request = ControlProtocol.parse(line);
-            return request.name().equals("events") && request.body().path("follow").asBoolean();
+            boolean streams = request.name().equals("events") || request.name().equals("logs");
+            return streams && request.body().path("follow").asBoolean() ? request : null;
         } catch (IllegalArgumentException e) {
-            return false;
+            return null;
         }
     }
 
-    private void follow(OutputStream out, String line) throws IOException {
-        try (EventHub.Subscription subscription = events.subscribe(0)) {
+    private void follow(OutputStream out, String line, CommandRequest request) throws IOException {
+        if (request.name().equals("events")) {
+            try (EventHub.Subscription subscription = streams.events().subscribe(0)) {
+                out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                EventHub.Entry entry;
+                while (!EventHub.Subscription.isEnd(entry = next(subscription::next))) {
+                    out.write((entry.json() + "\n").getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                }
+            }
+            return;
+        }
+        LogRequest wanted;
+        try {
+            wanted = LogRequest.parse(request.arg(0), request.arg(1), streams.logs().slots());
+        } catch (CommandException e) {
+            out.write((ControlProtocol.error(e.getMessage()) + "\n").getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        try (dev.herd.logs.WorkerLogs.Follower follower = streams.logs().follow(wanted.slot())) {
             out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
-            while (true) {
-                EventHub.Entry entry = subscription.next(java.time.Duration.ofMinutes(1));
-                if (entry == null) {
-                    continue;
-                }
-                if (EventHub.Subscription.isEnd(entry)) {
-                    return;
-                }
-                out.write((entry.json() + "\n").getBytes(StandardCharsets.UTF_8));
+            dev.herd.logs.WorkerLogs.Line logLine;
+            while (!dev.herd.logs.WorkerLogs.Follower.isEnd(logLine = next(follower::next))) {
+                out.write((ControlProtocol.JSON.createObjectNode().put("slot", logLine.slot()).put("line", logLine.text())
+                        + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
             }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Poll<T> {
+        T next(java.time.Duration wait) throws InterruptedException;
+    }
+
+    /** The next item, waiting as long as it takes; the end marker when interrupted. */
+    private static <T> T next(Poll<T> source) throws IOException {
+        try {
+            T item;
+            while ((item = source.next(java.time.Duration.ofMinutes(1))) == null) {
+                // nothing yet: a client that left is noticed at the next write
+            }
+            return item;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while following");
         }
     }
 

@@ -55,7 +55,8 @@ public final class HttpApi implements AutoCloseable {
     private final Observability observe;
 
     /** What the read-only streams and pages show: events, metrics and the snapshot they are taken from. */
-    record Observability(EventHub events, Metrics metrics, java.util.function.Supplier<ClusterStatus> status) {
+    record Observability(EventHub events, Metrics metrics, java.util.function.Supplier<ClusterStatus> status,
+                         dev.herd.logs.WorkerLogs logs) {
     }
 
     private HttpApi(HttpServer server, ExecutorService executor, CommandTable commands, AccessKey key, boolean allowGet,
@@ -107,6 +108,7 @@ public final class HttpApi implements AutoCloseable {
                 case "ecv" -> ecv(exchange, path);
                 case "events" -> events(exchange);
                 case "metrics" -> metrics(exchange);
+                case "logs" -> logs(exchange);
                 default -> send(exchange, 404, error("no such endpoint " + clip(path)
                         + "; see docs/api.md: /api/COMMAND, /cli, /ecv, /events, /metrics"));
             };
@@ -135,6 +137,9 @@ public final class HttpApi implements AutoCloseable {
         }
         if (path.equals("/metrics")) {
             return "metrics";
+        }
+        if (path.equals("/logs")) {
+            return "logs";
         }
         return "other";
     }
@@ -345,6 +350,51 @@ public final class HttpApi implements AutoCloseable {
     }
 
     static final java.time.Duration KEEP_ALIVE = java.time.Duration.ofSeconds(15);
+
+    /**
+     * {@code GET /logs?slot=N&lines=K&follow=true}: a slot's last lines as text, then (follow) its new lines as they
+     * are written, until the client goes away. {@code slot=all} (the default) prefixes each line with its slot.
+     */
+    private int logs(HttpExchange exchange) throws IOException {
+        if (!authorized(exchange, null)) {
+            return unauthorized(exchange);
+        }
+        if (!isGet(exchange)) {
+            return methodNotAllowed(exchange, "GET");
+        }
+        Map<String, List<String>> query = query(exchange);
+        LogRequest request;
+        try {
+            request = LogRequest.parse(first(query, "slot"), first(query, "lines"), observe.logs().slots());
+        } catch (CommandException e) {
+            return send(exchange, 400, error(e.getMessage()));
+        }
+        boolean follow = "true".equals(first(query, "follow")) || "1".equals(first(query, "follow"));
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+        exchange.sendResponseHeaders(200, 0);
+        try (OutputStream out = exchange.getResponseBody();
+             dev.herd.logs.WorkerLogs.Follower follower = follow ? observe.logs().follow(request.slot()) : null) {
+            for (dev.herd.logs.WorkerLogs.Line line : request.tail(observe.logs())) {
+                out.write((request.format(line) + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            out.flush();
+            while (follower != null) {
+                dev.herd.logs.WorkerLogs.Line line = follower.next(KEEP_ALIVE);
+                if (line == null) {
+                    continue; // a closed client is noticed at the next write
+                }
+                if (dev.herd.logs.WorkerLogs.Follower.isEnd(line)) {
+                    break;
+                }
+                out.write((request.format(line) + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 200;
+    }
 
     private static boolean isGet(HttpExchange exchange) {
         String method = exchange.getRequestMethod();

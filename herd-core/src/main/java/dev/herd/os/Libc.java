@@ -55,6 +55,9 @@ final class Libc {
     static final short POSIX_SPAWN_SETSID = 0x80;
     static final long SYS_PIDFD_OPEN = 434;
     static final long SYS_PIDFD_GETFD = 438;
+    static final int O_RDWR = 0x2;
+    static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    static final int FALLOC_FL_PUNCH_HOLE = 0x02;
     static final int O_CLOEXEC = 0x80000;
     static final int SC_CLK_TCK = 2;
 
@@ -89,6 +92,10 @@ final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             ERRNO_OPTION, Linker.Option.firstVariadicArg(1));
     private static final MethodHandle DUP3 = errnoCall("dup3", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
+    private static final MethodHandle OPEN = LINKER.downcallHandle(symbol("open"),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION, Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle FALLOCATE =
+            errnoCall("fallocate", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle STRERROR = plainCall("strerror", ADDRESS, JAVA_INT);
     private static final MethodHandle STRERRORNAME =
             LOOKUP.find("strerrorname_np").isPresent() ? plainCall("strerrorname_np", ADDRESS, JAVA_INT) : null;
@@ -190,6 +197,22 @@ final class Libc {
     static int shutdown(MemorySegment err, int fd, int how) {
         try {
             return (int) SHUTDOWN.invokeExact(err, fd, how);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    static int open(MemorySegment err, MemorySegment path, int flags, int mode) {
+        try {
+            return (int) OPEN.invokeExact(err, path, flags, mode);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    static int fallocate(MemorySegment err, int fd, int mode, long offset, long length) {
+        try {
+            return (int) FALLOCATE.invokeExact(err, fd, mode, offset, length);
         } catch (Throwable t) {
             throw fail(t);
         }

@@ -5,6 +5,7 @@ import dev.herd.Event;
 import dev.herd.EventListener;
 import dev.herd.StartupException;
 import dev.herd.control.ControlPlane;
+import dev.herd.logs.WorkerLogs;
 import dev.herd.listen.Listeners;
 import dev.herd.os.NativeException;
 import dev.herd.os.UnixSocketPath;
@@ -44,14 +45,22 @@ public final class ClusterRunner {
             prepareDirectories(spec);
             OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd());
             int port = socket.address().getPort();
+            WorkerLogs logs = new WorkerLogs(spec.logDir(), spec.logMaxBytes(), spec.logKeep());
+            logs.start();
             List<EventListener> all = new ArrayList<>();
             all.add(new EventLog());
+            all.add(event -> {
+                if (event instanceof Event.WorkerExited) {
+                    logs.workerExited();
+                }
+            });
             ControlPlane.Observers observers = ControlPlane.Observers.create(spec);
             all.addAll(observers.listeners());
             all.addAll(listeners);
             Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
                     System::nanoTime, InstantSource.system());
-            try (ControlPlane control = ControlPlane.open(spec, supervisor, observers, socket.address(), format(socket.address()))) {
+            try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, observers, logs, socket.address(),
+                    format(socket.address()))) {
                 SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
                 Event listening = new Event.ClusterListening(InstantSource.system().instant(),
                         format(socket.address()), spec.workers());

@@ -186,7 +186,7 @@ public final class Supervisor {
         Path notifyPath = notifySocketPath(spec.stateDir(), slot.id, notifySequence++);
         Map<String, String> env = new LinkedHashMap<>(masterEnv);
         env.putAll(deployment.env());
-        Path logFile = spec.logDir().resolve("worker-" + slot.id + ".log");
+        Path logFile = dev.herd.logs.WorkerLogs.spoolFor(spec.logDir(), slot.id);
         long pid;
         int privatePort = 0;
         try {

@@ -49,7 +49,9 @@ class CrashLoopTest {
             assertThat(herd.process.isAlive()).isTrue();
             long forksOfSlot1 = herd.events("worker.forked").stream().filter(e -> e.get("slot").equals("1")).count();
             assertThat(forksOfSlot1).isEqualTo(5);
-            assertThat(Files.readString(dir.resolve("state/logs/worker-1.log"))).contains("slot 1 cannot start");
+            // the master copies a worker's output into its slot's log within a poll period of the exit
+            org.awaitility.Awaitility.await("slot 1's output in its log").atMost(Duration.ofSeconds(10))
+                    .until(() -> Files.readString(dir.resolve("state/logs/worker-1.log")).contains("slot 1 cannot start"));
         }
     }
 

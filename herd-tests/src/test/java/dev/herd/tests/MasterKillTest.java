@@ -31,7 +31,12 @@ class MasterKillTest {
             }
             assertThat(served).containsExactlyInAnyOrderElementsOf(workers);
             assertThat(herd.processes()).containsExactlyInAnyOrderElementsOf(workers);
-            // the workers write to their log files, not to a pipe that died with the master
+            // the workers write to their spool files, not to a pipe that died with the master; what the master had
+            // copied before it died is in the slot's log
+            for (long worker : workers) {
+                assertThat(java.nio.file.Files.readSymbolicLink(Path.of("/proc/" + worker + "/fd/1")).toString())
+                        .as("stdout of " + worker).matches(".*/state/logs/\\.spool/worker-\\d+\\.out");
+            }
             assertThat(java.nio.file.Files.readString(dir.resolve("state/logs/worker-0.log"))).contains("slot=0");
         }
     }

@@ -69,7 +69,8 @@ class ProxyModeTest {
             }
             assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(workers);
             assertThat(counts.values()).containsOnly(10);
-            assertThat(Files.readString(dir.resolve("state/logs/worker-0.log"))).contains("listening on 127.0.0.1:");
+            await("worker 0's output in its log").atMost(Duration.ofSeconds(10))
+                    .until(() -> Files.readString(dir.resolve("state/logs/worker-0.log")).contains("listening on 127.0.0.1:"));
         }
     }
 
