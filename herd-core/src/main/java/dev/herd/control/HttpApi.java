@@ -41,8 +41,11 @@ import java.util.concurrent.Executors;
  */
 public final class HttpApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
-    /** Largest request body read; a command's arguments and an upgrade's command line fit easily. */
-    static final int MAX_BODY_BYTES = 1 << 20;
+    /**
+     * Largest request body read; a command's arguments and an upgrade's command line and environment fit easily,
+     * and a flood of large bodies cannot make the master's heap grow.
+     */
+    static final int MAX_BODY_BYTES = 64 * 1024;
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -102,6 +105,13 @@ public final class HttpApi implements AutoCloseable {
         try (exchange) {
             String path = exchange.getRequestURI().getRawPath();
             route = route(path);
+            // everything but the load balancers' GET /ecv needs the key, unknown paths too: nothing to discover
+            boolean open = route.equals("ecv") && path.equals("/ecv");
+            String queryKey = route.equals("cli") ? first(query(exchange), "accessKey") : null;
+            if (!open && !authorized(exchange, queryKey)) {
+                status = unauthorized(exchange);
+                return;
+            }
             status = switch (route) {
                 case "api" -> api(exchange, path.substring("/api/".length()));
                 case "cli" -> cli(exchange);
@@ -147,9 +157,6 @@ public final class HttpApi implements AutoCloseable {
     // ---- /api/NAME ----
 
     private int api(HttpExchange exchange, String name) throws IOException {
-        if (!authorized(exchange, null)) {
-            return unauthorized(exchange);
-        }
         String method = exchange.getRequestMethod();
         if (name.contains("/")) {
             return send(exchange, 404, error("no such endpoint /api/" + clip(name) + "; commands are /api/NAME"));
@@ -221,10 +228,6 @@ public final class HttpApi implements AutoCloseable {
      */
     private int cli(HttpExchange exchange) throws IOException {
         Map<String, List<String>> query = query(exchange);
-        String presented = first(query, "accessKey");
-        if (!authorized(exchange, presented)) {
-            return unauthorized(exchange);
-        }
         String method = exchange.getRequestMethod();
         if (!(method.equals("POST") || (allowGet && method.equals("GET")))) {
             exchange.getResponseHeaders().add("Allow", allowGet ? "GET, POST" : "POST");
@@ -263,9 +266,6 @@ public final class HttpApi implements AutoCloseable {
         if (!enable && !path.equals("/ecv/disable")) {
             return send(exchange, 404, error("no such endpoint " + clip(path) + "; /ecv, /ecv/enable, /ecv/disable"));
         }
-        if (!authorized(exchange, null)) {
-            return unauthorized(exchange);
-        }
         if (!method.equals("POST")) {
             exchange.getResponseHeaders().add("Allow", "POST");
             return send(exchange, 405, error(path + " changes the ECV: use POST"));
@@ -279,9 +279,6 @@ public final class HttpApi implements AutoCloseable {
     // ---- /metrics, /events ----
 
     private int metrics(HttpExchange exchange) throws IOException {
-        if (!authorized(exchange, null)) {
-            return unauthorized(exchange);
-        }
         if (!isGet(exchange)) {
             return methodNotAllowed(exchange, "GET");
         }
@@ -301,9 +298,6 @@ public final class HttpApi implements AutoCloseable {
      * with {@code Last-Event-ID} (or {@code ?after=N}) first gets what it missed, while the master still keeps it.
      */
     private int events(HttpExchange exchange) throws IOException {
-        if (!authorized(exchange, null)) {
-            return unauthorized(exchange);
-        }
         if (!isGet(exchange)) {
             return methodNotAllowed(exchange, "GET");
         }
@@ -356,9 +350,6 @@ public final class HttpApi implements AutoCloseable {
      * are written, until the client goes away. {@code slot=all} (the default) prefixes each line with its slot.
      */
     private int logs(HttpExchange exchange) throws IOException {
-        if (!authorized(exchange, null)) {
-            return unauthorized(exchange);
-        }
         if (!isGet(exchange)) {
             return methodNotAllowed(exchange, "GET");
         }
@@ -443,12 +434,39 @@ public final class HttpApi implements AutoCloseable {
     }
 
     private static byte[] readBody(HttpExchange exchange) throws IOException, BodyException {
+        String declared = exchange.getRequestHeaders().getFirst("Content-Length");
         try (InputStream in = exchange.getRequestBody()) {
+            if (declared != null && declaredTooLarge(declared)) {
+                discard(in);
+                throw new BodyException(413, "body is larger than " + MAX_BODY_BYTES + " bytes");
+            }
             byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
             if (bytes.length > MAX_BODY_BYTES) {
+                discard(in);
                 throw new BodyException(413, "body is larger than " + MAX_BODY_BYTES + " bytes");
             }
             return bytes;
+        }
+    }
+
+    /** Most a refused body is read for, so that the client, still sending, gets the 413 rather than a reset. */
+    static final long MAX_DISCARD_BYTES = 64L << 20;
+
+    /** Reads a refused body away through one small buffer (no heap in proportion to it), up to a bound. */
+    private static void discard(InputStream in) throws IOException {
+        byte[] sink = new byte[8192];
+        long total = 0;
+        int n;
+        while (total < MAX_DISCARD_BYTES && (n = in.read(sink)) > 0) {
+            total += n;
+        }
+    }
+
+    private static boolean declaredTooLarge(String contentLength) {
+        try {
+            return Long.parseLong(contentLength.trim()) > MAX_BODY_BYTES;
+        } catch (NumberFormatException e) {
+            return false; // the server itself rejects a malformed length
         }
     }
 
