@@ -143,6 +143,16 @@ class ControlApiTest {
             assertThat(json(httpReload.body()).path("result").path("generation").asInt()).isEqualTo(3);
             assertThat(http("GET", api.url() + "/api/reload", api.key(), null).statusCode())
                     .as("a mutation is never GET").isEqualTo(405);
+            assertThat(json(http("GET", api.url() + "/api/events?arg=5", api.key(), null).body()).path("result")).hasSize(5);
+            HttpResponse<String> logs = http("GET", api.url() + "/api/logs?arg=0&arg=5", api.key(), null);
+            assertThat(logs.statusCode()).as(logs.body()).isEqualTo(200);
+            HttpResponse<String> restart = http("POST", api.url() + "/api/restart", api.key(), "{\"args\":[\"slot\",\"1\"]}");
+            assertThat(json(restart.body()).path("result").path("kind").asText()).as(restart.body()).isEqualTo("restart");
+            HttpResponse<String> scale = http("POST", api.url() + "/api/scale", api.key(), "{\"args\":[\"3\"]}");
+            assertThat(json(scale.body()).path("result").path("to").asInt()).as(scale.body()).isEqualTo(3);
+            HttpResponse<String> shutdown = http("POST", api.url() + "/api/shutdown", api.key(), "{\"args\":[\"slot\",\"2\",\"5s\"]}");
+            assertThat(json(shutdown.body()).path("result").path("stoppedSlots").get(0).asInt()).as(shutdown.body()).isEqualTo(2);
+            assertThat(http("POST", api.url() + "/api/scale", api.key(), "{\"args\":[\"2\"]}").statusCode()).isEqualTo(200);
 
             // the CLI through the HTTP API (--url, key from $HERD_ACCESS_KEY or --key)
             Shell.Result remoteStatus = Shell.run(Herd.LAUNCHER.toString(), "status", "--url", api.url(), "--key", api.key());
@@ -161,13 +171,20 @@ class ControlApiTest {
             Api api = api(dir);
             Set<Long> pidsBefore = Set.copyOf(herd.liveReadyPids());
             int eventsBefore = herd.events().size();
-            List<String> commands = List.of("status", "workers", "health", "info", "version", "help", "reload",
-                    "upgrade", "kill-retired", "stop", "exit", "ecv", "no-such-command");
+            List<String> commands = List.of("status", "workers", "health", "info", "version", "help", "events", "logs",
+                    "reload", "restart", "shutdown", "scale", "upgrade", "kill-retired", "stop", "exit", "ecv",
+                    "no-such-command");
             for (String key : java.util.Arrays.asList(null, "", "wrong", api.key() + "x", api.key().substring(1),
                     api.key().toUpperCase(java.util.Locale.ROOT))) {
                 for (String command : commands) {
-                    String body = command.equals("exit") ? "{\"args\":[\"now\"]}" : command.equals("ecv")
-                            ? "{\"args\":[\"disable\"]}" : command.equals("upgrade") ? "{\"argv\":[\"/bin/true\"]}" : "{}";
+                    String body = switch (command) {
+                        case "exit" -> "{\"args\":[\"now\"]}";
+                        case "ecv" -> "{\"args\":[\"disable\"]}";
+                        case "upgrade" -> "{\"argv\":[\"/bin/true\"]}";
+                        case "restart", "shutdown" -> "{\"args\":[\"all\"]}";
+                        case "scale" -> "{\"args\":[\"1\"]}";
+                        default -> "{}";
+                    };
                     for (String method : List.of("GET", "POST")) {
                         HttpResponse<String> response = http(method, api.url() + "/api/" + command, key, body);
                         assertThat(response.statusCode()).as(method + " /api/" + command + " with key " + key).isEqualTo(401);
@@ -175,7 +192,8 @@ class ControlApiTest {
                         assertThat(json(response.body()).path("error").asText()).contains("access key");
                     }
                 }
-                for (String path : List.of("/ecv/disable", "/cli?cmd=exit%20now", "/cli?cmd=reload&accessKey=" + (key == null ? "" : key))) {
+                for (String path : List.of("/ecv/disable", "/cli?cmd=exit%20now", "/cli?cmd=reload&accessKey=" + (key == null ? "" : key),
+                        "/events", "/metrics", "/logs?slot=0", "/no/such/path")) {
                     assertThat(http("POST", api.url() + path, key, null).statusCode()).as("POST " + path).isEqualTo(401);
                 }
             }
