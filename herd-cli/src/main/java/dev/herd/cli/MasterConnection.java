@@ -117,28 +117,36 @@ final class MasterConnection {
     }
 
     /**
+     * Sends a command whose answer is a list (events, log lines) and hands on each item, then, with {@code follow},
+     * each object the master streams after it on the local socket.
+     */
+    private void localFollow(String request, boolean follow, java.util.function.Consumer<JsonNode> onItem) {
+        ObjectNode node = (ObjectNode) ControlProtocol.answer(request);
+        if (follow) {
+            node.put("follow", true);
+        }
+        boolean[] first = {true};
+        localStream(node.toString(), line -> {
+            if (!first[0]) {
+                onItem.accept(line);
+                return true;
+            }
+            first[0] = false;
+            if (!line.path("ok").asBoolean()) {
+                throw new StartupException(COMMAND_FAILED, line.path("error").asText());
+            }
+            line.path("result").forEach(onItem);
+            return follow;
+        });
+    }
+
+    /**
      * The last events, then (with {@code follow}) each new one as it happens, until the master stops: over the
      * local socket, or the HTTP API's event stream with --url.
      */
     void events(int count, boolean follow, java.util.function.Consumer<JsonNode> onEvent) {
         if (url == null) {
-            ObjectNode request = (ObjectNode) ControlProtocol.answer(ControlProtocol.request("events", Integer.toString(count)));
-            if (follow) {
-                request.put("follow", true);
-            }
-            boolean[] first = {true};
-            localStream(request.toString(), line -> {
-                if (first[0]) {
-                    first[0] = false;
-                    if (!line.path("ok").asBoolean()) {
-                        throw new StartupException(COMMAND_FAILED, line.path("error").asText());
-                    }
-                    line.path("result").forEach(onEvent);
-                    return follow;
-                }
-                onEvent.accept(line);
-                return true;
-            });
+            localFollow(ControlProtocol.request("events", Integer.toString(count)), follow, onEvent);
             return;
         }
         JsonNode answer = send("events", java.util.List.of(Integer.toString(count)));
@@ -162,23 +170,8 @@ final class MasterConnection {
     void logs(String slot, int count, boolean follow, java.util.function.Consumer<String> onLine) {
         boolean all = slot.equals("all");
         if (url == null) {
-            ObjectNode request = (ObjectNode) ControlProtocol.answer(ControlProtocol.request("logs", slot, Integer.toString(count)));
-            if (follow) {
-                request.put("follow", true);
-            }
-            boolean[] first = {true};
-            localStream(request.toString(), line -> {
-                if (first[0]) {
-                    first[0] = false;
-                    if (!line.path("ok").asBoolean()) {
-                        throw new StartupException(COMMAND_FAILED, line.path("error").asText());
-                    }
-                    line.path("result").forEach(l -> onLine.accept(logLine(l, all)));
-                    return follow;
-                }
-                onLine.accept(logLine(line, all));
-                return true;
-            });
+            localFollow(ControlProtocol.request("logs", slot, Integer.toString(count)), follow,
+                    line -> onLine.accept(logLine(line, all)));
             return;
         }
         HttpRequest request = HttpRequest.newBuilder(url.resolve("/logs?slot=" + java.net.URLEncoder.encode(slot,

@@ -96,8 +96,8 @@ class LogsTest {
             assertThat(http.statusCode()).isEqualTo(200);
             List<String> streamed = new CopyOnWriteArrayList<>();
             try {
-                Thread.ofVirtual().start(() -> readLines(follow.getInputStream(), followed));
-                Thread.ofVirtual().start(() -> readLines(http.body(), streamed));
+                Thread.ofVirtual().start(() -> Lines.collect(follow.getInputStream(), followed));
+                Thread.ofVirtual().start(() -> Lines.collect(http.body(), streamed));
                 // new lines show up live, in order
                 await("live ticks of slot 0").atMost(Duration.ofSeconds(30)).until(() -> followed.size() >= 5);
                 List<Integer> ticks = followed.stream().map(l -> Integer.parseInt(l.split(" ")[2])).toList();
@@ -142,14 +142,4 @@ class LogsTest {
                 .map(e -> Integer.parseInt(e.get("slot"))).orElse(-1);
     }
 
-    private static void readLines(InputStream in, List<String> into) {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                into.add(line);
-            }
-        } catch (IOException e) {
-            // closed
-        }
-    }
 }

@@ -45,13 +45,13 @@ class ObservabilityTest {
                     .header("Authorization", "Bearer " + key).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
             assertThat(stream.statusCode()).isEqualTo(200);
             assertThat(stream.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
-            Thread sseReader = Thread.ofVirtual().start(() -> readLines(stream.body(), sse));
+            Thread sseReader = Thread.ofVirtual().start(() -> Lines.collect(stream.body(), sse));
 
             List<String> cli = new CopyOnWriteArrayList<>();
             Process follow = new ProcessBuilder(Herd.LAUNCHER.toString(), "events", "-f", "--json", "-n", "1",
                     "--state-dir", dir.resolve("state").toString()).redirectErrorStream(true).start();
             try {
-                Thread cliReader = Thread.ofVirtual().start(() -> readLines(follow.getInputStream(), cli));
+                Thread cliReader = Thread.ofVirtual().start(() -> Lines.collect(follow.getInputStream(), cli));
                 await("herd events -f printed the last event").atMost(Duration.ofSeconds(30)).until(() -> !cli.isEmpty());
 
                 long victim = herd.liveReadyPids().getFirst();
@@ -101,16 +101,6 @@ class ObservabilityTest {
         return -1;
     }
 
-    private static void readLines(InputStream in, List<String> into) {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                into.add(line);
-            }
-        } catch (IOException e) {
-            // the stream was closed
-        }
-    }
 
     @Test
     void metricsParseWithPrometheusOwnParserAndMatchTheWorkersCommand() throws Exception {
