@@ -62,8 +62,13 @@ public final class ControlPlane implements AutoCloseable {
      * @param serviceAddress the address clients reach the service on
      * @param address        the same, as text for operators
      */
+    /**
+     * @param custom the application's own commands (library mode), added after the built-in ones
+     * @throws StartupException when a custom command's name is malformed or taken
+     */
     public static ControlPlane open(ClusterSpec spec, Supervisor supervisor, Observers observers,
-                                    dev.herd.logs.WorkerLogs logs, InetSocketAddress serviceAddress, String address) {
+                                    dev.herd.logs.WorkerLogs logs, java.util.List<dev.herd.Command> custom,
+                                    InetSocketAddress serviceAddress, String address) {
         ApiSpec api = spec.api();
         CommandTable commands = new CommandTable();
         java.util.function.Supplier<ClusterStatus> status =
@@ -72,6 +77,13 @@ public final class ControlPlane implements AutoCloseable {
         HttpApi[] http = new HttpApi[1];
         BuiltInCommands.register(commands, supervisor, spec, ecv, observers, logs, address,
                 () -> http[0] == null ? null : url(http[0].address()));
+        for (dev.herd.Command command : custom) {
+            try {
+                commands.add(CustomCommands.def(command));
+            } catch (IllegalArgumentException e) {
+                throw new StartupException(StartupException.USAGE, "custom command: " + e.getMessage());
+            }
+        }
         ControlServer local = ControlServer.open(spec.stateDir(), commands, new Streams(observers.events(), logs));
         Path urlFile = spec.stateDir().resolve(API_URL_FILE);
         try {

@@ -37,6 +37,11 @@ public final class ClusterRunner {
 
     /** Runs until shutdown; returns the master's exit code. */
     public static int run(ClusterSpec spec, List<EventListener> listeners) {
+        return run(spec, listeners, List.of());
+    }
+
+    /** Runs until shutdown with the application's own control commands; returns the master's exit code. */
+    public static int run(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands) {
         Map<String, String> env = System.getenv();
         CommandCheck.resolve(spec.command(), env.get("PATH"));
         InetSocketAddress address = resolve(spec.host(), spec.port());
@@ -59,7 +64,7 @@ public final class ClusterRunner {
             all.addAll(listeners);
             Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
                     System::nanoTime, InstantSource.system());
-            try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, observers, logs, socket.address(),
+            try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, observers, logs, commands, socket.address(),
                     format(socket.address()))) {
                 SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
                 Event listening = new Event.ClusterListening(InstantSource.system().instant(),

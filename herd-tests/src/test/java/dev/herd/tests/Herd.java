@@ -69,6 +69,22 @@ final class Herd implements AutoCloseable {
         }
     }
 
+    /** Starts a command that embeds a master (library mode) as it is, tagged like the launcher's masters. */
+    static Herd startEmbedded(Path dir, List<String> command) {
+        String tag = UUID.randomUUID().toString();
+        Path output = dir.resolve("master.out");
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        builder.environment().put("HERD_TEST_TAG", tag);
+        try {
+            return new Herd(builder.start(), output, dir, tag);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static Path newDir() {
         try {
             return Files.createTempDirectory("herd-test-");
