@@ -33,6 +33,8 @@ import java.util.Objects;
  * @param logMaxBytes          a worker log file is rotated before it grows beyond this
  * @param logKeep              rotated log files kept per slot
  * @param api                  the HTTP control API
+ * @param watchdogTimeout      a ready worker that has sent heartbeats and then sends none for this long is replaced;
+ *                             zero turns the watchdog off
  */
 public record ClusterSpec(
         int workers,
@@ -58,7 +60,8 @@ public record ClusterSpec(
         Path logDir,
         long logMaxBytes,
         int logKeep,
-        ApiSpec api) {
+        ApiSpec api,
+        Duration watchdogTimeout) {
 
     public static final int MAX_WORKERS = 1024;
     /** nat mode steers by the last byte of the client address: 256 bands, at least one per slot. */
@@ -102,6 +105,8 @@ public record ClusterSpec(
         check(logMaxBytes >= 4096, "log-max-size", logMaxBytes, "must be at least 4096 bytes (4k)");
         check(logKeep >= 0 && logKeep <= 1000, "log-keep", logKeep, "must be between 0 and 1000 rotated files");
         Objects.requireNonNull(api, "api");
+        check(watchdogTimeout.isZero() || watchdogTimeout.toMillis() >= 100, "watchdog-timeout", watchdogTimeout,
+                "must be 0 (off) or at least 100ms");
     }
 
     private static void check(boolean ok, String setting, Object value, String rule) {
@@ -140,6 +145,7 @@ public record ClusterSpec(
         private ApiSpec api = ApiSpec.defaults();
         private long logMaxBytes = 10L * 1024 * 1024;
         private int logKeep = 5;
+        private Duration watchdogTimeout = Duration.ZERO;
 
         private Builder() {
         }
@@ -168,12 +174,13 @@ public record ClusterSpec(
         public Builder api(ApiSpec api) { this.api = api; return this; }
         public Builder logMaxBytes(long logMaxBytes) { this.logMaxBytes = logMaxBytes; return this; }
         public Builder logKeep(int logKeep) { this.logKeep = logKeep; return this; }
+        public Builder watchdogTimeout(Duration watchdogTimeout) { this.watchdogTimeout = watchdogTimeout; return this; }
 
         public ClusterSpec build() {
             Path state = stateDir != null ? stateDir : defaultStateDir(port);
             Path logs = logDir != null ? logDir : state.resolve("logs");
             return new ClusterSpec(workers, host, port, backlog, mode, sticky, balance, proxyHeader, socketFd, command, readyWhen, startTimeout,
-                    restartDelay, maxRestartDelay, maxRestartsPerMinute, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api);
+                    restartDelay, maxRestartDelay, maxRestartsPerMinute, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout);
         }
     }
 

@@ -120,6 +120,10 @@ final class RunCommand implements Callable<Integer> {
             description = "Per-slot worker log files (worker-SLOT.log: stdout and stderr, rotated by size). Default: STATE-DIR/logs.")
     Path logDir;
 
+    @Option(names = "--watchdog-timeout", paramLabel = "DURATION", defaultValue = "0", converter = Durations.class,
+            description = "A ready worker that has sent heartbeats (herd-worker's heartbeat(), or WATCHDOG=1 on NOTIFY_SOCKET) and then sends none for this long is hung: its slot gets a new worker without downtime and the hung one is killed. 0 (default) turns the watchdog off. Workers see it as HERD_WATCHDOG_MS.")
+    Duration watchdogTimeout;
+
     @Option(names = "--log-max-size", paramLabel = "SIZE", defaultValue = "10m", converter = ByteSizes.class,
             description = "A worker log file (worker-SLOT.log) is rotated to worker-SLOT.log.1 before it grows beyond this: bytes, or with k, m, g. Default: ${DEFAULT-VALUE}.")
     long logMaxBytes;
@@ -167,6 +171,7 @@ final class RunCommand implements Callable<Integer> {
                 .maxRestartsPerMinute(maxRestartsPerMinute).drainTimeout(drainTimeout)
                 .reloadBatch(reloadBatch).canaryPeriod(Duration.ofSeconds(canarySeconds)).retiredNice(retiredNice)
                 .stateDir(stateDir).logDir(logDir).logMaxBytes(logMaxBytes).logKeep(logKeep)
+                .watchdogTimeout(watchdogTimeout)
                 .api(new ApiSpec(!noApi, apiHost, apiPort, accessKey(), apiAllowGet, ecvMonitor));
         if (workers != null) {
             builder.workers(workers);

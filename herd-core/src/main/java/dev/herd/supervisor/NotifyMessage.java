@@ -28,6 +28,11 @@ record NotifyMessage(Map<String, String> values) {
         return "1".equals(values.get("STOPPING"));
     }
 
+    /** A heartbeat for the watchdog (sd_notify's WATCHDOG=1). */
+    boolean heartbeat() {
+        return "1".equals(values.get("WATCHDOG"));
+    }
+
     String status() {
         return values.get("STATUS");
     }

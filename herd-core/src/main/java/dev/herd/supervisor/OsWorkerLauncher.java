@@ -33,6 +33,7 @@ final class OsWorkerLauncher implements WorkerLauncher {
     /** Proxy mode: the private port each live worker listens on. */
     private final Map<Long, Integer> ports = new ConcurrentHashMap<>();
     private final Map<Long, NotifyReader> readers = new ConcurrentHashMap<>();
+    private final Map<Long, WorkerChannel> channels = new ConcurrentHashMap<>();
 
     OsWorkerLauncher(Listeners listeners, int socketFd) {
         this.listeners = listeners;
@@ -43,14 +44,24 @@ final class OsWorkerLauncher implements WorkerLauncher {
     public long launch(Plan plan, Callbacks callbacks) {
         ListenSocket socket = listeners.socketFor(plan.slot());
         NotifySocket notify = NotifySocket.bind(plan.notifySocket());
+        WorkerChannel channel;
+        try {
+            channel = WorkerChannel.bind(plan.channelSocket());
+        } catch (RuntimeException e) {
+            notify.close();
+            throw e;
+        }
         int pid;
         try {
             pid = Spawner.spawn(new SpawnRequest(plan.argv(), plan.env(), null, socket == null ? -1 : socket.fd(),
                     socketFd, plan.logFile()));
         } catch (RuntimeException e) {
             notify.close();
+            channel.close();
             throw e;
         }
+        channels.put((long) pid, channel);
+        channel.start(pid, line -> callbacks.channelLine(pid, line));
         if (socket != null) {
             socketInodes.put((long) pid, socket.inode());
         } else {
@@ -108,6 +119,16 @@ final class OsWorkerLauncher implements WorkerLauncher {
         if (reader != null) {
             reader.stop();
         }
+        WorkerChannel channel = channels.remove(pid);
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    @Override
+    public boolean send(long pid, String line) {
+        WorkerChannel channel = channels.get(pid);
+        return channel != null && channel.send(line);
     }
 
     /** Owns its socket: only this thread receives on it and closes it, so a close can never race a receive. */

@@ -263,12 +263,17 @@ final class Rollouts {
         checkReleases();
     }
 
-    /** SIGTERM now, SIGKILL at the drain timeout. */
+    /** SIGTERM now, SIGKILL at the drain timeout; a hung worker, which cannot drain, SIGKILL now. */
     private void drain(WorkerProcess old) {
         if (!old.live() || sup.workersByPid.get(old.pid) != old || old.termSent) {
             return;
         }
         old.termSent = true;
+        if (old.hung) {
+            old.stopReason = ExitReason.KILLED;
+            sup.launcher.signal(old.pid, Signal.KILL);
+            return;
+        }
         sup.launcher.signal(old.pid, Signal.TERM);
         sup.timers.at(sup.now() + sup.spec.drainTimeout().toNanos(), () -> {
             if (old.live() && sup.workersByPid.get(old.pid) == old) {

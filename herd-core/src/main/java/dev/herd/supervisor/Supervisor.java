@@ -55,6 +55,9 @@ public final class Supervisor {
     record Notified(long pid, String datagram) implements Message {
     }
 
+    record ChannelLine(long pid, String line) implements Message {
+    }
+
     record SignalArrived(Signal signal) implements Message {
     }
 
@@ -83,6 +86,11 @@ public final class Supervisor {
         @Override
         public void notified(long pid, String datagram) {
             post(new Notified(pid, datagram));
+        }
+
+        @Override
+        public void channelLine(long pid, String line) {
+            post(new ChannelLine(pid, line));
         }
     };
 
@@ -160,7 +168,8 @@ public final class Supervisor {
     private void handle(Message message) {
         switch (message) {
             case Exited exited -> onExit(exited.pid(), exited.status());
-            case Notified notified -> onNotify(notified.pid(), notified.datagram());
+            case Notified notified -> onNotify(notified.pid(), NotifyMessage.parse(notified.datagram()));
+            case ChannelLine channel -> onChannelLine(channel.pid(), channel.line());
             case SignalArrived signal -> onSignal(signal.signal());
             case CommandArrived command -> onCommand(command.command(), command.reply());
         }
@@ -183,7 +192,9 @@ public final class Supervisor {
     /** Spawns a worker for the slot; on failure counts it like a crash and returns null. */
     WorkerProcess spawn(Slot slot, Deployment deployment) {
         long now = nanoClock.getAsLong();
-        Path notifyPath = notifySocketPath(spec.stateDir(), slot.id, notifySequence++);
+        long sequence = notifySequence++;
+        Path notifyPath = notifySocketPath(spec.stateDir(), slot.id, sequence);
+        Path channelPath = notifyPath.resolveSibling(slot.id + "." + sequence + ".chan");
         Map<String, String> env = new LinkedHashMap<>(masterEnv);
         env.putAll(deployment.env());
         Path logFile = dev.herd.logs.WorkerLogs.spoolFor(spec.logDir(), slot.id);
@@ -192,9 +203,9 @@ public final class Supervisor {
         try {
             privatePort = listeners.workersBindOwnPort() ? listeners.newWorkerPort() : 0;
             env = WorkerEnvironment.build(env, slot.id, deployment.generation(), port, spec.socketFd(), notifyPath,
-                    privatePort, listeners.workerHost());
+                    privatePort, listeners.workerHost(), channelPath, spec.watchdogTimeout().toMillis());
             pid = launcher.launch(new WorkerLauncher.Plan(slot.id, deployment.generation(), deployment.argv(), env,
-                    logFile, notifyPath, privatePort), callbacks);
+                    logFile, notifyPath, privatePort, channelPath), callbacks);
         } catch (RuntimeException e) {
             log.error("event=worker.spawn_failed slot={} generation={} error=\"{}\"", slot.id,
                     deployment.generation(), e.getMessage());
@@ -267,12 +278,36 @@ public final class Supervisor {
         }
     }
 
-    private void onNotify(long pid, String datagram) {
+    /** A line on a worker's channel: its lifecycle messages act as their notify counterparts. */
+    private void onChannelLine(long pid, String line) {
         WorkerProcess worker = workersByPid.get(pid);
         if (worker == null) {
             return;
         }
-        NotifyMessage message = NotifyMessage.parse(datagram);
+        NotifyMessage message;
+        try {
+            message = WorkerProtocol.parse(line);
+        } catch (IllegalArgumentException e) {
+            worker.badLines++;
+            // the first ones, then every 1000th: a worker spewing garbage must not flood the master's log
+            if (worker.badLines <= 10 || worker.badLines % 1000 == 0) {
+                log.warn("event=worker.bad_message slot={} pid={} count={} error={}", worker.slot, pid,
+                        worker.badLines, Logfmt.value(e.getMessage()));
+            }
+            return;
+        }
+        onNotify(pid, message);
+    }
+
+    private void onNotify(long pid, NotifyMessage message) {
+        WorkerProcess worker = workersByPid.get(pid);
+        if (worker == null) {
+            return;
+        }
+        if (message.heartbeat()) {
+            worker.lastHeartbeatNanos = nanoClock.getAsLong();
+            scheduleWatchdog();
+        }
         if (message.status() != null && !message.status().equals(worker.status)) {
             worker.status = message.status();
             emit(new Event.WorkerStatus(wallClock.instant(), worker.slot, pid, worker.status));
@@ -285,6 +320,52 @@ public final class Supervisor {
             // crash is still judged by who asked for it (nobody did, unless the master is stopping it).
             worker.state = WorkerState.DRAINING;
             emit(new Event.WorkerStopping(wallClock.instant(), worker.slot, pid));
+        }
+    }
+
+    // ---- the watchdog ----
+
+    private boolean watchdogScheduled;
+
+    /** Checks heartbeats a few times per timeout while any worker sends them. */
+    private void scheduleWatchdog() {
+        if (!watchdogScheduled && spec.watchdogTimeout().isPositive()) {
+            watchdogScheduled = true;
+            timers.at(nanoClock.getAsLong() + spec.watchdogTimeout().toNanos() / 4, this::checkHeartbeats);
+        }
+    }
+
+    /**
+     * A serving worker whose heartbeats stopped for the timeout is hung: its slot gets a new worker the way a
+     * restart does (the hung one keeps its socket until the new one is ready, so nothing is refused), and the
+     * hung one is then killed, since it cannot drain.
+     */
+    private void checkHeartbeats() {
+        watchdogScheduled = false;
+        long now = nanoClock.getAsLong();
+        boolean watching = false;
+        for (Slot slot : slots) {
+            WorkerProcess worker = slot.worker;
+            if (worker == null || worker.lastHeartbeatNanos == 0 || worker.state != WorkerState.READY) {
+                continue;
+            }
+            watching = true;
+            long silent = now - worker.lastHeartbeatNanos;
+            if (silent < spec.watchdogTimeout().toNanos() || worker.hung) {
+                continue;
+            }
+            worker.hung = true;
+            log.warn("event=worker.hung slot={} pid={} silent_ms={} timeout_ms={}", slot.id, worker.pid,
+                    Duration.ofNanos(silent).toMillis(), spec.watchdogTimeout().toMillis());
+            if (rollouts.busy()) {
+                worker.stopReason = ExitReason.KILLED; // no replacement without downtime now: the crash path refills it
+                launcher.signal(worker.pid, Signal.KILL);
+            } else {
+                rollouts.requestRestart(slot, new CompletableFuture<>());
+            }
+        }
+        if (watching) {
+            scheduleWatchdog();
         }
     }
 

@@ -27,6 +27,16 @@ final class WorkerEnvironment {
      */
     static Map<String, String> build(Map<String, String> master, int slot, int generation, int port,
                                      int socketFd, Path notifySocket, int privatePort, String privateHost) {
+        return build(master, slot, generation, port, socketFd, notifySocket, privatePort, privateHost, null, 0);
+    }
+
+    /**
+     * @param channel         the worker's channel socket ({@code HERD_CHANNEL}), or null
+     * @param watchdogMillis  the watchdog timeout ({@code HERD_WATCHDOG_MS}), 0 when off
+     */
+    static Map<String, String> build(Map<String, String> master, int slot, int generation, int port,
+                                     int socketFd, Path notifySocket, int privatePort, String privateHost,
+                                     Path channel, long watchdogMillis) {
         Map<String, String> env = new LinkedHashMap<>(master);
         DROPPED.forEach(env::remove);
         env.put("HERD_WORKER_ID", Integer.toString(slot));
@@ -44,6 +54,14 @@ final class WorkerEnvironment {
         }
         env.put("HERD_MASTER_PID", Long.toString(ProcessHandle.current().pid()));
         env.put("NOTIFY_SOCKET", notifySocket.toString());
+        env.remove("HERD_CHANNEL");
+        env.remove("HERD_WATCHDOG_MS");
+        if (channel != null) {
+            env.put("HERD_CHANNEL", channel.toString());
+        }
+        if (watchdogMillis > 0) {
+            env.put("HERD_WATCHDOG_MS", Long.toString(watchdogMillis));
+        }
         return env;
     }
 }

@@ -17,7 +17,7 @@ interface WorkerLauncher {
     /** What to start for one worker. */
     /** @param port proxy mode: the private port the worker must listen on, else 0 */
     record Plan(int slot, int generation, List<String> argv, Map<String, String> env, Path logFile, Path notifySocket,
-                int port) {
+                int port, Path channelSocket) {
     }
 
     /** Called from launcher threads, never from the supervisor thread. */
@@ -25,6 +25,10 @@ interface WorkerLauncher {
         void exited(long pid, ExitStatus status);
 
         void notified(long pid, String datagram);
+
+        /** A line the worker wrote on its channel (docs/protocol.md); {@link WorkerChannel#TOO_LONG} for one too long. */
+        default void channelLine(long pid, String line) {
+        }
     }
 
     /** Starts the worker and watches it; throws when the process could not be started. */
@@ -59,6 +63,11 @@ interface WorkerLauncher {
     /** What the worker uses now, read from the OS; {@link Usage#UNKNOWN} when it cannot be read. */
     default Usage usage(long pid) {
         return Usage.UNKNOWN;
+    }
+
+    /** Writes a line to the worker's channel; false when it has not connected (or is gone). */
+    default boolean send(long pid, String line) {
+        return false;
     }
 
     /** Stops watching the worker's notify socket and removes it; called once the worker has exited. */

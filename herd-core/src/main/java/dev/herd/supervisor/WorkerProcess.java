@@ -19,6 +19,12 @@ final class WorkerProcess {
     boolean retired;
     /** SIGTERM was sent (a retired worker may still be in its grace period, not yet told). */
     boolean termSent;
+    /** When the worker last sent a heartbeat (0: never, so the watchdog leaves it alone). */
+    long lastHeartbeatNanos;
+    /** The watchdog found it hung: it is replaced, then killed rather than asked to drain. */
+    boolean hung;
+    /** Malformed channel lines seen, for logging the first ones and then only now and then. */
+    int badLines;
 
     WorkerProcess(int slot, int generation, long pid, long spawnedAtNanos, int port) {
         this.port = port;

@@ -35,6 +35,8 @@ public final class Worker {
     static final String ENV_PORT = "PORT";
     static final String ENV_HOST = "HERD_HOST";
     static final int DEFAULT_PORT = 8080;
+    static final String ENV_CHANNEL = "HERD_CHANNEL";
+    static final String ENV_WATCHDOG_MS = "HERD_WATCHDOG_MS";
 
     /** Where the inherited channel comes from; a seam so tests need not own fd 0. */
     @FunctionalInterface
@@ -53,6 +55,9 @@ public final class Worker {
     private final boolean proxied;
     private final String privateHost;
     private ServerSocketChannel channel;
+    /** To the master ({@code HERD_CHANNEL}), null when there is none. */
+    private final MasterChannel master;
+    private final long watchdogMillis;
 
     Worker(Map<String, String> env) {
         this(env, System::inheritedChannel);
@@ -75,6 +80,10 @@ public final class Worker {
         String host = value(env, ENV_HOST);
         this.privateHost = host == null ? "127.0.0.1" : host;
         this.inherited = inherited;
+        String channelPath = value(env, ENV_CHANNEL);
+        this.master = supervised && channelPath != null ? new MasterChannel(java.nio.file.Path.of(channelPath)) : null;
+        String watchdog = value(env, ENV_WATCHDOG_MS);
+        this.watchdogMillis = watchdog == null ? 0 : parse(ENV_WATCHDOG_MS, watchdog, 0, Integer.MAX_VALUE);
     }
 
     /** The worker description of this process; the environment is read on the first call only. */
@@ -98,6 +107,41 @@ public final class Worker {
     /** True when started by a Herd master ({@code HERD_WORKER_ID} is set). */
     public boolean supervised() {
         return supervised;
+    }
+
+    /**
+     * Tells the master this worker is ready to serve (counts with {@code --ready-when notify}). Returns false when
+     * there is no master to tell (standalone, or it is gone); never throws.
+     */
+    public boolean ready() {
+        return master != null && master.send("ready");
+    }
+
+    /** A one-line status the master shows in {@code herd status} and its events. */
+    public boolean status(String text) {
+        return master != null && master.send("status", "text", text);
+    }
+
+    /**
+     * Tells the master's watchdog this worker is alive. Once a worker has sent one, it must go on sending them
+     * more often than {@link #watchdogInterval()}, or the master replaces it as hung. Call it from the code whose
+     * progress proves the worker healthy (its accept or event loop), not from a timer thread of its own.
+     */
+    public boolean heartbeat() {
+        return master != null && master.send("heartbeat");
+    }
+
+    /** Tells the master this worker is going away on its own: it stops counting as serving. */
+    public boolean stopping() {
+        return master != null && master.send("stopping");
+    }
+
+    /**
+     * How often to send heartbeats: a third of the master's {@code --watchdog-timeout}, or zero when the master
+     * runs no watchdog (then heartbeats are not needed).
+     */
+    public java.time.Duration watchdogInterval() {
+        return java.time.Duration.ofMillis(watchdogMillis / 3);
     }
 
     /**

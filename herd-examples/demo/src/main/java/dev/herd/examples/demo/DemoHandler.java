@@ -12,9 +12,16 @@ final class DemoHandler {
     static final int MAX_SLOW_MILLIS = 60_000;
 
     private final byte[] identityJson;
+    private final Liveness liveness;
+    private final boolean testHooks = Liveness.testHooksEnabled();
+
+    DemoHandler(Identity identity, Liveness liveness) {
+        this.identityJson = identity.json();
+        this.liveness = liveness;
+    }
 
     DemoHandler(Identity identity) {
-        this.identityJson = identity.json();
+        this(identity, new Liveness());
     }
 
     Response handle(HttpRequest request) throws InterruptedException {
@@ -24,8 +31,19 @@ final class DemoHandler {
         return switch (request.path()) {
             case "/health" -> Response.ok(Response.TEXT, "ok".getBytes(StandardCharsets.US_ASCII));
             case "/slow" -> slow(request.queryParameter("ms"));
+            case "/hang" -> hang();
             default -> Response.ok(Response.JSON, identityJson);
         };
+    }
+
+    /** Test hook ({@code HERD_DEMO_TEST_HOOKS=1}): the worker stops accepting and heartbeating, as if deadlocked. */
+    private Response hang() {
+        if (!testHooks) {
+            return Response.ok(Response.JSON, identityJson);
+        }
+        Thread.ofPlatform().daemon().name("herd-demo-hang").start(liveness::hang);
+        Log.info("herd-demo: /hang: no more accepts or heartbeats from now on");
+        return Response.ok(Response.JSON, identityJson); // says which worker hangs
     }
 
     private Response slow(String ms) throws InterruptedException {

@@ -38,7 +38,14 @@ public final class DemoServer implements AutoCloseable {
         this.channel = channel;
         this.identity = identity;
         this.config = config;
-        this.handler = new DemoHandler(identity);
+        this.handler = new DemoHandler(identity, liveness);
+    }
+
+    private final Liveness liveness = new Liveness();
+
+    /** What the heartbeats stand for (see {@link Liveness}). */
+    Liveness liveness() {
+        return liveness;
     }
 
     /** Starts accepting and logs the "listening" line. */
@@ -56,6 +63,7 @@ public final class DemoServer implements AutoCloseable {
     private void acceptLoop() {
         int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, config.idleTimeout().toMillis());
         while (true) {
+            liveness.checkpoint();
             SocketChannel socket;
             try {
                 socket = channel.accept(); // blocking, see the class comment

@@ -42,11 +42,31 @@ public final class DemoWorker {
             Log.error(identity.logPrefix() + " cannot start: " + e);
             System.exit(1);
         }
+        startHeartbeats(worker, server.liveness());
         while (!server.awaitDrained(Duration.ofDays(1))) {
             // only a drain ends this process normally
         }
         Log.info(identity.logPrefix() + " exiting");
         System.exit(0);
+    }
+
+    /** When the master runs a watchdog: a heartbeat whenever the accept loop could still make progress. */
+    private static void startHeartbeats(Worker worker, Liveness liveness) {
+        Duration interval = worker.watchdogInterval();
+        if (interval.isZero()) {
+            return;
+        }
+        Thread.ofPlatform().daemon().name("herd-demo-heartbeat").start(() -> {
+            while (true) {
+                liveness.checkpoint();
+                worker.heartbeat();
+                try {
+                    Thread.sleep(interval); // the heartbeat's cadence
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
     }
 
     private static void installSignalHandlers(DemoServer server) {
