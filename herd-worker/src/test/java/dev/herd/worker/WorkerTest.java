@@ -135,4 +135,38 @@ class WorkerTest {
         Worker inherited = new Worker(Map.of("HERD_WORKER_ID", "1", "HERD_SOCKET_FD", "0", "PORT", "1"), NONE);
         assertThatThrownBy(inherited::serverChannel).hasMessageContaining("expected its listening socket on fd 0");
     }
+
+    @Test
+    void talksToTheMasterOverItsChannelAndNeverFailsWithoutOne() throws Exception {
+        Worker standalone = new Worker(Map.of(), NONE);
+        org.assertj.core.api.Assertions.assertThat(standalone.ready()).isFalse();
+        org.assertj.core.api.Assertions.assertThat(standalone.heartbeat()).isFalse();
+        org.assertj.core.api.Assertions.assertThat(standalone.watchdogInterval()).isEqualTo(java.time.Duration.ZERO);
+
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("herd-channel-");
+        java.nio.file.Path path = dir.resolve("w.chan");
+        try (java.nio.channels.ServerSocketChannel master = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            master.bind(java.net.UnixDomainSocketAddress.of(path));
+            Worker worker = new Worker(Map.of("HERD_WORKER_ID", "1", "HERD_CHANNEL", path.toString(),
+                    "HERD_WATCHDOG_MS", "3000"), NONE);
+            org.assertj.core.api.Assertions.assertThat(worker.watchdogInterval()).isEqualTo(java.time.Duration.ofSeconds(1));
+            org.assertj.core.api.Assertions.assertThat(worker.ready()).isTrue();
+            org.assertj.core.api.Assertions.assertThat(worker.status("a \"quoted\"\nline")).isTrue();
+            org.assertj.core.api.Assertions.assertThat(worker.heartbeat()).isTrue();
+            try (java.nio.channels.SocketChannel connection = master.accept();
+                 java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                         java.nio.channels.Channels.newInputStream(connection), java.nio.charset.StandardCharsets.UTF_8))) {
+                org.assertj.core.api.Assertions.assertThat(in.readLine()).startsWith("{\"v\":1,\"type\":\"hello\",\"pid\":\"");
+                org.assertj.core.api.Assertions.assertThat(in.readLine()).isEqualTo("{\"v\":1,\"type\":\"ready\"}");
+                org.assertj.core.api.Assertions.assertThat(in.readLine())
+                        .isEqualTo("{\"v\":1,\"type\":\"status\",\"text\":\"a \\\"quoted\\\"\\nline\"}");
+                org.assertj.core.api.Assertions.assertThat(in.readLine()).isEqualTo("{\"v\":1,\"type\":\"heartbeat\"}");
+            }
+            // the master is gone: messages are dropped, nothing throws
+            org.assertj.core.api.Assertions.assertThat(worker.heartbeat()).isFalse();
+        } finally {
+            java.nio.file.Files.deleteIfExists(path);
+            java.nio.file.Files.deleteIfExists(dir);
+        }
+    }
 }
