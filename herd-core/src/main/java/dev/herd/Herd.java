@@ -51,6 +51,8 @@ public final class Herd {
         private final ClusterSpec.Builder spec = ClusterSpec.builder();
         private final List<EventListener> listeners = new ArrayList<>();
         private final List<Command> commands = new ArrayList<>();
+        private final java.util.Map<String, Delegate> delegates = new java.util.LinkedHashMap<>();
+        private final List<WorkerMessageListener> messageListeners = new ArrayList<>();
         private WorkerBody body;
         private boolean cluster = true;
 
@@ -85,6 +87,20 @@ public final class Herd {
             return this;
         }
 
+        /** Answers the workers' {@code ask(kind, ...)}: work done once, in the master. */
+        public Builder delegate(String kind, Delegate handler) {
+            if (delegates.putIfAbsent(Objects.requireNonNull(kind, "kind"), Objects.requireNonNull(handler, "handler")) != null) {
+                throw new IllegalArgumentException("a delegate handler for '" + kind + "' is already set");
+            }
+            return this;
+        }
+
+        /** Receives what workers {@code send(payload)}. */
+        public Builder onMessage(WorkerMessageListener listener) {
+            messageListeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
         public Builder worker(WorkerBody body) {
             this.body = Objects.requireNonNull(body, "body");
             return this;
@@ -113,7 +129,8 @@ public final class Herd {
             }
             try {
                 spec.command(workerCommand(args));
-                return ClusterRunner.run(spec.build(), listeners, commands);
+                return ClusterRunner.run(spec.build(), listeners, commands,
+                        new dev.herd.supervisor.Delegates(delegates, messageListeners));
             } catch (StartupException e) {
                 System.err.println("herd: " + e.getMessage());
                 return e.exitCode();

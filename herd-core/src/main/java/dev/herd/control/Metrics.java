@@ -74,6 +74,8 @@ final class Metrics implements EventListener {
         workerGauge(out, status, "herd_worker_resident_memory_bytes", "gauge", "Resident memory (VmRSS) of the worker.", w -> w.rssBytes());
         workerGauge(out, status, "herd_worker_cpu_seconds_total", "counter", "User and system CPU time the worker used.", w -> w.cpuSeconds());
         workerGauge(out, status, "herd_worker_uptime_seconds", "gauge", "Seconds since the worker was started.", w -> w.uptimeMillis() / 1000.0);
+        workerGauge(out, status, "herd_worker_connections_total", "counter", "Connections the worker reports it served (0 if it does not report).", w -> w.connections());
+        workerGauge(out, status, "herd_worker_requests_total", "counter", "Requests the worker reports it served (0 if it does not report).", w -> w.requests());
 
         header(out, "herd_slot_restarts_total", "counter", "Restarts of the slot's worker after a crash or failed start.");
         Map<Integer, Integer> restarts = new TreeMap<>();

@@ -42,6 +42,15 @@ public final class ClusterRunner {
 
     /** Runs until shutdown with the application's own control commands; returns the master's exit code. */
     public static int run(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands) {
+        return run(spec, listeners, commands, Delegates.NONE);
+    }
+
+    /**
+     * Runs until shutdown with the application's own control commands, delegate handlers and worker message
+     * listeners (library mode); returns the master's exit code.
+     */
+    public static int run(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
+                          Delegates delegates) {
         Map<String, String> env = System.getenv();
         CommandCheck.resolve(spec.command(), env.get("PATH"));
         InetSocketAddress address = resolve(spec.host(), spec.port());
@@ -64,6 +73,7 @@ public final class ClusterRunner {
             all.addAll(listeners);
             Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
                     System::nanoTime, InstantSource.system());
+            supervisor.delegates(delegates);
             try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, observers, logs, commands, socket.address(),
                     format(socket.address()))) {
                 SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));

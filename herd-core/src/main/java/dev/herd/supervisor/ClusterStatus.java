@@ -13,8 +13,11 @@ public record ClusterStatus(long masterPid, int port, int generation, String rol
      * @param restarts   how often the slot's worker was restarted after a crash since the master started
      * @param rssBytes   resident memory (VmRSS), 0 when unknown
      * @param cpuSeconds user plus system CPU time used so far, 0 when unknown
+     * @param connections connections served, as the worker last reported (0 when it does not report)
+     * @param requests    requests served, likewise
      */
     public record WorkerInfo(int slot, long pid, int generation, String state, boolean retired, long uptimeMillis,
-                             String status, int restarts, long rssBytes, double cpuSeconds) {
+                             String status, int restarts, long rssBytes, double cpuSeconds, long connections,
+                             long requests) {
     }
 }

@@ -274,6 +274,7 @@ final class Rollouts {
             sup.launcher.signal(old.pid, Signal.KILL);
             return;
         }
+        sup.launcher.send(old.pid, WorkerProtocol.line("drain"));
         sup.launcher.signal(old.pid, Signal.TERM);
         sup.timers.at(sup.now() + sup.spec.drainTimeout().toNanos(), () -> {
             if (old.live() && sup.workersByPid.get(old.pid) == old) {

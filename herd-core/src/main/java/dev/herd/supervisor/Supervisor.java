@@ -284,9 +284,9 @@ public final class Supervisor {
         if (worker == null) {
             return;
         }
-        NotifyMessage message;
+        WorkerProtocol.Message message;
         try {
-            message = WorkerProtocol.parse(line);
+            message = WorkerProtocol.read(line);
         } catch (IllegalArgumentException e) {
             worker.badLines++;
             // the first ones, then every 1000th: a worker spewing garbage must not flood the master's log
@@ -296,7 +296,28 @@ public final class Supervisor {
             }
             return;
         }
-        onNotify(pid, message);
+        switch (message) {
+            case WorkerProtocol.Lifecycle lifecycle -> onNotify(pid, lifecycle.signal());
+            case WorkerProtocol.Counters counters -> {
+                worker.connections = counters.connections();
+                worker.requests = counters.requests();
+            }
+            case WorkerProtocol.Ask ask -> delegates.answer(worker.slot, pid, ask,
+                    reply -> launcher.send(pid, reply));
+            case WorkerProtocol.Note note -> delegates.deliver(worker.slot, pid, note.payload());
+        }
+    }
+
+    private Delegates delegates = Delegates.NONE;
+
+    /** The application's delegate handlers and message listeners (library mode); set before {@link #run}. */
+    void delegates(Delegates delegates) {
+        this.delegates = delegates;
+    }
+
+    /** Tells the worker on its channel to drain (with its SIGTERM), for apps that do not handle signals. */
+    private void sendDrain(WorkerProcess worker) {
+        launcher.send(worker.pid, WorkerProtocol.line("drain"));
     }
 
     private void onNotify(long pid, NotifyMessage message) {
@@ -613,6 +634,7 @@ public final class Supervisor {
         Runnable term = () -> {
             if (worker.live() && !worker.termSent) {
                 worker.termSent = true;
+                sendDrain(worker);
                 launcher.signal(worker.pid, Signal.TERM);
             }
         };
@@ -650,12 +672,13 @@ public final class Supervisor {
             WorkerLauncher.Usage usage = launcher.usage(w.pid);
             workers.add(new ClusterStatus.WorkerInfo(w.slot, w.pid, w.generation, w.state.label(), w.retired,
                     Duration.ofNanos(now - w.spawnedAtNanos).toMillis(), w.status, slots.get(w.slot).restarts,
-                    usage.rssBytes(), usage.cpuSeconds()));
+                    usage.rssBytes(), usage.cpuSeconds(), w.connections, w.requests));
         }
         for (Slot slot : slots) {
             if ((slot.failed || slot.stopped) && !slot.removed) {
                 workers.add(new ClusterStatus.WorkerInfo(slot.id, 0, slot.deployment.generation(),
-                        (slot.failed ? WorkerState.FAILED : WorkerState.STOPPED).label(), false, 0, null, slot.restarts, 0, 0));
+                        (slot.failed ? WorkerState.FAILED : WorkerState.STOPPED).label(), false, 0, null, slot.restarts, 0, 0,
+                        0, 0));
             }
         }
         workers.sort(Comparator.comparingInt(ClusterStatus.WorkerInfo::slot)
@@ -720,6 +743,7 @@ public final class Supervisor {
                 }
                 worker.state = WorkerState.DRAINING;
                 worker.termSent = true;
+                sendDrain(worker);
                 launcher.signal(worker.pid, Signal.TERM);
             }
         }

@@ -23,6 +23,9 @@ final class WorkerProcess {
     long lastHeartbeatNanos;
     /** The watchdog found it hung: it is replaced, then killed rather than asked to drain. */
     boolean hung;
+    /** Connections and requests served, as the worker last reported them (0 when it does not). */
+    long connections;
+    long requests;
     /** Malformed channel lines seen, for logging the first ones and then only now and then. */
     int badLines;
 

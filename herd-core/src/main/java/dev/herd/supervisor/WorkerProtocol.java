@@ -21,8 +21,71 @@ final class WorkerProtocol {
     private WorkerProtocol() {
     }
 
+    /** What a channel line asks of the master. */
+    sealed interface Message {
+    }
+
+    /** ready, status, heartbeat, stopping (and hello): what sd_notify can say too. */
+    record Lifecycle(NotifyMessage signal) implements Message {
+    }
+
+    /** A delegated request, answered on the channel with the same id. */
+    record Ask(String id, String kind, String payload) implements Message {
+    }
+
+    /** A message for the application's listeners. */
+    record Note(String payload) implements Message {
+    }
+
+    /** Connections and requests served so far. */
+    record Counters(long connections, long requests) implements Message {
+    }
+
     /** @throws IllegalArgumentException naming what is wrong with the line */
+    static Message read(String line) {
+        JsonNode message = object(line);
+        String type = message.get("type").asText();
+        return switch (type) {
+            case "ask" -> new Ask(text(message, "id", true), text(message, "kind", true), text(message, "payload", false));
+            case "message" -> new Note(text(message, "payload", true));
+            case "counters" -> new Counters(count(message, "connections"), count(message, "requests"));
+            default -> new Lifecycle(parse(message));
+        };
+    }
+
+    private static String text(JsonNode message, String field, boolean required) {
+        JsonNode value = message.get(field);
+        if (value == null || value.isNull()) {
+            if (required) {
+                throw new IllegalArgumentException(message.get("type").asText() + " needs a \"" + field + "\" string");
+            }
+            return "";
+        }
+        if (!value.isTextual() && !value.isNumber()) {
+            throw new IllegalArgumentException("\"" + field + "\" must be a string");
+        }
+        return value.asText();
+    }
+
+    private static long count(JsonNode message, String field) {
+        String value = text(message, field, true);
+        try {
+            long n = Long.parseLong(value);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("\"" + field + "\" must be a count, not '" + clip(value) + "'");
+    }
+
+    /** A lifecycle line (and only that) as a notify message: @throws IllegalArgumentException otherwise */
     static NotifyMessage parse(String line) {
+        return parse(object(line));
+    }
+
+    private static JsonNode object(String line) {
         if (WorkerChannel.TOO_LONG.equals(line)) {
             throw new IllegalArgumentException("line longer than " + WorkerChannel.MAX_LINE + " characters, skipped");
         }
@@ -43,6 +106,11 @@ final class WorkerProtocol {
         if (version != null && (!version.canConvertToInt() || version.asInt() > VERSION)) {
             throw new IllegalArgumentException("protocol version " + version + " is newer than this master's (" + VERSION + ")");
         }
+        return message;
+    }
+
+    private static NotifyMessage parse(JsonNode message) {
+        JsonNode type = message.get("type");
         Map<String, String> values = new LinkedHashMap<>();
         switch (type.asText()) {
             case "hello" -> { }
@@ -59,6 +127,22 @@ final class WorkerProtocol {
             default -> throw new IllegalArgumentException("unknown type '" + clip(type.asText()) + "'");
         }
         return new NotifyMessage(Map.copyOf(values));
+    }
+
+    /** A line for the worker: {@code {"v":1,"type":TYPE,...fields}}. */
+    static String line(String type, String... fields) {
+        com.fasterxml.jackson.databind.node.ObjectNode node = JSON.createObjectNode().put("v", VERSION).put("type", type);
+        for (int i = 0; i + 1 < fields.length; i += 2) {
+            node.put(fields[i], fields[i + 1]);
+        }
+        return node.toString();
+    }
+
+    static String answer(String id, boolean ok, String payloadOrError) {
+        com.fasterxml.jackson.databind.node.ObjectNode node = JSON.createObjectNode().put("v", VERSION)
+                .put("type", "answer").put("id", id).put("ok", ok);
+        node.put(ok ? "payload" : "error", payloadOrError);
+        return node.toString();
     }
 
     private static String clip(String text) {

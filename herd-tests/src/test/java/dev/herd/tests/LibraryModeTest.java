@@ -58,6 +58,18 @@ class LibraryModeTest {
             assertThat(JSON.readTree(overHttp.body()).path("result").path("greeting").asText()).startsWith("hello http");
             JsonNode stats = JSON.readTree(herd.cli("exec", "stats").output()).path("result");
             assertThat(stats.path("workersReady").asInt()).as("the application's event listener").isEqualTo(3);
+            assertThat(stats.path("messagesFromWorkers").asInt()).as("each worker's send(...)").isEqualTo(3);
+            // each worker asked the master's delegate handler, got the change it pushed later, and its ask of a
+            // handler slower than its timeout failed with a timeout
+            for (int slot = 0; slot < 3; slot++) {
+                Path log = state.resolve("logs/worker-" + slot + ".log");
+                int s = slot;
+                await("slot " + slot + "'s delegate lines").atMost(Duration.ofSeconds(30)).until(() -> Files.exists(log)
+                        && Files.readString(log).contains("library-app: config changed: color=green"));
+                String text = Files.readString(log);
+                assertThat(text).contains("library-app: config: color=blue for slot " + s + " (slot " + s + ")")
+                        .contains("library-app: slow ask failed: ask 'slow' timed out after 500 ms");
+            }
 
             assertThat(herd.cli("stop").code()).isZero();
             assertThat(herd.awaitExit(Duration.ofSeconds(60))).isZero();

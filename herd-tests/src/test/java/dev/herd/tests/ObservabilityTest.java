@@ -120,6 +120,13 @@ class ObservabilityTest {
 
             String url = Files.readString(dir.resolve("state/api.url")).trim();
             String key = Files.readString(dir.resolve("state/access.key")).trim();
+            int port = herd.awaitPort();
+            for (int i = 0; i < 30; i++) {
+                assertThat(Http.get(port, "/").status()).isEqualTo(200);
+            }
+            // the demo workers report their counters on their channel once a second
+            await("the workers' request counters").atMost(Duration.ofSeconds(30)).until(() ->
+                    workers(herd).findValues("requests").stream().mapToLong(JsonNode::asLong).sum() >= 30);
             JsonNode before = workers(herd);
             HttpResponse<String> metrics = client.send(HttpRequest.newBuilder(URI.create(url + "/metrics"))
                     .header("Authorization", "Bearer " + key).GET().build(), HttpResponse.BodyHandlers.ofString());
@@ -147,6 +154,8 @@ class ObservabilityTest {
                 assertThat(cpu).as("CPU of " + pid).isBetween(w.path("cpuSeconds").asDouble(), later.path("cpuSeconds").asDouble()).isPositive();
                 double uptime = one(samples, "herd_worker_uptime_seconds", pid).path("value").asDouble();
                 assertThat(uptime * 1000).as("uptime of " + pid).isBetween(w.path("uptimeMillis").asDouble(), later.path("uptimeMillis").asDouble());
+                double requests = one(samples, "herd_worker_requests_total", pid).path("value").asDouble();
+                assertThat(requests).as("requests of " + pid).isBetween(w.path("requests").asDouble(), later.path("requests").asDouble());
                 double restarts = samples.get("herd_slot_restarts_total").stream()
                         .filter(s -> s.path("labels").path("slot").asText().equals(slot)).findFirst().orElseThrow().path("value").asDouble();
                 assertThat(restarts).as("restarts of slot " + slot).isEqualTo(w.path("restarts").asDouble());

@@ -1,6 +1,8 @@
 package dev.herd.worker;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -8,11 +10,22 @@ import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
- * The worker's end of its channel to the master ({@code HERD_CHANNEL}, docs/protocol.md): JSON lines. Connected on
- * first use; every send is one whole line. When the master is gone the messages are dropped: a worker never
- * fails because its master did.
+ * The worker's end of its channel to the master ({@code HERD_CHANNEL}, docs/protocol.md): JSON lines both ways.
+ * Connected on first use; a daemon thread reads what the master sends (drain, answers to asks, notifications). When the master is gone, sends are dropped and pending asks fail: a worker never fails because its
+ * master did.
  */
 final class MasterChannel {
     static final int VERSION = 1;
@@ -21,6 +34,11 @@ final class MasterChannel {
     private SocketChannel socket;
     private OutputStream out;
     private boolean broken;
+    private final AtomicLong ids = new AtomicLong();
+    private final Map<String, CompletableFuture<String>> pending = new ConcurrentHashMap<>();
+    private final List<Runnable> drainHandlers = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean drained = new AtomicBoolean();
+    private final Map<String, List<Consumer<String>>> notificationHandlers = new ConcurrentHashMap<>();
 
     MasterChannel(Path path) {
         this.path = path;
@@ -28,7 +46,7 @@ final class MasterChannel {
 
     /** Sends {@code {"v":1,"type":TYPE,...fields}}; fields alternate names and string values. */
     synchronized boolean send(String type, String... fields) {
-        if (broken) {
+        if (!connect()) {
             return false;
         }
         StringBuilder line = new StringBuilder("{\"v\":").append(VERSION).append(",\"type\":");
@@ -41,20 +59,132 @@ final class MasterChannel {
         }
         line.append("}\n");
         try {
-            if (out == null) {
-                socket = SocketChannel.open(StandardProtocolFamily.UNIX);
-                socket.connect(UnixDomainSocketAddress.of(path));
-                out = Channels.newOutputStream(socket);
-                String hello = "{\"v\":" + VERSION + ",\"type\":\"hello\",\"pid\":\"" + ProcessHandle.current().pid() + "\"}\n";
-                out.write(hello.getBytes(StandardCharsets.UTF_8));
-            }
             out.write(line.toString().getBytes(StandardCharsets.UTF_8));
             out.flush();
             return true;
         } catch (IOException e) {
-            broken = true; // the master is gone or never listened: carry on without it
+            broken = true; // the master is gone: carry on without it
             return false;
         }
+    }
+
+    /** Connects (once) and starts reading what the master sends; false when there is no master to reach. */
+    synchronized boolean connect() {
+        if (broken) {
+            return false;
+        }
+        if (out != null) {
+            return true;
+        }
+        try {
+            socket = SocketChannel.open(StandardProtocolFamily.UNIX);
+            socket.connect(UnixDomainSocketAddress.of(path));
+            out = Channels.newOutputStream(socket);
+            String hello = "{\"v\":" + VERSION + ",\"type\":\"hello\",\"pid\":\"" + ProcessHandle.current().pid() + "\"}\n";
+            out.write(hello.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            Thread reader = new Thread(this::readLoop, "herd-worker-channel");
+            reader.setDaemon(true);
+            reader.start();
+            return true;
+        } catch (IOException e) {
+            broken = true;
+            return false;
+        }
+    }
+
+    private void readLoop() {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(socket), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                handle(line);
+            }
+        } catch (IOException e) {
+            // the master is gone
+        } finally {
+            synchronized (this) {
+                broken = true;
+            }
+            pending.values().forEach(f -> f.completeExceptionally(new WorkerException("the master is gone")));
+            pending.clear();
+        }
+    }
+
+    /** One line from the master; anything malformed or unknown is ignored (a newer master may say more). */
+    void handle(String line) {
+        Map<String, Object> message;
+        try {
+            message = FlatJson.parse(line);
+        } catch (IllegalArgumentException e) {
+            return;
+        }
+        Object type = message.get("type");
+        if ("drain".equals(type)) {
+            if (drained.compareAndSet(false, true)) {
+                drainHandlers.forEach(MasterChannel::runQuietly);
+            }
+        } else if ("answer".equals(type)) {
+            CompletableFuture<String> waiting = pending.remove(String.valueOf(message.get("id")));
+            if (waiting != null) {
+                if (Boolean.TRUE.equals(message.get("ok"))) {
+                    waiting.complete(text(message.get("payload")));
+                } else {
+                    waiting.completeExceptionally(new WorkerException(text(message.get("error"))));
+                }
+            }
+        } else if ("notify".equals(type)) {
+            List<Consumer<String>> handlers = notificationHandlers.get(text(message.get("kind")));
+            if (handlers != null) {
+                String payload = text(message.get("payload"));
+                handlers.forEach(h -> runQuietly(() -> h.accept(payload)));
+            }
+        }
+    }
+
+    private static String text(Object value) {
+        return value == null ? null : value.toString();
+    }
+
+    private static void runQuietly(Runnable handler) {
+        try {
+            handler.run();
+        } catch (RuntimeException e) {
+            System.err.println("herd worker: a handler failed: " + e);
+        }
+    }
+
+    CompletableFuture<String> ask(String kind, String payload, Duration timeout) {
+        String id = Long.toString(ids.incrementAndGet());
+        CompletableFuture<String> answer = new CompletableFuture<>();
+        pending.put(id, answer);
+        if (!send("ask", "id", id, "kind", kind, "payload", payload == null ? "" : payload,
+                "timeoutMs", Long.toString(timeout.toMillis()))) {
+            pending.remove(id);
+            answer.completeExceptionally(new WorkerException("no master to ask (" + kind + ")"));
+            return answer;
+        }
+        return answer.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((value, error) -> {
+            pending.remove(id);
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            if (cause instanceof TimeoutException) {
+                throw new WorkerException("ask '" + kind + "' timed out after " + timeout.toMillis() + " ms");
+            }
+            if (cause != null) {
+                throw cause instanceof WorkerException w ? w : new WorkerException(String.valueOf(cause));
+            }
+            return value;
+        });
+    }
+
+    void onDrain(Runnable handler) {
+        drainHandlers.add(handler);
+        connect(); // so that the master can tell
+    }
+
+    void onNotification(String kind, Consumer<String> handler) {
+        notificationHandlers.computeIfAbsent(kind, k -> new CopyOnWriteArrayList<>()).add(handler);
+        connect();
     }
 
     /** A JSON string literal. */

@@ -137,6 +137,71 @@ public final class Worker {
     }
 
     /**
+     * Asks the master's delegate handler for {@code kind} (library mode: {@code Herd.cluster().delegate(kind,
+     * handler)}) and completes with its answer: work done once in the master instead of in every worker (a
+     * config read, a token refresh). Completes exceptionally with a {@link WorkerException} when no answer came
+     * within {@code timeout}, the handler failed, or there is no master. The handler may later push changes,
+     * which {@link #onNotification} receives.
+     */
+    public java.util.concurrent.CompletableFuture<String> ask(String kind, String payload, java.time.Duration timeout) {
+        if (master == null) {
+            return java.util.concurrent.CompletableFuture.failedFuture(new WorkerException("no master to ask (" + kind + ")"));
+        }
+        return master.ask(kind, payload, timeout);
+    }
+
+    /** Receives what the master's delegate handler for {@code kind} pushes later. */
+    public void onNotification(String kind, java.util.function.Consumer<String> handler) {
+        if (master != null) {
+            master.onNotification(kind, handler);
+        }
+    }
+
+    /** Sends a message to the master's message listeners (library mode {@code onMessage}). */
+    public boolean send(String payload) {
+        return master != null && master.send("message", "payload", payload);
+    }
+
+    /**
+     * Runs {@code handler} (once, on the channel's thread) when the master tells this worker to drain, which it
+     * does together with SIGTERM: for servers that do not handle signals themselves.
+     */
+    public void onDrain(Runnable handler) {
+        if (master != null) {
+            master.onDrain(handler);
+        }
+    }
+
+    private final LagMeter lag = new LagMeter();
+
+    /**
+     * Whether this process is overloaded: its event-loop lag (how late a timer fires, smoothed) is above the
+     * threshold (default 70 ms, toobusy's). Measuring starts on the first call. A server can answer 503 while this
+     * holds rather than take work it cannot finish in time.
+     */
+    public boolean overloaded() {
+        lag.start();
+        return lag.overloaded();
+    }
+
+    /** The smoothed lag {@link #overloaded()} compares (zero until measuring has started). */
+    public java.time.Duration lag() {
+        lag.start();
+        return lag.lag();
+    }
+
+    /** Sets the lag above which {@link #overloaded()} holds. */
+    public void overloadThreshold(java.time.Duration threshold) {
+        lag.threshold(threshold);
+    }
+
+    /** Reports the connections and requests served so far; the master shows them in status and metrics. */
+    public boolean counters(long connections, long requests) {
+        return master != null && master.send("counters", "connections", Long.toString(connections),
+                "requests", Long.toString(requests));
+    }
+
+    /**
      * How often to send heartbeats: a third of the master's {@code --watchdog-timeout}, or zero when the master
      * runs no watchdog (then heartbeats are not needed).
      */

@@ -43,6 +43,7 @@ public final class DemoWorker {
             System.exit(1);
         }
         startHeartbeats(worker, server.liveness());
+        startCounters(worker, server);
         while (!server.awaitDrained(Duration.ofDays(1))) {
             // only a drain ends this process normally
         }
@@ -62,6 +63,28 @@ public final class DemoWorker {
                 worker.heartbeat();
                 try {
                     Thread.sleep(interval); // the heartbeat's cadence
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /** Under Herd: reports connections and requests served, once a second, for status and metrics. */
+    private static void startCounters(Worker worker, DemoServer server) {
+        if (!worker.supervised()) {
+            return;
+        }
+        Thread.ofPlatform().daemon().name("herd-demo-counters").start(() -> {
+            long reported = -1;
+            while (true) {
+                long requests = server.requestsServed();
+                if (requests != reported) {
+                    worker.counters(server.connectionsAccepted(), requests);
+                    reported = requests;
+                }
+                try {
+                    Thread.sleep(1000); // the report's cadence
                 } catch (InterruptedException e) {
                     return;
                 }

@@ -6,8 +6,10 @@ import dev.herd.Command;
 import dev.herd.Event;
 import dev.herd.Herd;
 import dev.herd.examples.demo.DemoWorker;
+import dev.herd.worker.Worker;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,6 +32,7 @@ public final class LibraryApp {
         Options options = Options.parse(args);
         AtomicInteger ready = new AtomicInteger();
         AtomicInteger exited = new AtomicInteger();
+        AtomicInteger messages = new AtomicInteger();
         Herd.Builder cluster = Herd.cluster()
                 .workers(options.workers).port(options.port).host("127.0.0.1")
                 .api(new ApiSpec(true, "127.0.0.1", options.apiPort, null, false, null))
@@ -52,14 +55,56 @@ public final class LibraryApp {
                             Map<String, Object> stats = new LinkedHashMap<>();
                             stats.put("workersReady", ready.get());
                             stats.put("workersExited", exited.get());
+                            stats.put("messagesFromWorkers", messages.get());
                             return stats;
                         }))
-                .worker(() -> DemoWorker.main(new String[0]))
+                .delegate("config", (slot, payload, notify) -> {
+                    // read once in the master; a change is pushed to the worker later
+                    Thread.ofVirtual().start(() -> {
+                        try {
+                            Thread.sleep(300);
+                            notify.accept("color=green");
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
+                    return "color=blue for slot " + slot + " (" + payload + ")";
+                })
+                .delegate("slow", (slot, payload, notify) -> {
+                    Thread.sleep(3000); // longer than the worker waits
+                    return "too late";
+                })
+                .onMessage((slot, pid, payload) -> messages.incrementAndGet())
+                .worker(LibraryApp::worker)
                 .cluster(!options.standalone);
         if (options.stateDir != null) {
             cluster.stateDir(options.stateDir);
         }
         System.exit(cluster.run(args));
+    }
+
+    /**
+     * A worker: asks the master for its config (and takes the change it pushes later), shows what a timed-out ask
+     * looks like, says hello, then serves the demo HTTP server until drained.
+     */
+    private static void worker() throws Exception {
+        Worker worker = Worker.current();
+        if (!worker.supervised()) { // --standalone: no master to ask
+            System.out.println("library-app: standalone, default config");
+            DemoWorker.main(new String[0]);
+            return;
+        }
+        worker.onNotification("config", change -> System.out.println("library-app: config changed: " + change));
+        String config = worker.ask("config", "slot " + worker.slot(), Duration.ofSeconds(5)).get();
+        System.out.println("library-app: config: " + config);
+        try {
+            worker.ask("slow", "", Duration.ofMillis(500)).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            System.out.println("library-app: slow ask failed: " + e.getCause().getMessage());
+        }
+        worker.send("hello from slot " + worker.slot());
+        System.out.flush();
+        DemoWorker.main(new String[0]);
     }
 
     /** The few settings this example takes from its command line (workers ignore them). */
