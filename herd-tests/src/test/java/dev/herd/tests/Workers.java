@@ -34,6 +34,20 @@ final class Workers {
     }
 
     /** The Jetty 12 example worker (herd-examples/jetty): its jar and its copied dependencies. */
+    /** The Netty example: its jar and its lib/ on the class path. */
+    static List<String> netty() {
+        Path target = Herd.HOME.resolve("herd-examples/netty/target");
+        try (Stream<Path> jars = Files.list(target)) {
+            String jar = jars.filter(p -> p.getFileName().toString().matches("herd-netty-example-.*\\.jar"))
+                    .map(Path::toString).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no herd-netty-example jar in " + target));
+            return List.of(java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
+                    jar + ":" + target.resolve("lib") + "/*", "dev.herd.examples.netty.NettyWorker");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     static List<String> jetty() {
         Path target = Herd.HOME.resolve("herd-examples/jetty/target");
         try (Stream<Path> jars = Files.list(target)) {

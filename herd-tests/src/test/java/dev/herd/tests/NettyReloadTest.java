@@ -1,0 +1,24 @@
+package dev.herd.tests;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Issue 6, must-show 5: the reload-under-load run with a real Netty 4.2 worker whose NioServerSocketChannel wraps
+ * the inherited socket.
+ */
+class NettyReloadTest {
+
+    @Test
+    void reloadsOfNettyWorkersUnderWrkLoseNothing() {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "4", "--"));
+        args.addAll(Workers.netty());
+        try (Herd herd = Herd.start(dir, args)) {
+            ReloadUnderLoadTest.ReloadRun.run(herd, dir, 10, "netty");
+        }
+    }
+}
