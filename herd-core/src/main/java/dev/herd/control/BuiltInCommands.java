@@ -97,6 +97,17 @@ final class BuiltInCommands {
                     TargetWords words = target(r, true);
                     return supervisor.submit(new ControlCommand.Shutdown(words.target(), words.timeout()));
                 });
+        write("message", Access.REMOTE, "message all|slot N|pid P TEXT...",
+                "send TEXT to the workers' onMessage handlers on their channel; answers which got it",
+                r -> {
+                    int used = r.args().isEmpty() ? 0 : r.arg(0).equals("all") ? 1 : 2;
+                    if (r.args().size() <= used) {
+                        throw new CommandException("message needs a target and a text: message all|slot N|pid P TEXT...");
+                    }
+                    TargetWords target = target(new CommandRequest("message", r.args().subList(0, used), null), false);
+                    String text = String.join(" ", r.args().subList(used, r.args().size()));
+                    return supervisor.submit(new ControlCommand.Message(target.target(), text));
+                });
         write("scale", Access.REMOTE, "scale N",
                 "run N workers: new slots start, the highest ones drain and go away (shared and proxy modes)",
                 r -> {

@@ -65,6 +65,10 @@ public sealed interface ControlCommand {
     record Shutdown(Target target, java.time.Duration drainTimeout) implements ControlCommand {
     }
 
+    /** Send an application message to workers on their channel ({@code Worker.onMessage}); answered with who got it. */
+    record Message(Target target, String payload) implements ControlCommand {
+    }
+
     /** Change the number of slots: new ones start, the highest ones drain and go away. */
     record Scale(int workers) implements ControlCommand {
     }

@@ -509,6 +509,7 @@ public final class Supervisor {
             case ControlCommand.Shutdown shutdown -> reply.complete(shutdownWorkers(shutdown.target(),
                     shutdown.drainTimeout() != null ? shutdown.drainTimeout() : spec.drainTimeout()));
             case ControlCommand.Scale scale -> reply.complete(scale(scale.workers()));
+            case ControlCommand.Message message -> reply.complete(sendMessage(message));
         }
     }
 
@@ -541,6 +542,23 @@ public final class Supervisor {
             return;
         }
         rollouts.requestRestart(slotsOf(target).getFirst(), reply);
+    }
+
+    /** Writes the message on each target worker's channel; answers which got it and which have no channel open. */
+    private Map<String, Object> sendMessage(ControlCommand.Message message) {
+        List<Long> sent = new ArrayList<>();
+        List<Long> unreachable = new ArrayList<>();
+        String line = WorkerProtocol.line("message", "payload", message.payload());
+        for (Slot slot : slotsOf(message.target())) {
+            if (slot.worker == null) {
+                continue;
+            }
+            (launcher.send(slot.worker.pid, line) ? sent : unreachable).add(slot.worker.pid);
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("sentTo", sent);
+        result.put("notConnected", unreachable);
+        return result;
     }
 
     /** Drains the targets' workers and leaves their slots stopped; answers which. */

@@ -70,6 +70,14 @@ class LibraryModeTest {
                 assertThat(text).contains("library-app: config: color=blue for slot " + s + " (slot " + s + ")")
                         .contains("library-app: slow ask failed: ask 'slow' timed out after 500 ms");
             }
+            // messages the other way: from the master (an operator's command) to every worker's onMessage
+            Shell.Result sent = herd.cli("exec", "message", "all", "hi", "workers");
+            assertThat(JSON.readTree(sent.output()).path("result").path("sentTo")).as(sent.output()).hasSize(3);
+            for (int slot = 0; slot < 3; slot++) {
+                Path log = state.resolve("logs/worker-" + slot + ".log");
+                await("slot " + slot + " got the message").atMost(Duration.ofSeconds(30))
+                        .until(() -> Files.readString(log).contains("library-app: message: hi workers"));
+            }
 
             assertThat(herd.cli("stop").code()).isZero();
             assertThat(herd.awaitExit(Duration.ofSeconds(60))).isZero();

@@ -24,7 +24,8 @@ import java.util.function.Consumer;
 
 /**
  * The worker's end of its channel to the master ({@code HERD_CHANNEL}, docs/protocol.md): JSON lines both ways.
- * Connected on first use; a daemon thread reads what the master sends (drain, answers to asks, notifications). When the master is gone, sends are dropped and pending asks fail: a worker never fails because its
+ * Connected on first use; a daemon thread reads what the master sends (drain, answers to asks, notifications,
+ * messages). When the master is gone, sends are dropped and pending asks fail: a worker never fails because its
  * master did.
  */
 final class MasterChannel {
@@ -39,6 +40,7 @@ final class MasterChannel {
     private final List<Runnable> drainHandlers = new CopyOnWriteArrayList<>();
     private final AtomicBoolean drained = new AtomicBoolean();
     private final Map<String, List<Consumer<String>>> notificationHandlers = new ConcurrentHashMap<>();
+    private final List<Consumer<String>> messageHandlers = new CopyOnWriteArrayList<>();
 
     MasterChannel(Path path) {
         this.path = path;
@@ -132,6 +134,9 @@ final class MasterChannel {
                     waiting.completeExceptionally(new WorkerException(text(message.get("error"))));
                 }
             }
+        } else if ("message".equals(type)) {
+            String payload = text(message.get("payload"));
+            messageHandlers.forEach(h -> runQuietly(() -> h.accept(payload)));
         } else if ("notify".equals(type)) {
             List<Consumer<String>> handlers = notificationHandlers.get(text(message.get("kind")));
             if (handlers != null) {
@@ -180,6 +185,11 @@ final class MasterChannel {
     void onDrain(Runnable handler) {
         drainHandlers.add(handler);
         connect(); // so that the master can tell
+    }
+
+    void onMessage(Consumer<String> handler) {
+        messageHandlers.add(handler);
+        connect();
     }
 
     void onNotification(String kind, Consumer<String> handler) {

@@ -162,6 +162,13 @@ public final class Worker {
         return master != null && master.send("message", "payload", payload);
     }
 
+    /** Receives the messages sent to this worker ({@code herd exec message ...}, the API's {@code message}). */
+    public void onMessage(java.util.function.Consumer<String> handler) {
+        if (master != null) {
+            master.onMessage(handler);
+        }
+    }
+
     /**
      * Runs {@code handler} (once, on the channel's thread) when the master tells this worker to drain, which it
      * does together with SIGTERM: for servers that do not handle signals themselves.

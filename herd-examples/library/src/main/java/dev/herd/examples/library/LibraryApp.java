@@ -95,6 +95,10 @@ public final class LibraryApp {
             return;
         }
         worker.onNotification("config", change -> System.out.println("library-app: config changed: " + change));
+        worker.onMessage(message -> {
+            System.out.println("library-app: message: " + message);
+            System.out.flush();
+        });
         String config = worker.ask("config", "slot " + worker.slot(), Duration.ofSeconds(5)).get();
         System.out.println("library-app: config: " + config);
         try {
