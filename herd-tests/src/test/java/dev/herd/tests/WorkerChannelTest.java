@@ -75,4 +75,22 @@ class WorkerChannelTest {
             assertThat(herd.events("worker.hung")).hasSize(1);
         }
     }
+
+    @Test
+    void sdNotifyWatchdogHeartbeatsCountForAWorkerInAnotherLanguage() throws Exception {
+        Path dir = Herd.newDir();
+        Path script = Path.of(WorkerChannelTest.class.getResource("/workers/notify_watchdog_worker.py").toURI());
+        try (Herd herd = Herd.start(dir, Herd.runArgs(dir, "--workers", "1", "--ready-when", "notify",
+                "--watchdog-timeout", "1s", "--", "/usr/bin/python3", script.toString(), "5"))) {
+            herd.awaitPort();
+            long first = herd.awaitReady(1, Duration.ofSeconds(30)).getFirst();
+            // 5 heartbeats over a second keep it; then silence: hung, replaced, killed
+            LogEvent hung = herd.awaitEvent(e -> e.name().equals("worker.hung"), Duration.ofSeconds(30), "the watchdog");
+            assertThat(hung.pid()).isEqualTo(first);
+            assertThat(Long.parseLong(hung.get("silent_ms"))).isGreaterThanOrEqualTo(1000);
+            herd.awaitEvent(e -> e.name().equals("worker.exited") && e.pid() == first, Duration.ofSeconds(30),
+                    "the hung worker killed");
+            assertThat(herd.events("worker.ready").stream().filter(e -> e.pid() != first)).isNotEmpty();
+        }
+    }
 }
