@@ -149,7 +149,7 @@ public final class ControlServer implements AutoCloseable {
                 out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
                 EventHub.Entry entry;
-                while (!EventHub.Subscription.isEnd(entry = next(subscription::next))) {
+                while (!subscription.isEnd(entry = next(subscription::next))) {
                     out.write((entry.json() + "\n").getBytes(StandardCharsets.UTF_8));
                     out.flush();
                 }
@@ -167,7 +167,7 @@ public final class ControlServer implements AutoCloseable {
             out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
             dev.herd.logs.WorkerLogs.Line logLine;
-            while (!dev.herd.logs.WorkerLogs.Follower.isEnd(logLine = next(follower::next))) {
+            while (!follower.isEnd(logLine = next(follower::next))) {
                 out.write((ControlProtocol.JSON.createObjectNode().put("slot", logLine.slot()).put("line", logLine.text())
                         + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();

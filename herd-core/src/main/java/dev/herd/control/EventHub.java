@@ -4,16 +4,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.Event;
 import dev.herd.EventListener;
 
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArraySet;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The master's events as a stream for operators: the last {@link #KEEP} kept (for {@code herd events} and for a
@@ -30,7 +26,7 @@ public final class EventHub implements EventListener {
     }
 
     private final Deque<Entry> recent = new ArrayDeque<>();
-    private final Set<Subscription> subscribers = new CopyOnWriteArraySet<>();
+    private final Set<dev.herd.logs.LiveFeed<Entry>> subscribers = new CopyOnWriteArraySet<>();
     private long nextId = 1;
     private boolean closed;
 
@@ -90,64 +86,22 @@ public final class EventHub implements EventListener {
     /** The master is stopping: every stream ends after what it has. */
     public synchronized void close() {
         closed = true;
-        subscribers.forEach(Subscription::end);
+        subscribers.forEach(dev.herd.logs.LiveFeed::end);
         subscribers.clear();
     }
 
     /** A live feed of events; close it when the reader goes away. */
-    public static final class Subscription implements AutoCloseable {
+    public static final class Subscription extends dev.herd.logs.LiveFeed<Entry> {
         private static final Entry END = new Entry(-1, "", "");
-        private final EventHub hub;
-        private final BlockingQueue<Entry> queue = new ArrayBlockingQueue<>(QUEUE + 1);
-        private volatile boolean overflowed;
         private boolean gap;
 
         private Subscription(EventHub hub) {
-            this.hub = hub;
-        }
-
-        void offer(Entry entry) {
-            if (overflowed) {
-                return;
-            }
-            if (queue.remainingCapacity() <= 1) {
-                overflowed = true;
-                hub.subscribers.remove(this);
-                queue.offer(END);
-                return;
-            }
-            queue.offer(entry);
-        }
-
-        void end() {
-            queue.offer(END);
+            super(END, hub.subscribers, QUEUE);
         }
 
         /** Whether events after the requested id had already been dropped from the kept ones. */
         public boolean gap() {
             return gap;
-        }
-
-        /** Whether the reader fell too far behind and was cut off (the stream then ends). */
-        public boolean overflowed() {
-            return overflowed;
-        }
-
-        /**
-         * The next event, null when none came within {@code wait} (time for a keep-alive), or {@link #END} once the
-         * stream is over.
-         */
-        public Entry next(Duration wait) throws InterruptedException {
-            return queue.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
-        }
-
-        public static boolean isEnd(Entry entry) {
-            return entry == END;
-        }
-
-        @Override
-        public void close() {
-            hub.subscribers.remove(this);
         }
     }
 }

@@ -326,7 +326,7 @@ public final class HttpApi implements AutoCloseable {
                 EventHub.Entry entry = subscription.next(KEEP_ALIVE);
                 if (entry == null) {
                     out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
-                } else if (EventHub.Subscription.isEnd(entry)) {
+                } else if (subscription.isEnd(entry)) {
                     if (subscription.overflowed()) {
                         out.write(": too far behind; reconnect with Last-Event-ID\n\n".getBytes(StandardCharsets.UTF_8));
                     }
@@ -375,7 +375,7 @@ public final class HttpApi implements AutoCloseable {
                 if (line == null) {
                     continue; // a closed client is noticed at the next write
                 }
-                if (dev.herd.logs.WorkerLogs.Follower.isEnd(line)) {
+                if (follower.isEnd(line)) {
                     break;
                 }
                 out.write((request.format(line) + "\n").getBytes(StandardCharsets.UTF_8));

@@ -20,10 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArraySet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -45,7 +42,7 @@ public final class WorkerLogs implements AutoCloseable {
     private final long maxBytes;
     private final int keep;
     private final Map<Integer, SlotLog> slots = new TreeMap<>();
-    private final Set<Follower> followers = new CopyOnWriteArraySet<>();
+    private final Set<LiveFeed<Line>> followers = new CopyOnWriteArraySet<>();
     private final Thread poller;
     private volatile boolean closed;
     private volatile boolean flushRequested;
@@ -128,7 +125,8 @@ public final class WorkerLogs implements AutoCloseable {
     }
 
     private void deliver(int slot, String line) {
-        for (Follower follower : followers) {
+        for (LiveFeed<Line> feed : followers) {
+            Follower follower = (Follower) feed;
             if (follower.slot < 0 || follower.slot == slot) {
                 follower.offer(new Line(slot, line));
             }
@@ -215,53 +213,14 @@ public final class WorkerLogs implements AutoCloseable {
         return follower;
     }
 
-    /** A reader of live lines; close it when done. */
-    public static final class Follower implements AutoCloseable {
+    /** A reader of live lines (of one slot, or of all with slot -1); close it when done. */
+    public static final class Follower extends LiveFeed<Line> {
         private static final Line END = new Line(-1, "");
-        private final WorkerLogs logs;
         private final int slot;
-        private final BlockingQueue<Line> queue = new ArrayBlockingQueue<>(FOLLOW_QUEUE + 1);
-        private volatile boolean overflowed;
 
         private Follower(WorkerLogs logs, int slot) {
-            this.logs = logs;
+            super(END, logs.followers, FOLLOW_QUEUE);
             this.slot = slot;
-        }
-
-        void offer(Line line) {
-            if (overflowed) {
-                return;
-            }
-            if (queue.remainingCapacity() <= 1) {
-                overflowed = true;
-                logs.followers.remove(this);
-                queue.offer(END);
-                return;
-            }
-            queue.offer(line);
-        }
-
-        void end() {
-            queue.offer(END);
-        }
-
-        /** The next line, null when none came within {@code wait}, or a line for which {@link #isEnd} holds. */
-        public Line next(Duration wait) throws InterruptedException {
-            return queue.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
-        }
-
-        public static boolean isEnd(Line line) {
-            return line == END;
-        }
-
-        /** Whether it fell {@link #FOLLOW_QUEUE} lines behind and was cut off. */
-        public boolean overflowed() {
-            return overflowed;
-        }
-
-        @Override
-        public void close() {
-            logs.followers.remove(this);
         }
     }
 
@@ -279,7 +238,7 @@ public final class WorkerLogs implements AutoCloseable {
             pollAll(true);
             slots.values().forEach(SlotLog::close);
         }
-        followers.forEach(Follower::end);
+        followers.forEach(LiveFeed::end);
         followers.clear();
     }
 }
