@@ -114,9 +114,8 @@ final class Rollouts {
     }
 
     void requestUpgrade(ControlCommand.Upgrade upgrade, CompletableFuture<Object> reply) {
-        if (rollout != null || queuedReload != null) {
-            reply.completeExceptionally(new CommandException("a " + (rollout != null ? rollout.kind.label() : "reload")
-                    + " is in progress; upgrade again when it has finished"));
+        if (busy()) {
+            reply.completeExceptionally(busyRefusal("upgrade again"));
             return;
         }
         if (upgrade.argv().isEmpty()) {
@@ -142,9 +141,8 @@ final class Rollouts {
      * failed slot again). Refused while another rollout runs.
      */
     void requestRestart(Slot slot, CompletableFuture<Object> reply) {
-        if (rollout != null || queuedReload != null) {
-            reply.completeExceptionally(new CommandException("a " + (rollout != null ? rollout.kind.label() : "reload")
-                    + " is in progress; restart again when it has finished"));
+        if (busy()) {
+            reply.completeExceptionally(busyRefusal("restart again"));
             return;
         }
         if (slot.failed) {
@@ -158,6 +156,12 @@ final class Rollouts {
     /** Whether a rollout runs or waits. */
     boolean busy() {
         return rollout != null || queuedReload != null;
+    }
+
+    /** Why a command that needs the slots to themselves cannot run while {@link #busy()}, and when to retry. */
+    CommandException busyRefusal(String retry) {
+        return new CommandException("a " + (rollout != null ? rollout.kind.label() : "reload")
+                + " is in progress; " + retry + " when it has finished");
     }
 
     private void startRollout(Rollout.Kind kind, Deployment target, List<Integer> slotIds,
@@ -250,39 +254,9 @@ final class Rollouts {
             slotReplaced(slot, null, incoming, null);
             return;
         }
-        old.stopReason = ExitReason.STOPPED;
-        old.state = WorkerState.DRAINING;
-        old.retired = true;
-        long grace = sup.retireGrace().toNanos();
-        if (grace == 0) {
-            drain(old);
-        } else {
-            sup.timers.at(sup.now() + grace, () -> drain(old)); // handshakes begun before the steering change land
-        }
+        sup.retire(old, sup.spec.drainTimeout());
         rollout.releasing.put(slot.id, old);
         checkReleases();
-    }
-
-    /** SIGTERM now, SIGKILL at the drain timeout; a hung worker, which cannot drain, SIGKILL now. */
-    private void drain(WorkerProcess old) {
-        if (!old.live() || sup.workersByPid.get(old.pid) != old || old.termSent) {
-            return;
-        }
-        old.termSent = true;
-        if (old.hung) {
-            old.stopReason = ExitReason.KILLED;
-            sup.launcher.signal(old.pid, Signal.KILL);
-            return;
-        }
-        sup.launcher.send(old.pid, WorkerProtocol.line("drain"));
-        sup.launcher.signal(old.pid, Signal.TERM);
-        sup.timers.at(sup.now() + sup.spec.drainTimeout().toNanos(), () -> {
-            if (old.live() && sup.workersByPid.get(old.pid) == old) {
-                log.warn("event=worker.drain_timeout slot={} pid={} timeout_ms={}", old.slot, old.pid,
-                        sup.spec.drainTimeout().toMillis());
-                sup.launcher.signal(old.pid, Signal.KILL);
-            }
-        });
     }
 
     /** Counts the slots whose old worker has closed the socket (or exited) as replaced; polls on for the rest. */

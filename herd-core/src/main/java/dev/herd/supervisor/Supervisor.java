@@ -520,7 +520,7 @@ public final class Supervisor {
             case ControlCommand.Target.OfSlot of -> {
                 if (of.slot() < 0 || of.slot() >= slots.size() || slots.get(of.slot()).removed) {
                     throw new CommandException("there is no slot " + of.slot() + "; slots are 0 to "
-                            + (slots.stream().filter(s -> !s.removed).count() - 1));
+                            + (slotCount() - 1));
                 }
                 yield List.of(slots.get(of.slot()));
             }
@@ -564,8 +564,7 @@ public final class Supervisor {
     /** Drains the targets' workers and leaves their slots stopped; answers which. */
     private Map<String, Object> shutdownWorkers(ControlCommand.Target target, Duration drainTimeout) {
         if (rollouts.busy()) {
-            throw new CommandException("a " + (rollouts.activeKind() == null ? "reload" : rollouts.activeKind())
-                    + " is in progress; shut workers down when it has finished");
+            throw rollouts.busyRefusal("shut workers down");
         }
         List<Integer> stoppedSlots = new ArrayList<>();
         List<Long> pids = new ArrayList<>();
@@ -591,7 +590,7 @@ public final class Supervisor {
      * drain their worker and go away. Only where the listeners do not depend on the slot count.
      */
     private Map<String, Object> scale(int workers) {
-        int now = (int) slots.stream().filter(s -> !s.removed).count();
+        int now = slotCount();
         if (workers < 1 || workers > ClusterSpec.MAX_WORKERS) {
             throw new CommandException("scale: " + workers + " workers; use 1 to " + ClusterSpec.MAX_WORKERS);
         }
@@ -601,8 +600,7 @@ public final class Supervisor {
                     + workers);
         }
         if (rollouts.busy()) {
-            throw new CommandException("a " + (rollouts.activeKind() == null ? "reload" : rollouts.activeKind())
-                    + " is in progress; scale when it has finished");
+            throw rollouts.busyRefusal("scale");
         }
         List<Integer> started = new ArrayList<>();
         List<Integer> removed = new ArrayList<>();
@@ -642,27 +640,39 @@ public final class Supervisor {
     }
 
     /**
-     * Tells a worker that leaves its slot to drain: it stops counting as serving now, gets SIGTERM after the
-     * listeners' retire grace, and SIGKILL after the drain timeout.
+     * A worker leaves its slot (replaced by a rollout, shut down, scaled away): it stops counting as serving now,
+     * and is told to drain after the listeners' retire grace (handshakes begun before the steering change must
+     * still land on it).
      */
-    private void retire(WorkerProcess worker, Duration drainTimeout) {
+    void retire(WorkerProcess worker, Duration drainTimeout) {
         worker.stopReason = ExitReason.STOPPED;
         worker.state = WorkerState.DRAINING;
         worker.retired = true;
-        Runnable term = () -> {
-            if (worker.live() && !worker.termSent) {
-                worker.termSent = true;
-                sendDrain(worker);
-                launcher.signal(worker.pid, Signal.TERM);
-            }
-        };
         long grace = listeners.retireGrace().toNanos();
         if (grace == 0) {
-            term.run();
+            drain(worker, drainTimeout);
         } else {
-            timers.at(nanoClock.getAsLong() + grace, term);
+            timers.at(nanoClock.getAsLong() + grace, () -> drain(worker, drainTimeout));
         }
-        timers.at(nanoClock.getAsLong() + grace + drainTimeout.toNanos(), () -> {
+    }
+
+    /**
+     * The drain message and SIGTERM now, SIGKILL at the drain timeout; a hung worker, which cannot drain, SIGKILL
+     * now. Nothing for one already told or gone.
+     */
+    private void drain(WorkerProcess worker, Duration drainTimeout) {
+        if (!worker.live() || workersByPid.get(worker.pid) != worker || worker.termSent) {
+            return;
+        }
+        worker.termSent = true;
+        if (worker.hung) {
+            worker.stopReason = ExitReason.KILLED;
+            launcher.signal(worker.pid, Signal.KILL);
+            return;
+        }
+        sendDrain(worker);
+        launcher.signal(worker.pid, Signal.TERM);
+        timers.at(nanoClock.getAsLong() + drainTimeout.toNanos(), () -> {
             if (worker.live() && workersByPid.get(worker.pid) == worker) {
                 log.warn("event=worker.drain_timeout slot={} pid={} timeout_ms={}", worker.slot, worker.pid,
                         drainTimeout.toMillis());
@@ -703,7 +713,7 @@ public final class Supervisor {
                 .thenComparing(ClusterStatus.WorkerInfo::retired)
                 .thenComparingLong(ClusterStatus.WorkerInfo::pid));
         return new ClusterStatus(ProcessHandle.current().pid(), port, rollouts.current().generation(),
-                rollouts.activeKind(), (int) slots.stream().filter(s -> !s.removed).count(), workers);
+                rollouts.activeKind(), slotCount(), workers);
     }
 
     // ---- signals and shutdown ----
@@ -792,6 +802,11 @@ public final class Supervisor {
         }
     }
 
+    /** The slots the cluster has now (scale down removes the highest ones; they stay listed while draining). */
+    private int slotCount() {
+        return (int) slots.stream().filter(s -> !s.removed).count();
+    }
+
     /** Tells the listeners when the set of serving workers changed (sticky sessions and the proxy steer by it). */
     void updateServing() {
         List<ServingWorker> now = new ArrayList<>();
@@ -811,10 +826,6 @@ public final class Supervisor {
     }
 
     // ---- helpers, also used by Rollouts ----
-
-    java.time.Duration retireGrace() {
-        return listeners.retireGrace();
-    }
 
     long now() {
         return nanoClock.getAsLong();
