@@ -4,6 +4,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
@@ -228,6 +229,9 @@ final class ForwardingLoops implements AutoCloseable {
 
         private void register(Pair pair) {
             try {
+                // small requests and answers go out at once, as a direct connection would send them
+                pair.client.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                pair.worker.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 pair.client.configureBlocking(false);
                 pair.worker.configureBlocking(false);
                 pair.clientKey = pair.client.register(selector, SelectionKey.OP_READ, new Endpoint(pair, pair.up, pair.down));

@@ -118,8 +118,6 @@ final class PortRescue implements AutoCloseable {
                 return;
             }
             SocketChannel backend = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), to));
-            client.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            backend.setOption(StandardSocketOptions.TCP_NODELAY, true);
             loops.forward(client, backend, () -> { });
         } catch (IOException e) {
             try {

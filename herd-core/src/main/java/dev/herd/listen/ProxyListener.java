@@ -146,8 +146,6 @@ public final class ProxyListener implements OwnPortListeners {
                     worker = null;
                 }
             }
-            client.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            backend.setOption(StandardSocketOptions.TCP_NODELAY, true);
             byte[] preamble = ProxyHeaderEncoder.encode(header, from, to);
             if (preamble.length > 0) {
                 ByteBuffer buffer = ByteBuffer.wrap(preamble);
