@@ -139,17 +139,7 @@ public final class ProcFs {
      * closed its copy of the listening socket can no longer take new connections.
      */
     public static boolean holdsSocket(int pid, long socketInode) {
-        String wanted = SOCKET_PREFIX + socketInode + "]";
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(PROC.resolve(Integer.toString(pid)).resolve("fd"))) {
-            for (Path fdPath : fds) {
-                if (wanted.equals(readLink(fdPath))) {
-                    return true;
-                }
-            }
-            return false;
-        } catch (IOException | SecurityException e) {
-            return false; // gone
-        }
+        return fdOfSocket(pid, Set.of(socketInode)).isPresent();
     }
 
     /**
