@@ -19,13 +19,13 @@ public record ApiSpec(boolean enabled, String host, int port, String accessKey, 
 
     public ApiSpec {
         if (enabled) {
-            require(host != null && !host.isBlank(), "api-host", host, "must be an IP address or host name");
-            require(port >= 0 && port <= 65535, "api-port", port, "must be between 0 and 65535 (0 picks a free port)");
+            ClusterSpec.check(host != null && !host.isBlank(), "api-host", host, "must be an IP address or host name");
+            ClusterSpec.check(port >= 0 && port <= 65535, "api-port", port, "must be between 0 and 65535 (0 picks a free port)");
         }
-        require(accessKey == null || (accessKey.length() >= MIN_KEY_LENGTH && accessKey.chars().allMatch(c -> c > ' ' && c < 127)),
+        ClusterSpec.check(accessKey == null || (accessKey.length() >= MIN_KEY_LENGTH && accessKey.chars().allMatch(c -> c > ' ' && c < 127)),
                 "access-key", accessKey == null ? null : "(" + accessKey.length() + " characters)",
                 "must be at least " + MIN_KEY_LENGTH + " printable ASCII characters without spaces");
-        require(ecvMonitor == null || (ecvMonitor.startsWith("/") && ecvMonitor.chars().allMatch(c -> c > ' ' && c < 127)),
+        ClusterSpec.check(ecvMonitor == null || (ecvMonitor.startsWith("/") && ecvMonitor.chars().allMatch(c -> c > ' ' && c < 127)),
                 "ecv-monitor", ecvMonitor, "must be a path on the service starting with '/', e.g. /health");
     }
 
@@ -37,12 +37,6 @@ public record ApiSpec(boolean enabled, String host, int port, String accessKey, 
     /** No HTTP API: only the local control socket. */
     public static ApiSpec disabled() {
         return new ApiSpec(false, "127.0.0.1", DEFAULT_PORT, null, false, null);
-    }
-
-    private static void require(boolean ok, String setting, Object value, String rule) {
-        if (!ok) {
-            throw new ConfigException(setting + ": '" + value + "' " + rule);
-        }
     }
 
     @Override

@@ -109,7 +109,8 @@ public record ClusterSpec(
                 "must be 0 (off) or at least 100ms");
     }
 
-    private static void check(boolean ok, String setting, Object value, String rule) {
+    /** A setting's rule: a {@link ConfigException} naming the setting, its value and the rule when broken. */
+    static void check(boolean ok, String setting, Object value, String rule) {
         if (!ok) {
             throw new ConfigException(setting + ": '" + value + "' " + rule);
         }
