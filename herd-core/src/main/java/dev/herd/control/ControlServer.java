@@ -3,6 +3,7 @@ package dev.herd.control;
 import dev.herd.StartupException;
 import dev.herd.supervisor.CommandException;
 import dev.herd.Access;
+import dev.herd.logs.LiveFeed;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -145,15 +146,7 @@ public final class ControlServer implements AutoCloseable {
 
     private void follow(OutputStream out, String line, CommandRequest request) throws IOException {
         if (request.name().equals("events")) {
-            try (EventHub.Subscription subscription = streams.events().subscribe(0)) {
-                out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
-                out.flush();
-                EventHub.Entry entry;
-                while (!subscription.isEnd(entry = next(subscription::next))) {
-                    out.write((entry.json() + "\n").getBytes(StandardCharsets.UTF_8));
-                    out.flush();
-                }
-            }
+            stream(out, line, streams.events().subscribe(0), EventHub.Entry::json);
             return;
         }
         LogRequest wanted;
@@ -163,31 +156,30 @@ public final class ControlServer implements AutoCloseable {
             out.write((ControlProtocol.error(e.getMessage()) + "\n").getBytes(StandardCharsets.UTF_8));
             return;
         }
-        try (dev.herd.logs.WorkerLogs.Follower follower = streams.logs().follow(wanted.slot())) {
+        stream(out, line, streams.logs().follow(wanted.slot()),
+                logLine -> ControlProtocol.JSON.createObjectNode().put("slot", logLine.slot()).put("line", logLine.text()).toString());
+    }
+
+    /**
+     * The request's answer, then each item of the feed as one line, until the feed ends or the client goes away
+     * (noticed at the next write). The feed is subscribed before the answer is taken, so nothing falls between.
+     */
+    private <T> void stream(OutputStream out, String line, LiveFeed<T> feed, java.util.function.Function<T, String> toLine)
+            throws IOException {
+        try (feed) {
             out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
-            dev.herd.logs.WorkerLogs.Line logLine;
-            while (!follower.isEnd(logLine = next(follower::next))) {
-                out.write((ControlProtocol.JSON.createObjectNode().put("slot", logLine.slot()).put("line", logLine.text())
-                        + "\n").getBytes(StandardCharsets.UTF_8));
+            while (true) {
+                T item = feed.next(java.time.Duration.ofMinutes(1));
+                if (item == null) {
+                    continue;
+                }
+                if (feed.isEnd(item)) {
+                    return;
+                }
+                out.write((toLine.apply(item) + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
             }
-        }
-    }
-
-    @FunctionalInterface
-    private interface Poll<T> {
-        T next(java.time.Duration wait) throws InterruptedException;
-    }
-
-    /** The next item, waiting as long as it takes; the end marker when interrupted. */
-    private static <T> T next(Poll<T> source) throws IOException {
-        try {
-            T item;
-            while ((item = source.next(java.time.Duration.ofMinutes(1))) == null) {
-                // nothing yet: a client that left is noticed at the next write
-            }
-            return item;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while following");
