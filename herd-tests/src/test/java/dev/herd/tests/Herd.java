@@ -46,8 +46,6 @@ final class Herd implements AutoCloseable {
 
     /** Starts {@code PREFIX... bin/herd ARGS}, e.g. with {@code ip netns exec NS} as the prefix. */
     static Herd start(Path dir, List<String> prefix, List<String> args, Map<String, String> extraEnv) {
-        String tag = UUID.randomUUID().toString();
-        Path output = dir.resolve("master.out");
         List<String> command = new ArrayList<>(prefix);
         command.add(LAUNCHER.toString());
         command.addAll(args);
@@ -55,28 +53,25 @@ final class Herd implements AutoCloseable {
             // the default API port (11987) is one per machine; a test's master takes a free one (STATE-DIR/api.url)
             command.addAll(prefix.size() + 2, List.of("--api-port", "0"));
         }
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(output.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-        builder.environment().put("HERD_NO_BUILD", "1");
-        builder.environment().put("HERD_TEST_TAG", tag);
-        builder.environment().putAll(extraEnv);
-        try {
-            return new Herd(builder.start(), output, dir, tag);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Map<String, String> env = new java.util.HashMap<>(extraEnv);
+        env.putIfAbsent("HERD_NO_BUILD", "1");
+        return launch(dir, command, env);
     }
 
     /** Starts a command that embeds a master (library mode) as it is, tagged like the launcher's masters. */
     static Herd startEmbedded(Path dir, List<String> command) {
+        return launch(dir, command, Map.of());
+    }
+
+    /** Starts the command with its output in {@code dir/master.out}, tagged so that {@link #close} finds all it started. */
+    private static Herd launch(Path dir, List<String> command, Map<String, String> env) {
         String tag = UUID.randomUUID().toString();
         Path output = dir.resolve("master.out");
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(output.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        builder.environment().putAll(env);
         builder.environment().put("HERD_TEST_TAG", tag);
         try {
             return new Herd(builder.start(), output, dir, tag);
