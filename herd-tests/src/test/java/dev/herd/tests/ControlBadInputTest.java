@@ -105,9 +105,9 @@ class ControlBadInputTest {
             String key = Files.readString(dir.resolve("state/access.key")).trim();
             List<Bad> cases = cases();
 
-            long[] rss = new long[6];
+            long[] rss = new long[7];
             int sent = 0;
-            for (int round = 0; round < 6; round++) {
+            for (int round = 0; round < 7; round++) {
                 rss[round] = rssKib(herd.pid());
                 for (int i = 0; i < 1000; i++) {
                     Bad bad = cases.get(i % cases.size());
@@ -133,8 +133,10 @@ class ControlBadInputTest {
             long end = rssKib(herd.pid());
             System.out.println("[control-bad-input] " + sent + " malformed requests; master RSS KiB before each round of 1,000: "
                     + java.util.Arrays.toString(rss) + ", after: " + end);
-            assertThat(sent).isEqualTo(6000);
-            assertThat(end - rss[2]).as("RSS growth over the last 4,000 requests, KiB (after 2,000 warmed up the JVM)")
+            assertThat(sent).isEqualTo(7000);
+            // the heap grows once to its working size during the third 1,000 (11-17 MiB in every run so far), then
+            // stays: growth is measured over the last 4,000, after 3,000 of warm-up
+            assertThat(end - rss[3]).as("RSS growth over the last 4,000 requests, KiB (after 3,000 warmed up the JVM)")
                     .isLessThan(16 * 1024);
             assertThat(herd.liveReadyPids()).containsExactlyInAnyOrderElementsOf(workers);
             assertThat(herd.events("reload.begun")).isEmpty();
