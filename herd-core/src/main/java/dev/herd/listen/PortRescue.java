@@ -117,7 +117,7 @@ final class PortRescue implements AutoCloseable {
                 client.close();
                 return;
             }
-            SocketChannel backend = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), to));
+            SocketChannel backend = ProxyListener.connectLoopback(to);
             loops.forward(client, backend, () -> { });
         } catch (IOException e) {
             try {

@@ -6,8 +6,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -60,7 +62,9 @@ public final class ProxyListener implements OwnPortListeners {
     /** Binds the public port and starts accepting; clients wait until a worker serves. */
     public static ProxyListener open(InetSocketAddress address, int backlog, Balance balance, ProxyHeader header)
             throws IOException {
-        ServerSocketChannel channel = ServerSocketChannel.open();
+        // An IPv4 address gets an IPv4 socket: a dual-stack IPv6 socket would carry every IPv4 client through the
+        // mapped-address layer (inet6_sendmsg/recvmsg around the same TCP work) on each read and write.
+        ServerSocketChannel channel = ServerSocketChannel.open(familyOf(address.getAddress()));
         try {
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             channel.bind(address, backlog);
@@ -139,7 +143,7 @@ public final class ProxyListener implements OwnPortListeners {
                     return;
                 }
                 try {
-                    backend = SocketChannel.open(new InetSocketAddress(LOOPBACK, worker.port()));
+                    backend = connectLoopback(worker.port());
                 } catch (IOException e) {
                     release(worker);
                     refused.add(worker.pid());
@@ -171,6 +175,22 @@ public final class ProxyListener implements OwnPortListeners {
             Thread.currentThread().interrupt();
             closeQuietly(client);
         }
+    }
+
+    /** A connection to a worker's private port, on an IPv4 socket (see {@link #familyOf}). */
+    static SocketChannel connectLoopback(int port) throws IOException {
+        SocketChannel channel = SocketChannel.open(familyOf(LOOPBACK));
+        try {
+            channel.connect(new InetSocketAddress(LOOPBACK, port));
+            return channel;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    static StandardProtocolFamily familyOf(InetAddress address) {
+        return address instanceof Inet4Address ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6;
     }
 
     private static void closeQuietly(SocketChannel channel) {

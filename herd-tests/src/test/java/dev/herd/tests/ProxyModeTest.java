@@ -152,6 +152,25 @@ class ProxyModeTest {
         }
     }
 
+    /** The public socket takes the address's family: an IPv6 host is served over IPv6, its clients named as such. */
+    @Test
+    void anIpv6AddressIsServedAndItsClientsNamedInTheHeader() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(List.of("run", "--host", "::1", "--port", "0",
+                "--state-dir", dir.resolve("state").toString(), "--workers", "1", "--mode", "proxy",
+                "--proxy-protocol", "v2", "--"));
+        args.addAll(portWorker());
+        try (Herd herd = Herd.start(dir, args)) {
+            int port = herd.awaitPort();
+            herd.awaitReady(1, Duration.ofSeconds(30));
+            try (Http http = new Http("::1", port)) {
+                Http.Response response = http.request("/", false);
+                assertThat(response.status()).isEqualTo(200);
+                assertThat(response.body()).contains("\"client\":\"0:0:0:0:0:0:0:1:" + http.localPort() + "\"");
+            }
+        }
+    }
+
     @Test
     void reloadsAndCrashesInProxyModeLoseNoRequest() throws Exception {
         Path dir = Herd.newDir();
