@@ -9,7 +9,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -21,6 +25,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,7 +39,10 @@ import java.util.regex.Pattern;
  */
 public final class WorkerLogs implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerLogs.class);
+    /** The cadence when the spool directory cannot be watched (no inotify instance left, say). */
     static final Duration POLL = Duration.ofMillis(100);
+    /** With a watch, a copy runs on every change; this only bounds the delay should an event ever be missed. */
+    static final Duration IDLE_CHECK = Duration.ofSeconds(1);
     static final int FOLLOW_QUEUE = 10_000;
     private static final Pattern SPOOL_NAME = Pattern.compile("worker-(\\d{1,4})\\.out");
 
@@ -44,6 +53,11 @@ public final class WorkerLogs implements AutoCloseable {
     private final Map<Integer, SlotLog> slots = new TreeMap<>();
     private final Set<LiveFeed<Line>> followers = new CopyOnWriteArraySet<>();
     private final Thread poller;
+    /** Released by every change in the spool directory and by {@link #workerExited}: something to copy. */
+    private final Semaphore changed = new Semaphore(0);
+    private WatchService watch;
+    /** How long the copier sleeps without a change: {@link #IDLE_CHECK} while watching, else {@link #POLL}. */
+    private volatile Duration period = POLL;
     private volatile boolean closed;
     private volatile boolean flushRequested;
 
@@ -78,21 +92,69 @@ public final class WorkerLogs implements AutoCloseable {
     /** A worker exited: copy its last lines now, an unfinished last line too. */
     public void workerExited() {
         flushRequested = true;
-        java.util.concurrent.locks.LockSupport.unpark(poller);
+        changed.release();
     }
 
-    /** Starts copying, every {@link #POLL}. */
+    /**
+     * Starts copying: whenever a worker writes to its spool (an inotify watch on the spool directory, so an idle
+     * cluster costs no CPU here), or every {@link #POLL} where the directory cannot be watched.
+     */
     public void start() {
+        try {
+            watch = spoolDir.getFileSystem().newWatchService();
+            spoolDir.register(watch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+            period = IDLE_CHECK;
+            Thread.ofPlatform().daemon().name("herd-logs-watch").start(this::watchLoop);
+        } catch (IOException | UnsupportedOperationException e) {
+            log.warn("event=logs.watch_unavailable dir={} poll_ms={} error=\"{}\"", spoolDir, POLL.toMillis(), e.getMessage());
+            period = POLL;
+            closeWatch();
+        }
         poller.start();
     }
 
     private void pollLoop() {
         while (!closed) {
+            changed.drainPermits(); // what happened so far is copied by this pass
             boolean flush = flushRequested;
             flushRequested = false;
             pollAll(flush);
-            // a cadence, not a synchronisation: new lines are copied within one period, or at once after an exit
-            java.util.concurrent.locks.LockSupport.parkNanos(POLL.toNanos());
+            try {
+                // a cadence, not a synchronisation: a change or an exit wakes this at once
+                changed.tryAcquire(period.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                return; // close() copies the rest itself
+            }
+        }
+    }
+
+    /** Turns the directory's change events into wake-ups of the copier. */
+    private void watchLoop() {
+        WatchService service = watch;
+        try {
+            while (!closed) {
+                WatchKey key = service.take();
+                key.pollEvents(); // what changed does not matter: the copier looks at every spool
+                changed.release();
+                if (!key.reset()) {
+                    log.warn("event=logs.watch_lost dir={} poll_ms={}", spoolDir, POLL.toMillis());
+                    period = POLL;
+                    return;
+                }
+            }
+        } catch (InterruptedException | ClosedWatchServiceException e) {
+            // closing
+        }
+    }
+
+    private void closeWatch() {
+        WatchService service = watch;
+        if (service != null) {
+            try {
+                service.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
         }
     }
 
@@ -228,7 +290,8 @@ public final class WorkerLogs implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        poller.interrupt();
+        closeWatch();
+        changed.release(); // the copier leaves its loop; the rest is copied below (no interrupt: it would close the files)
         try {
             poller.join(Duration.ofSeconds(5));
         } catch (InterruptedException e) {

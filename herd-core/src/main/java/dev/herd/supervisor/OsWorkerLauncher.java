@@ -24,7 +24,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class OsWorkerLauncher implements WorkerLauncher {
     private static final Logger log = LoggerFactory.getLogger(OsWorkerLauncher.class);
-    private static final Duration NOTIFY_POLL = Duration.ofMillis(250);
+    /** Only a safety net: {@link NotifyReader#stop} wakes a blocked receive at once, so an idle reader costs nothing. */
+    private static final Duration NOTIFY_POLL = Duration.ofMinutes(1);
 
     private final Listeners listeners;
     private final int socketFd;
@@ -131,7 +132,10 @@ final class OsWorkerLauncher implements WorkerLauncher {
         return channel != null && channel.send(line);
     }
 
-    /** Owns its socket: only this thread receives on it and closes it, so a close can never race a receive. */
+    /**
+     * Receives on its socket until stopped. Only this thread receives; {@link #stop} closes the socket, which wakes
+     * the receive (NotifySocket's close shuts it down first and waits for the receive to leave).
+     */
     private static final class NotifyReader implements Runnable {
         private final long pid;
         private final NotifySocket socket;
@@ -146,6 +150,11 @@ final class OsWorkerLauncher implements WorkerLauncher {
 
         void stop() {
             stopped = true;
+            try {
+                socket.close();
+            } catch (RuntimeException e) {
+                log.warn("event=notify.close_failed pid={} error=\"{}\"", pid, e.getMessage());
+            }
         }
 
         @Override
