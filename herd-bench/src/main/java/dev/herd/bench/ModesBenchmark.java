@@ -37,7 +37,7 @@ public final class ModesBenchmark {
               --warmup-seconds N   wrk warm-up of each variant after its start, not recorded (default 5)
               --connections N      wrk -c (default 32)
               --threads N          wrk -t (default 2)
-              --rounds N           rounds, each measuring every variant once (default 10; odd rounds in
+              --rounds N           rounds, each measuring every variant once (default 20; odd rounds in
                                    the order of --variants, even rounds in reverse)
               --workers N          workers for every Herd variant and behind HAProxy (default: one per CPU
                                    the servers get, as a production cluster is sized; 1 when pinned on 2 cores)
@@ -593,7 +593,7 @@ public final class ModesBenchmark {
         Map<String, Integer> n = new HashMap<>();
         n.put("--seconds", intOpt(v, "--seconds", smoke ? 2 : 5, 1, 3600));
         n.put("--warmup-seconds", intOpt(v, "--warmup-seconds", smoke ? 1 : 5, 1, 600));
-        n.put("--rounds", intOpt(v, "--rounds", smoke ? 1 : 10, 1, 100));
+        n.put("--rounds", intOpt(v, "--rounds", smoke ? 1 : 20, 1, 100));
         Pinning pinning = Pinning.choose(!parsed.flags().contains("--no-pin"));
         return new Options(n.get("--seconds"), n.get("--warmup-seconds"), intOpt(v, "--connections", 32, 1, 10_000),
                 intOpt(v, "--threads", 2, 1, 256), n.get("--rounds"),

@@ -12,15 +12,27 @@ import static org.assertj.core.api.Assertions.within;
 class PairedRatioTest {
 
     @Test
-    void meanOfPerRoundRatiosWithStudentsInterval() {
-        // ratios 1.1, 0.9, 1.0: mean 1.0, sd 0.1, t(2) = 4.303, half width 4.303 * 0.1 / sqrt(3)
-        PairedRatio r = PairedRatio.of(List.of(110.0, 180.0, 50.0), List.of(100.0, 200.0, 50.0));
+    void geometricMeanOfPerRoundRatiosWithStudentsIntervalOnTheLogs() {
+        // ratios 1.2, 1/1.2, 1: log ratios l, -l, 0 with l = ln 1.2: mean 0, sd l, t(2) = 4.303
+        PairedRatio r = PairedRatio.of(List.of(120.0, 200.0, 50.0), List.of(100.0, 240.0, 50.0));
+        double half = 4.303 * Math.log(1.2) / Math.sqrt(3);
         assertThat(r.rounds()).isEqualTo(3);
         assertThat(r.mean()).isCloseTo(1.0, within(1e-12));
-        assertThat(r.halfWidth()).isCloseTo(4.303 * 0.1 / Math.sqrt(3), within(1e-9));
-        assertThat(r.min()).isCloseTo(0.9, within(1e-12));
-        assertThat(r.max()).isCloseTo(1.1, within(1e-12));
-        assertThat(r.describe()).isEqualTo("1.00 (0.75–1.25)");
+        assertThat(r.low()).isCloseTo(Math.exp(-half), within(1e-9));
+        assertThat(r.high()).isCloseTo(Math.exp(half), within(1e-9));
+        assertThat(r.min()).isCloseTo(1 / 1.2, within(1e-12));
+        assertThat(r.max()).isCloseTo(1.2, within(1e-12));
+        assertThat(r.describe()).isEqualTo("1.00 (0.64–1.57)");
+    }
+
+    @Test
+    void swappingTheVariantsInvertsTheRatioAndItsInterval() {
+        List<Double> a = List.of(110.0, 95.0, 130.0, 101.0);
+        List<Double> b = List.of(100.0, 100.0, 100.0, 100.0);
+        PairedRatio ab = PairedRatio.of(a, b);
+        PairedRatio ba = PairedRatio.of(b, a);
+        assertThat(ab.mean() * ba.mean()).isCloseTo(1.0, within(1e-12));
+        assertThat(ab.low() * ba.high()).isCloseTo(1.0, within(1e-12));
     }
 
     @Test
@@ -28,7 +40,8 @@ class PairedRatioTest {
         // the machine doubles in speed from round to round; the variant is always 5% faster than the reference
         PairedRatio r = PairedRatio.of(List.of(105.0, 210.0, 420.0, 840.0), List.of(100.0, 200.0, 400.0, 800.0));
         assertThat(r.mean()).isCloseTo(1.05, within(1e-12));
-        assertThat(r.halfWidth()).isCloseTo(0.0, within(1e-12));
+        assertThat(r.low()).isCloseTo(1.05, within(1e-9));
+        assertThat(r.high()).isCloseTo(1.05, within(1e-9));
     }
 
     @Test
@@ -36,7 +49,7 @@ class PairedRatioTest {
         PairedRatio r = PairedRatio.of(Arrays.asList(100.0, null, 120.0), Arrays.asList(100.0, 90.0, null));
         assertThat(r.rounds()).isEqualTo(1);
         assertThat(r.mean()).isEqualTo(1.0);
-        assertThat(r.halfWidth()).isNaN();
+        assertThat(r.low()).isNaN();
         assertThat(r.describe()).isEqualTo("1.00");
         assertThat(PairedRatio.of(Arrays.asList((Double) null), Arrays.asList(1.0)).describe()).isEqualTo("–");
     }
