@@ -506,8 +506,8 @@ public final class ModesBenchmark {
                 .append("returns a small JSON) under `").append(wrk.describe(o.seconds() + "s"))
                 .append("`, served directly, through each Herd `--mode`, and behind HAProxy. ")
                 .append(o.rounds()).append(o.rounds() == 1 ? " round" : " rounds")
-                .append(" (every variant once per round). A ratio is the mean of the per-round ratios (each round's run ")
-                .append("against the same round's run of the reference), with its 95% interval over the rounds. ")
+                .append(" (every variant once per round). A ratio is the geometric mean of the per-round ratios (each round's run ")
+                .append("against the same round's run of the reference), with its 95% interval over the rounds; p99 is the median of the rounds' p99. ")
                 .append("Targets (issue 4): the socket modes ≥ 0.97 × direct; proxy ≥ HAProxy.\n\n");
         b.append(report.table()).append("\n");
         b.append("Every round (req/s / p99):\n\n").append(report.perRound()).append("\n");
@@ -557,6 +557,8 @@ public final class ModesBenchmark {
                         + "setsid gives each its own session, as Herd does for its workers (with autogroups, `/proc/sys/kernel/sched_autogroup_enabled` = ")
                 .append(Procs.capture(List.of("cat", "/proc/sys/kernel/sched_autogroup_enabled")).orElse("?"))
                 .append(" here, a session is a scheduling group; HAProxy and Herd's master stay in the harness's session, with wrk).\n");
+        b.append("- floor: `herd-bench/native/epoll-proxy.c` (built with `gcc -O2`), one thread, edge-triggered epoll, one `recv` and one `send` ")
+                .append("per event and nothing else (no timers, logging, balancing or header), in front of one worker: what a userspace TCP proxy costs when only the kernel's work is left.\n");
         b.append("- HAProxy: `haproxy -db -f haproxy.cfg` with `mode tcp`, `balance roundrobin`, `maxconn 4096` (far above wrk's connections; 100000 needs more than the 20000 open files allowed here), `nbthread ")
                 .append(o.pinning().serverCpus()).append("` (its default, one thread per CPU it may use, written explicitly), bound to `127.0.0.1`, ")
                 .append("the workers on private loopback ports: the same role as Herd's proxy (round-robin, the default `--balance`).\n");

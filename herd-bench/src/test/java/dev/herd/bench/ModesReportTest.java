@@ -49,7 +49,17 @@ class ModesReportTest {
         assertThat(report.table()).contains("| Herd `--mode shared`, 1 worker | 131 | 0.98 (0.98–0.98) |  |")
                 .contains("| Herd `--mode proxy`, 1 worker | 82 | 0.61 (0.61–0.61) | 1.02 (1.02–1.02) |");
         assertThat(report.perRound()).contains("| direct | 100 / 2.00 ms | 200 / 2.00 ms | 100 / 2.00 ms |");
+        assertThat(report.table()).contains("| 3.00 ms | 0 / 0 | ≥ 1.00 × HAProxy | yes |");
         assertThat(report.problems()).isEmpty();
+    }
+
+    @Test
+    void p99IsTheMedianOfTheRounds() {
+        List<ModesBenchmark.Run> runs = List.of(new ModesBenchmark.Run("direct", 1, result(100, 2), null),
+                new ModesBenchmark.Run("direct", 2, result(100, 400), null),
+                new ModesBenchmark.Run("direct", 3, result(100, 3), null));
+        ModesReport report = new ModesReport(options(List.of("direct"), 3), runs, Map.of());
+        assertThat(report.table()).contains("| direct: 1 demo worker, no Herd | 100 | 1.00 |  | 3.00 ms |");
     }
 
     @Test
