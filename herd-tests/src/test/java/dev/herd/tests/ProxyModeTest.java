@@ -171,6 +171,34 @@ class ProxyModeTest {
         }
     }
 
+    /**
+     * The forwarding loops lose and reorder nothing: four connections at once each send 8 MiB and half-close, the
+     * echo worker sends it all back and half-closes too; one client reads slowly, so its worker side backs up.
+     */
+    @Test
+    void largeStreamsArriveWholeBothWaysThroughHalfCloses() throws Exception {
+        Path dir = Herd.newDir();
+        Path script = Path.of(ProxyModeTest.class.getResource("/workers/echo_port_worker.py").toURI());
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--mode", "proxy"));
+        args.addAll(List.of("--", "/usr/bin/python3", script.toString()));
+        try (Herd herd = Herd.start(dir, args)) {
+            int port = herd.awaitPort();
+            herd.awaitReady(2, Duration.ofSeconds(30));
+            awaitProxyRoutesTo(herd, 2);
+            List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+            try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < 4; i++) {
+                    long seed = i;
+                    boolean slowReader = i == 0;
+                    results.add(pool.submit(() -> EchoStream.roundTrip(port, 8 << 20, seed, slowReader)));
+                }
+                for (var result : results) {
+                    assertThat(result.get(120, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("intact");
+                }
+            }
+        }
+    }
+
     @Test
     void reloadsAndCrashesInProxyModeLoseNoRequest() throws Exception {
         Path dir = Herd.newDir();
