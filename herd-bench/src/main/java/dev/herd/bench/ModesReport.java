@@ -7,15 +7,22 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.function.ToDoubleFunction;
+import java.util.stream.Stream;
 
 /**
  * The modes benchmark's tables: per variant its mean, its ratio to the reference of its target (paired by round,
  * with a 95% interval) and whether the target is met; and every round's figures.
  */
 final class ModesReport {
-    /** Issue 4's targets. */
-    static final double SOCKET_MODES_VS_DIRECT = 0.97;
-    static final double PROXY_VS_HAPROXY = 1.00;
+    /** One of issue 4's targets: at least {@code ratio} times the reference variant's req/s. */
+    record Target(String reference, String referenceName, double ratio) {
+        String describe() {
+            return String.format(Locale.ROOT, "≥ %.2f × %s", ratio, referenceName);
+        }
+    }
+
+    static final Target SOCKET_MODES_VS_DIRECT = new Target("direct", "direct", 0.97);
+    static final Target PROXY_VS_HAPROXY = new Target("haproxy", "HAProxy", 1.00);
 
     private final ModesBenchmark.Options o;
     private final List<ModesBenchmark.Run> runs;
@@ -45,15 +52,19 @@ final class ModesReport {
         return values;
     }
 
-    private OptionalDouble mean(String variant, ToDoubleFunction<Wrk.Result> value) {
+    /** The variant's measured runs, in the order they ran. */
+    private Stream<Wrk.Result> results(String variant) {
         return runs.stream().filter(r -> r.variant().equals(variant) && r.result() != null)
-                .mapToDouble(r -> value.applyAsDouble(r.result())).average();
+                .map(ModesBenchmark.Run::result);
+    }
+
+    private OptionalDouble mean(String variant, ToDoubleFunction<Wrk.Result> value) {
+        return results(variant).mapToDouble(value).average();
     }
 
     /** The median over the rounds: a round that a stall of the machine hit (p99 of 200 ms once) does not move it. */
     private OptionalDouble median(String variant, ToDoubleFunction<Wrk.Result> value) {
-        double[] sorted = runs.stream().filter(r -> r.variant().equals(variant) && r.result() != null)
-                .mapToDouble(r -> value.applyAsDouble(r.result())).sorted().toArray();
+        double[] sorted = results(variant).mapToDouble(value).sorted().toArray();
         if (sorted.length == 0) {
             return OptionalDouble.empty();
         }
@@ -65,11 +76,11 @@ final class ModesReport {
         return PairedRatio.of(perRoundRps(variant), perRoundRps(reference));
     }
 
-    /** The variant that the issue's target compares this one with, if any. */
-    static Optional<String> referenceOf(String variant) {
+    /** The issue's target for this variant, if it sets one. */
+    static Optional<Target> targetOf(String variant) {
         return switch (ModesBenchmark.base(variant)) {
-            case "shared", "reuseport", "sticky" -> Optional.of("direct");
-            case "proxy" -> Optional.of("haproxy");
+            case "shared", "reuseport", "sticky" -> Optional.of(SOCKET_MODES_VS_DIRECT);
+            case "proxy" -> Optional.of(PROXY_VS_HAPROXY);
             default -> Optional.empty();
         };
     }
@@ -81,10 +92,8 @@ final class ModesReport {
         for (String v : o.variants()) {
             OptionalDouble rps = mean(v, Wrk.Result::requestsPerSecond);
             OptionalDouble p99 = median(v, Wrk.Result::p99Millis);
-            long socket = runs.stream().filter(r -> r.variant().equals(v) && r.result() != null)
-                    .mapToLong(r -> r.result().socketErrors()).sum();
-            long non2xx = runs.stream().filter(r -> r.variant().equals(v) && r.result() != null)
-                    .mapToLong(r -> r.result().non2xx()).sum();
+            long socket = results(v).mapToLong(Wrk.Result::socketErrors).sum();
+            long non2xx = results(v).mapToLong(Wrk.Result::non2xx).sum();
             String vsDirect = v.equals("direct") ? "1.00" : ratio(v, "direct").describe();
             String vsHaproxy = switch (ModesBenchmark.base(v)) {
                 case "proxy", "floor" -> ratio(v, "haproxy").describe();
@@ -101,28 +110,25 @@ final class ModesReport {
     }
 
     private static String target(String variant) {
-        return switch (ModesBenchmark.base(variant)) {
-            case "shared", "reuseport", "sticky" -> "≥ 0.97 × direct";
-            case "proxy" -> "≥ 1.00 × HAProxy";
+        return targetOf(variant).map(Target::describe).orElseGet(() -> switch (ModesBenchmark.base(variant)) {
             case "nat" -> "none (issue 4 sets none: kernel NAT, not a socket mode)";
             case "direct" -> "baseline";
             case "floor" -> "none (what a proxy doing nothing but recv and send costs)";
             default -> "reference";
-        };
+        });
     }
 
     /** yes/no on the mean of the paired ratios; the ratio's interval (in its column) says how sure that is. */
     String met(String variant) {
-        Optional<String> reference = referenceOf(variant);
-        if (reference.isEmpty()) {
+        Optional<Target> target = targetOf(variant);
+        if (target.isEmpty()) {
             return "";
         }
-        PairedRatio r = ratio(variant, reference.get());
+        PairedRatio r = ratio(variant, target.get().reference());
         if (!r.measured()) {
             return "–";
         }
-        double target = reference.get().equals("direct") ? SOCKET_MODES_VS_DIRECT : PROXY_VS_HAPROXY;
-        return r.mean() >= target ? "yes" : "**no**";
+        return r.mean() >= target.get().ratio() ? "yes" : "**no**";
     }
 
     /** Every round's req/s and p99, rounds as columns. */

@@ -50,6 +50,7 @@ class ModesReportTest {
                 .contains("| Herd `--mode proxy`, 1 worker | 82 | 0.61 (0.61–0.61) | 1.02 (1.02–1.02) |");
         assertThat(report.perRound()).contains("| direct | 100 / 2.00 ms | 200 / 2.00 ms | 100 / 2.00 ms |");
         assertThat(report.table()).contains("| 3.00 ms | 0 / 0 | ≥ 1.00 × HAProxy | yes |");
+        assertThat(report.table()).contains("| 2.00 ms | 0 / 0 | ≥ 0.97 × direct | **no** |");
         assertThat(report.problems()).isEmpty();
     }
 
