@@ -185,7 +185,9 @@ final class RunCommand implements Callable<Integer> {
     private String accessKey() {
         if (accessKeyFile != null) {
             try {
-                return java.nio.file.Files.readString(accessKeyFile).trim();
+                return dev.herd.os.PrivatePaths.readSecret(accessKeyFile.toAbsolutePath(), "access-key-file").trim();
+            } catch (dev.herd.os.UnsafePathException e) {
+                throw new dev.herd.StartupException(dev.herd.StartupException.USAGE, e.getMessage());
             } catch (java.io.IOException e) {
                 throw new dev.herd.StartupException(dev.herd.StartupException.USAGE, "access-key-file: cannot read '"
                         + accessKeyFile + "' (" + e.getClass().getSimpleName() + " " + e.getMessage() + ")");

@@ -16,7 +16,9 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.InstantSource;
 
 /**
@@ -93,7 +95,9 @@ public final class ControlPlane implements AutoCloseable {
                         api.allowGet(), ecv, observers.apiStats(),
                         new HttpApi.Observability(observers.events(), observers.metrics(), status, logs));
                 String url = url(http[0].address());
-                Files.writeString(urlFile, url + "\n", StandardCharsets.US_ASCII);
+                Files.deleteIfExists(urlFile);
+                Files.writeString(urlFile, url + "\n", StandardCharsets.US_ASCII, StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
                 log.info("event=api.listening url={} key_file={}", url,
                         api.accessKey() == null ? spec.stateDir().resolve(AccessKey.FILE_NAME) : "(given)");
             } else {

@@ -19,6 +19,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.CompletionException;
@@ -52,7 +53,7 @@ public final class ControlServer implements AutoCloseable {
      */
     static ControlServer open(Path stateDir, CommandTable commands, Streams streams) {
         Path path = stateDir.resolve(SOCKET_NAME);
-        if (Files.exists(path)) {
+        if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             if (answers(path)) {
                 throw new StartupException(StartupException.SETUP, "another master is running with state dir "
                         + stateDir + " (its control socket answers); stop it first or choose another --state-dir");

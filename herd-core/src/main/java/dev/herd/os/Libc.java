@@ -82,6 +82,7 @@ final class Libc {
     private static final MethodHandle KILL = errnoCall("kill", JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle WAITPID = errnoCall("waitpid", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
     private static final MethodHandle GETPID = plainCall("getpid", JAVA_INT);
+    private static final MethodHandle GETEUID = plainCall("geteuid", JAVA_INT);
     private static final MethodHandle SYSCONF = errnoCall("sysconf", JAVA_LONG, JAVA_INT);
     private static final MethodHandle SYSCALL2 = LINKER.downcallHandle(
             symbol("syscall"),
@@ -270,6 +271,14 @@ final class Libc {
     static int getpid() {
         try {
             return (int) GETPID.invokeExact();
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    static int geteuid() {
+        try {
+            return (int) GETEUID.invokeExact();
         } catch (Throwable t) {
             throw fail(t);
         }

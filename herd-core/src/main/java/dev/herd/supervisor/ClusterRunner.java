@@ -8,30 +8,28 @@ import dev.herd.control.ControlPlane;
 import dev.herd.logs.WorkerLogs;
 import dev.herd.listen.Listeners;
 import dev.herd.os.NativeException;
-import dev.herd.os.UnixSocketPath;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
- * Starts a cluster for real: checks the command, binds the socket, prepares the state and log directories,
+ * Starts a cluster for real: checks the command, claims the state directory (the state and log directories
+ * checked private to the master's user and created, then locked, so a second master touches nothing of the
+ * first's), binds the socket,
  * installs signal handlers, then runs the {@link Supervisor} on the calling thread until the cluster stops.
  * Anything that fails before a worker starts is a {@link StartupException} and leaves nothing behind.
  */
 public final class ClusterRunner {
+    private static final Logger log = LoggerFactory.getLogger(ClusterRunner.class);
+
     private ClusterRunner() {
     }
 
@@ -54,37 +52,52 @@ public final class ClusterRunner {
         Map<String, String> env = System.getenv();
         CommandCheck.resolve(spec.command(), env.get("PATH"));
         InetSocketAddress address = resolve(spec.host(), spec.port());
-        Listeners socket = listen(spec, address);
-        try {
-            prepareDirectories(spec);
-            OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd());
-            int port = socket.address().getPort();
-            WorkerLogs logs = new WorkerLogs(spec.logDir(), spec.logMaxBytes(), spec.logKeep());
-            logs.start();
-            List<EventListener> all = new ArrayList<>();
-            all.add(new EventLog());
-            all.add(event -> {
-                if (event instanceof Event.WorkerExited) {
-                    logs.workerExited();
-                }
-            });
-            ControlPlane.Observers observers = ControlPlane.Observers.create(spec);
-            all.addAll(observers.listeners());
-            all.addAll(listeners);
-            Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
-                    System::nanoTime, InstantSource.system());
-            supervisor.delegates(delegates);
-            try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, observers, logs, commands, socket.address(),
-                    format(socket.address()))) {
-                SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
-                Event listening = new Event.ClusterListening(InstantSource.system().instant(),
-                        format(socket.address()), spec.workers());
-                all.forEach(listener -> listener.onEvent(listening));
-                return supervisor.run();
+        try (StateDirectory state = StateDirectory.claim(spec)) {
+            Listeners socket = listen(spec, address, state.orphans());
+            try {
+                warnOfOrphans(state.orphans());
+                return supervise(spec, listeners, commands, delegates, env, socket, state);
+            } finally {
+                socket.close();
             }
-        } finally {
-            socket.close();
-            deleteQuietly(spec.stateDir().resolve("notify"));
+        }
+    }
+
+    private static int supervise(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
+                                 Delegates delegates, Map<String, String> env, Listeners socket, StateDirectory state) {
+        OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd());
+        int port = socket.address().getPort();
+        WorkerLogs logs = new WorkerLogs(spec.logDir(), spec.logMaxBytes(), spec.logKeep());
+        logs.start();
+        List<EventListener> all = new ArrayList<>();
+        all.add(new EventLog());
+        all.add(state.records());
+        all.add(event -> {
+            if (event instanceof Event.WorkerExited) {
+                logs.workerExited();
+            }
+        });
+        ControlPlane.Observers observers = ControlPlane.Observers.create(spec);
+        all.addAll(observers.listeners());
+        all.addAll(listeners);
+        Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
+                System::nanoTime, InstantSource.system());
+        supervisor.delegates(delegates);
+        try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, observers, logs, commands, socket.address(),
+                format(socket.address()))) {
+            SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
+            Event listening = new Event.ClusterListening(InstantSource.system().instant(),
+                    format(socket.address()), spec.workers());
+            all.forEach(listener -> listener.onEvent(listening));
+            return supervisor.run();
+        }
+    }
+
+    /** Workers of a killed master that still run beside this one (their own ports, in proxy or nat mode). */
+    private static void warnOfOrphans(List<WorkerRecords.Orphan> orphans) {
+        if (!orphans.isEmpty()) {
+            log.warn("event=state.orphans count={} pids=\"{}\" stop=\"{}\"", orphans.size(), pids(orphans, " "),
+                    stopCommand(orphans));
         }
     }
 
@@ -97,11 +110,11 @@ public final class ClusterRunner {
         }
     }
 
-    private static Listeners listen(ClusterSpec spec, InetSocketAddress address) {
+    private static Listeners listen(ClusterSpec spec, InetSocketAddress address, List<WorkerRecords.Orphan> orphans) {
         try {
             return Listeners.open(spec, address);
         } catch (NativeException e) {
-            throw cannotListen(address, e.errnoName(), e.getMessage(), e);
+            throw cannotListen(address, e.errnoName(), e.getMessage(), orphans, e);
         } catch (dev.herd.listen.NatUnavailableException e) {
             throw new StartupException(StartupException.SETUP, e.getMessage(), e);
         } catch (java.io.IOException e) {
@@ -110,14 +123,19 @@ public final class ClusterRunner {
             String errno = message.contains("Address already in use") ? "EADDRINUSE"
                     : message.contains("Permission denied") ? "EACCES"
                     : message.contains("Cannot assign requested address") ? "EADDRNOTAVAIL" : "";
-            throw cannotListen(address, errno, message, e);
+            throw cannotListen(address, errno, message, orphans, e);
         }
     }
 
-    private static StartupException cannotListen(InetSocketAddress address, String errno, String message, Exception cause) {
+    private static StartupException cannotListen(InetSocketAddress address, String errno, String message,
+                                                 List<WorkerRecords.Orphan> orphans, Exception cause) {
         String advice = switch (errno) {
-            case "EADDRINUSE" -> "port " + address.getPort() + " is already in use on "
-                    + address.getAddress().getHostAddress() + "; stop whatever listens there or choose another --port";
+            case "EADDRINUSE" -> orphans.isEmpty()
+                    ? "port " + address.getPort() + " is already in use on "
+                            + address.getAddress().getHostAddress() + "; stop whatever listens there or choose another --port"
+                    : "port " + address.getPort() + " is still held by " + orphans.size() + " worker"
+                            + (orphans.size() == 1 ? "" : "s") + " of an earlier Herd master on this state dir that is no"
+                            + " longer running (" + describe(orphans) + "); stop them with: " + stopCommand(orphans);
             case "EACCES" -> "permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE";
             case "EADDRNOTAVAIL" -> "address " + address.getAddress().getHostAddress()
                     + " is not on this machine; choose another --host";
@@ -126,27 +144,22 @@ public final class ClusterRunner {
         return new StartupException(StartupException.SETUP, "cannot listen on " + format(address) + ": " + advice, cause);
     }
 
-    private static void prepareDirectories(ClusterSpec spec) {
-        Path longestNotifySocket = Supervisor.notifySocketPath(spec.stateDir(), ClusterSpec.MAX_WORKERS, Long.MAX_VALUE);
-        try {
-            UnixSocketPath.check(longestNotifySocket);
-        } catch (IllegalArgumentException e) {
-            throw new StartupException(StartupException.SETUP, "state-dir: '" + spec.stateDir()
-                    + "' is too long to hold Unix sockets (their paths are limited to " + UnixSocketPath.MAX_BYTES
-                    + " bytes); choose a shorter --state-dir");
+    private static String describe(List<WorkerRecords.Orphan> orphans) {
+        StringBuilder text = new StringBuilder();
+        for (WorkerRecords.Orphan orphan : orphans) {
+            text.append(text.isEmpty() ? "" : ", ").append("pid ").append(orphan.pid()).append(" slot ").append(orphan.slot())
+                    .append(" generation ").append(orphan.generation());
         }
-        for (Path dir : List.of(spec.stateDir(), spec.stateDir().resolve("notify"), spec.logDir())) {
-            try {
-                if (!Files.isDirectory(dir)) {
-                    // only the master's user may reach its control and notify sockets
-                    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                }
-            } catch (IOException e) {
-                throw new StartupException(StartupException.SETUP, "cannot create directory " + dir + ": "
-                        + e.getClass().getSimpleName() + " " + e.getMessage()
-                        + "; choose a writable --state-dir or --log-dir", e);
-            }
-        }
+        return text.toString();
+    }
+
+    /** Each worker leads its own process group (it was spawned in a session of its own), so this ends its children too. */
+    private static String stopCommand(List<WorkerRecords.Orphan> orphans) {
+        return "kill -TERM -- " + String.join(" ", orphans.stream().map(o -> "-" + o.pid()).toList());
+    }
+
+    private static String pids(List<WorkerRecords.Orphan> orphans, String separator) {
+        return String.join(separator, orphans.stream().map(o -> Integer.toString(o.pid())).toList());
     }
 
     /** {@code 127.0.0.1:8080} or {@code [::1]:8080}: IPv6 in its short form, as operators type it. */
@@ -190,22 +203,5 @@ public final class ClusterRunner {
             text.append(Integer.toHexString(groups[i]));
         }
         return text.toString();
-    }
-
-    private static void deleteQuietly(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            // Leftover notify sockets are harmless: the next master unlinks them before binding.
-        }
     }
 }
