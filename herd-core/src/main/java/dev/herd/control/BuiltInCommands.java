@@ -187,6 +187,7 @@ final class BuiltInCommands {
         info.put("command", spec.command());
         info.put("readyWhen", spec.readyWhen().name().toLowerCase(java.util.Locale.ROOT));
         info.put("drainTimeoutMillis", spec.drainTimeout().toMillis());
+        info.putAll(supervisor.containment());
         info.put("stateDir", spec.stateDir().toString());
         info.put("logDir", spec.logDir().toString());
         info.put("api", apiUrl.get());

@@ -15,6 +15,8 @@ import java.util.Map;
  * @param listenTargetFd 0 (inetd style, {@code System.inheritedChannel()}) or 3 (systemd style,
  *     with LISTEN_FDS=1 and LISTEN_PID)
  * @param logFile stdout and stderr are appended here (created 0644); null sends them to /dev/null
+ * @param cgroupProcs the {@code cgroup.procs} file of the cgroup the worker must run in, or null to leave it
+ *     in the master's
  */
 public record SpawnRequest(
         List<String> argv,
@@ -22,7 +24,14 @@ public record SpawnRequest(
         Path workingDirectory,
         int listenFd,
         int listenTargetFd,
-        Path logFile) {
+        Path logFile,
+        Path cgroupProcs) {
+
+    /** A request that leaves the process in the master's cgroup. */
+    public SpawnRequest(List<String> argv, Map<String, String> env, Path workingDirectory, int listenFd,
+                        int listenTargetFd, Path logFile) {
+        this(argv, env, workingDirectory, listenFd, listenTargetFd, logFile, null);
+    }
 
     public SpawnRequest {
         argv = List.copyOf(argv);

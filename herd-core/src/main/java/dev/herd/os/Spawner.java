@@ -18,8 +18,19 @@ import java.util.TreeMap;
  * the listening socket on fd 0 or 3, and no other inherited fds.
  */
 public final class Spawner {
-    /** Runs the program with LISTEN_PID set to its own pid: exec keeps the shell's pid. */
-    private static final String LISTEN_PID_WRAPPER = "LISTEN_PID=$$; export LISTEN_PID; exec \"$@\"";
+    /** Sets LISTEN_PID to the program's own pid: exec keeps the shell's pid. */
+    private static final String SET_LISTEN_PID = "LISTEN_PID=$$; export LISTEN_PID; ";
+    /**
+     * Moves the wrapper into the worker's cgroup ($1) before it execs the worker, so that no code of the worker
+     * ever runs outside it. posix_spawn cannot do this itself (glibc's posix_spawnattr_setcgroup_np, clone3's
+     * CLONE_INTO_CGROUP, needs glibc 2.39), and writing the pid from the master after the spawn would leave
+     * the worker running, and free to fork and setsid, until the write. The cost is one exec of /bin/sh.
+     * A worker that cannot join is not started: it would be a worker the master cannot stop whole.
+     */
+    private static final String JOIN_CGROUP = "echo $$ 2>/dev/null >\"$1\" || { echo \"herd: cannot move the"
+            + " worker into its cgroup (write to $1 failed), so it did not start; HERD_CGROUPS=off makes Herd use"
+            + " process groups instead\" >&2; exit 125; }; shift; ";
+    private static final String EXEC = "exec \"$@\"";
     private static final String SHELL = "/bin/sh";
     private static final String DEV_NULL = "/dev/null";
     private static final int LOG_MODE = 0644;
@@ -35,6 +46,7 @@ public final class Spawner {
     public static int spawn(SpawnRequest request) {
         String program = ProgramPath.resolve(request.argv().get(0), request.env(), request.workingDirectory());
         boolean systemdStyle = request.listenFd() >= 0 && request.listenTargetFd() == 3;
+        boolean ownCgroup = request.cgroupProcs() != null;
 
         Map<String, String> env = new TreeMap<>(request.env());
         List<String> argv = new ArrayList<>();
@@ -42,8 +54,15 @@ public final class Spawner {
         if (systemdStyle) {
             env.put("LISTEN_FDS", "1");
             env.remove("LISTEN_PID");
+        }
+        if (systemdStyle || ownCgroup) {
             executable = SHELL;
-            argv.addAll(List.of(SHELL, "-c", LISTEN_PID_WRAPPER, "sh", program));
+            String script = (ownCgroup ? JOIN_CGROUP : "") + (systemdStyle ? SET_LISTEN_PID : "") + EXEC;
+            argv.addAll(List.of(SHELL, "-c", script, "sh"));
+            if (ownCgroup) {
+                argv.add(request.cgroupProcs().toString());
+            }
+            argv.add(program);
             argv.addAll(request.argv().subList(1, request.argv().size()));
         } else {
             executable = program;

@@ -65,7 +65,16 @@ public final class ClusterRunner {
 
     private static int supervise(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
                                  Delegates delegates, Map<String, String> env, Listeners socket, StateDirectory state) {
-        OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd());
+        int port = socket.address().getPort();
+        try (WorkerCgroups cgroups = WorkerCgroups.open(port, env)) {
+            return superviseWith(spec, listeners, commands, delegates, env, socket, state,
+                    new OsWorkerLauncher(socket, spec.socketFd(), cgroups));
+        }
+    }
+
+    private static int superviseWith(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
+                                     Delegates delegates, Map<String, String> env, Listeners socket,
+                                     StateDirectory state, OsWorkerLauncher launcher) {
         int port = socket.address().getPort();
         WorkerLogs logs = new WorkerLogs(spec.logDir(), spec.logMaxBytes(), spec.logKeep());
         logs.start();

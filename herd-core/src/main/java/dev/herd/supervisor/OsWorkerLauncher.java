@@ -1,6 +1,7 @@
 package dev.herd.supervisor;
 
 import dev.herd.listen.Listeners;
+import dev.herd.os.Cgroup;
 import dev.herd.os.ListenSocket;
 import dev.herd.os.NotifySocket;
 import dev.herd.os.ProcFs;
@@ -35,10 +36,14 @@ final class OsWorkerLauncher implements WorkerLauncher {
     private final Map<Long, Integer> ports = new ConcurrentHashMap<>();
     private final Map<Long, NotifyReader> readers = new ConcurrentHashMap<>();
     private final Map<Long, WorkerChannel> channels = new ConcurrentHashMap<>();
+    private final WorkerCgroups cgroups;
+    /** The cgroup of each live worker that has one. */
+    private final Map<Long, Cgroup> cgroupsByPid = new ConcurrentHashMap<>();
 
-    OsWorkerLauncher(Listeners listeners, int socketFd) {
+    OsWorkerLauncher(Listeners listeners, int socketFd, WorkerCgroups cgroups) {
         this.listeners = listeners;
         this.socketFd = socketFd;
+        this.cgroups = cgroups;
     }
 
     @Override
@@ -52,14 +57,21 @@ final class OsWorkerLauncher implements WorkerLauncher {
             notify.close();
             throw e;
         }
+        Cgroup cgroup = cgroups.newWorkerCgroup(plan.slot());
         int pid;
         try {
             pid = Spawner.spawn(new SpawnRequest(plan.argv(), plan.env(), null, socket == null ? -1 : socket.fd(),
-                    socketFd, plan.logFile()));
+                    socketFd, plan.logFile(), cgroup == null ? null : cgroup.procsFile()));
         } catch (RuntimeException e) {
             notify.close();
             channel.close();
+            if (cgroup != null) {
+                cgroups.killAndRemove(cgroup);
+            }
             throw e;
+        }
+        if (cgroup != null) {
+            cgroupsByPid.put((long) pid, cgroup);
         }
         channels.put((long) pid, channel);
         channel.start(pid, line -> callbacks.channelLine(pid, line));
@@ -83,6 +95,15 @@ final class OsWorkerLauncher implements WorkerLauncher {
     @Override
     public void killLeftovers(long pid) {
         Processes.signalGroup((int) pid, Signal.KILL);
+        Cgroup cgroup = cgroupsByPid.remove(pid);
+        if (cgroup != null) {
+            cgroups.killAndRemove(cgroup); // also what left the group with setsid()
+        }
+    }
+
+    @Override
+    public WorkerCgroups.Containment containment() {
+        return cgroups.containment();
     }
 
     @Override

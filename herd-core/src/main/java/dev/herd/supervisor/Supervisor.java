@@ -124,6 +124,16 @@ public final class Supervisor {
         }
     }
 
+    /** Thread-safe (fixed at start): how the workers are contained, for {@code herd info}. */
+    public Map<String, String> containment() {
+        WorkerCgroups.Containment containment = launcher.containment();
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("containment", containment.mode());
+        out.put("cgroup", containment.cgroup());
+        out.put("containmentReason", containment.reason());
+        return out;
+    }
+
     /** Thread-safe: hands a message to the loop. */
     public void post(Message message) {
         inbox.add(message);

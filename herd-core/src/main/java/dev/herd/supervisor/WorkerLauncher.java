@@ -38,10 +38,15 @@ interface WorkerLauncher {
     boolean signal(long pid, Signal signal);
 
     /**
-     * SIGKILLs what is left of an exited worker's process group: children it forked would otherwise keep the
-     * socket open and serve stale code with nobody supervising them.
+     * SIGKILLs what is left of an exited worker's process group and of its cgroup (where it has one): children it
+     * forked would otherwise keep the socket open and serve stale code with nobody supervising them.
      */
     void killLeftovers(long pid);
+
+    /** How workers are contained: their own cgroup each, or their process group only (and why). */
+    default WorkerCgroups.Containment containment() {
+        return WorkerCgroups.Containment.processGroup("not started by the OS launcher");
+    }
 
     /**
      * Lowers the whole worker's CPU priority (it is retired and draining, the new generation should win the CPU).
