@@ -124,7 +124,7 @@ final class WorkerCgroups implements AutoCloseable {
                 for (Cgroup worker : candidate.children()) {
                     if (!worker.removeIfEmpty()) {
                         log.warn("event=cgroup.stale_kept cgroup={} pids=\"{}\" note=\"workers of a killed master still"
-                                + " run there; stop them with: echo 1 > {}/cgroup.kill\"", worker, worker.pids(), worker);
+                                + " run there; stop them with: echo 1 > {}/cgroup.kill\"", worker, pids(worker), worker);
                     }
                 }
                 if (candidate.removeIfEmpty()) {
@@ -212,7 +212,7 @@ final class WorkerCgroups implements AutoCloseable {
                     Thread.sleep(5);
                 }
                 if (!worker.removeIfEmpty()) {
-                    log.warn("event=cgroup.left cgroup={} pids=\"{}\"", worker, worker.pids());
+                    log.warn("event=cgroup.left cgroup={} pids=\"{}\"", worker, pids(worker));
                 }
             }
             subtree.removeIfEmpty();
@@ -221,6 +221,10 @@ final class WorkerCgroups implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    private static String pids(Cgroup cgroup) throws IOException {
+        return String.join(" ", cgroup.pids().stream().map(String::valueOf).toList());
     }
 
     private static void removeQuietly(Cgroup cgroup) {
