@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,6 +88,22 @@ class CgroupTest {
             return !statField(pid, 3).equals("Z");
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    @Test
+    void systemdStyleSocketAndCgroupTogetherKeepThePidAndListenPid() throws IOException {
+        Cgroup worker = test.createChild("worker-1-0");
+        try (ListenSocket socket = ListenSocket.open(new InetSocketAddress("127.0.0.1", 0), 8, false)) {
+            int pid = children.spawn(new SpawnRequest(List.of("sleep", "30"), Children.basicEnv(), null, socket.fd(), 3,
+                    dir.resolve("w.log"), worker.procsFile()));
+            await().atMost(Duration.ofSeconds(5)).until(() -> Files.readString(Path.of("/proc/" + pid + "/comm")).trim()
+                    .equals("sleep"));
+            assertThat(worker.pids()).containsExactly((long) pid);
+            assertThat(Files.readString(Path.of("/proc/" + pid + "/environ"))).contains("LISTEN_PID=" + pid + "\0")
+                    .contains("LISTEN_FDS=1\0");
+            assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/fd/3")).toString())
+                    .isEqualTo("socket:[" + socket.inode() + "]");
         }
     }
 

@@ -34,20 +34,17 @@ class CgroupContainmentTest {
         assumeCgroupsUsable();
         Path dir = Herd.newDir();
         Path escapedPidFile = dir.resolve("escaped.pid");
-        int port;
-        long escaped;
-        String cgroup;
         try (Herd herd = Herd.start(dir, Herd.runArgs(dir, "--workers", "1", "--", "/bin/sh", "-c",
                 escapingWorker(escapedPidFile)))) {
-            port = herd.awaitPort();
+            int port = herd.awaitPort();
             long worker = herd.awaitReady(1, START).getFirst();
-            escaped = awaitPidFile(escapedPidFile);
+            long escaped = awaitPidFile(escapedPidFile);
             assertThat(holdsSocket(escaped)).as("the escaped child holds the listening socket").isTrue();
             assertThat(stat(escaped, 6)).as("it left the worker's session").isNotEqualTo(stat(worker, 6));
 
             JsonNode info = info(herd);
             assertThat(info.path("containment").asText()).as(info.toString()).isEqualTo("cgroup");
-            cgroup = info.path("cgroup").asText();
+            String cgroup = info.path("cgroup").asText();
             assertThat(info.path("containmentReason").isNull()).isTrue();
             assertThat(Path.of(cgroup).getFileName().toString()).isEqualTo("herd-" + port + "-" + herd.pid());
             assertThat(pidsBelow(Path.of(cgroup))).contains(worker, escaped);
@@ -58,14 +55,15 @@ class CgroupContainmentTest {
             assertThat(herd.awaitExit(Duration.ofSeconds(30))).isZero();
             assertThat(runs(escaped)).as("the escaped child is gone when the master has exited").isFalse();
             assertThat(Path.of(cgroup)).as("the master removed its cgroups").doesNotExist();
-        }
 
-        Path next = Herd.newDir();
-        try (Herd herd = Herd.start(next, List.of("run", "--host", "127.0.0.1", "--port", Integer.toString(port),
-                "--state-dir", next.resolve("state").toString(), "--workers", "1"))) {
-            assertThat(herd.awaitPort()).as("a new master binds the same port: " + herd.output()).isEqualTo(port);
-            herd.awaitReady(1, START);
-            assertThat(Http.get(port, "/").status()).isEqualTo(200);
+            // still inside the first try: closing it would kill the escaped child (it carries the test's tag)
+            Path next = Herd.newDir();
+            try (Herd again = Herd.start(next, List.of("run", "--host", "127.0.0.1", "--port", Integer.toString(port),
+                    "--state-dir", next.resolve("state").toString(), "--workers", "1"))) {
+                assertThat(again.awaitPort()).as("a new master binds the same port: " + again.output()).isEqualTo(port);
+                again.awaitReady(1, START);
+                assertThat(Http.get(port, "/").status()).isEqualTo(200);
+            }
         }
     }
 
