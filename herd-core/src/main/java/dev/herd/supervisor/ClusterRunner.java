@@ -67,14 +67,14 @@ public final class ClusterRunner {
                                  Delegates delegates, Map<String, String> env, Listeners socket, StateDirectory state) {
         int port = socket.address().getPort();
         try (WorkerCgroups cgroups = WorkerCgroups.open(port, env)) {
-            return superviseWith(spec, listeners, commands, delegates, env, socket, state,
-                    new OsWorkerLauncher(socket, spec.socketFd(), cgroups));
+            return superviseWith(spec, listeners, commands, delegates, env, socket, state, cgroups);
         }
     }
 
     private static int superviseWith(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
                                      Delegates delegates, Map<String, String> env, Listeners socket,
-                                     StateDirectory state, OsWorkerLauncher launcher) {
+                                     StateDirectory state, WorkerCgroups cgroups) {
+        OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd(), cgroups);
         int port = socket.address().getPort();
         WorkerLogs logs = new WorkerLogs(spec.logDir(), spec.logMaxBytes(), spec.logKeep());
         logs.start();
@@ -95,6 +95,7 @@ public final class ClusterRunner {
         try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, observers, logs, commands, socket.address(),
                 format(socket.address()))) {
             SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
+            cgroups.start();
             Event listening = new Event.ClusterListening(InstantSource.system().instant(),
                     format(socket.address()), spec.workers());
             all.forEach(listener -> listener.onEvent(listening));

@@ -50,13 +50,15 @@ final class WorkerCgroups implements AutoCloseable {
     }
 
     private final Cgroup subtree;
+    private final int port;
     private final Containment containment;
     private final Set<Cgroup> emptying = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService remover;
     private long sequence;
 
-    private WorkerCgroups(Cgroup subtree, Containment containment) {
+    private WorkerCgroups(Cgroup subtree, int port, Containment containment) {
         this.subtree = subtree;
+        this.port = port;
         this.containment = containment;
         this.remover = subtree == null ? null : Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("herd-cgroups").factory());
@@ -64,22 +66,14 @@ final class WorkerCgroups implements AutoCloseable {
 
     /** Process groups only, e.g. for tests and where cgroups are disabled. */
     static WorkerCgroups none(String reason) {
-        return new WorkerCgroups(null, Containment.processGroup(reason));
+        return new WorkerCgroups(null, 0, Containment.processGroup(reason));
     }
 
-    /** Creates the master's subtree under its own cgroup, or falls back to process groups (logged once, with why). */
+    /**
+     * Creates the master's subtree under its own cgroup, or falls back to process groups. Logs nothing: a master
+     * that fails to start says only why.
+     */
     static WorkerCgroups open(int port, Map<String, String> env) {
-        WorkerCgroups cgroups = create(port, env);
-        Containment c = cgroups.containment;
-        if (cgroups.subtree != null) {
-            log.info("event=containment mode={} cgroup={}", c.mode(), c.cgroup());
-        } else {
-            log.warn("event=containment mode={} reason=\"{}\"", c.mode(), c.reason());
-        }
-        return cgroups;
-    }
-
-    private static WorkerCgroups create(int port, Map<String, String> env) {
         if ("off".equals(env.get(DISABLE_VARIABLE))) {
             return none("disabled by " + DISABLE_VARIABLE + "=off");
         }
@@ -89,7 +83,6 @@ final class WorkerCgroups implements AutoCloseable {
         } catch (IllegalStateException e) {
             return none(e.getMessage());
         }
-        removeStale(own, port);
         long masterPid = ProcessHandle.current().pid();
         Cgroup subtree;
         try {
@@ -102,27 +95,42 @@ final class WorkerCgroups implements AutoCloseable {
             removeQuietly(subtree);
             return none("this kernel has no cgroup.kill (Linux 5.14 or later needed)");
         }
-        return new WorkerCgroups(subtree, new Containment("cgroup", subtree.toString(), null));
+        return new WorkerCgroups(subtree, port, new Containment("cgroup", subtree.toString(), null));
     }
 
     /**
-     * Subtrees of earlier masters on this port that were killed before they could remove them: their empty worker
-     * cgroups go; populated ones are kept, because their workers still serve on purpose (a master killed with
-     * SIGKILL leaves its workers running) and only an operator should stop them.
+     * Once the master has started: removes what killed masters left (see {@link #removeStale}) and logs the one
+     * line that says how workers are contained.
+     */
+    void start() {
+        if (subtree != null) {
+            removeStale(new Cgroup(subtree.dir().getParent()), port);
+            log.info("event=containment mode={} cgroup={}", containment.mode(), containment.cgroup());
+        } else {
+            log.warn("event=containment mode={} reason=\"{}\"", containment.mode(), containment.reason());
+        }
+    }
+
+    /**
+     * Subtrees of earlier masters that were killed before they could remove them (their pid no longer runs): empty
+     * worker cgroups go, on any port, so killed masters do not pile up cgroups; populated ones are kept, because
+     * their workers still serve on purpose (a master killed with SIGKILL leaves its workers running) and only an
+     * operator should stop them. Those on this master's port are named in the log.
      */
     private static void removeStale(Cgroup own, int port) {
         try {
             for (Cgroup candidate : own.children()) {
                 Matcher name = SUBTREE.matcher(candidate.dir().getFileName().toString());
-                if (!name.matches() || Integer.parseInt(name.group(1)) != port) {
+                if (!name.matches() || name.group(2).length() > 9) {
                     continue;
                 }
-                long pid = Long.parseLong(name.group(2));
-                if (pid == ProcessHandle.current().pid() || (pid <= Integer.MAX_VALUE && Processes.isAlive((int) pid))) {
+                int pid = Integer.parseInt(name.group(2));
+                if (pid == ProcessHandle.current().pid() || Processes.isAlive(pid)) {
                     continue; // its master runs (or the pid was reused: leave it alone)
                 }
+                boolean samePort = name.group(1).equals(Integer.toString(port));
                 for (Cgroup worker : candidate.children()) {
-                    if (!worker.removeIfEmpty()) {
+                    if (!worker.removeIfEmpty() && samePort) {
                         log.warn("event=cgroup.stale_kept cgroup={} pids=\"{}\" note=\"workers of a killed master still"
                                 + " run there; stop them with: echo 1 > {}/cgroup.kill\"", worker, pids(worker), worker);
                     }
