@@ -174,7 +174,7 @@ final class WorkerCgroups implements AutoCloseable {
     void killAndRemove(Cgroup cgroup) {
         try {
             cgroup.kill();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             log.error("event=cgroup.kill_failed cgroup={} error=\"{}\"", cgroup, e.getMessage());
         }
         emptying.add(cgroup);
@@ -195,7 +195,7 @@ final class WorkerCgroups implements AutoCloseable {
                 emptying.remove(cgroup);
                 return;
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) { // an exception would end the rescheduling silently
             log.warn("event=cgroup.remove_failed cgroup={} error=\"{}\"", cgroup, e.getMessage());
         }
         scheduleRemoval(cgroup, Math.min(lastDelayMillis * 2, MAX_CHECK_MILLIS));
@@ -224,7 +224,7 @@ final class WorkerCgroups implements AutoCloseable {
                 }
             }
             subtree.removeIfEmpty();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) { // never instead of the master's exit code
             log.warn("event=cgroup.remove_failed cgroup={} error=\"{}\"", subtree, e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
