@@ -91,7 +91,7 @@ public record ClusterSpec(
         check(startTimeout.isPositive(), "start-timeout", startTimeout, "must be positive");
         check(!restartDelay.isNegative(), "restart-delay", restartDelay, "must not be negative");
         check(maxRestartDelay.compareTo(restartDelay) >= 0, "max-restart-delay", maxRestartDelay,
-                "must not be smaller than restart-delay (" + restartDelay + ")");
+                "must not be smaller than restart-delay (" + Durations.format(restartDelay) + ")");
         check(maxRestartsPerMinute >= 1, "max-restarts-per-minute", maxRestartsPerMinute, "must be at least 1");
         check(!drainTimeout.isNegative(), "drain-timeout", drainTimeout, "must not be negative");
         check(reloadBatch >= 1 && reloadBatch <= workers, "reload-batch", reloadBatch,
@@ -112,7 +112,9 @@ public record ClusterSpec(
     /** A setting's rule: a {@link ConfigException} naming the setting, its value and the rule when broken. */
     static void check(boolean ok, String setting, Object value, String rule) {
         if (!ok) {
-            throw new ConfigException(setting + ": '" + value + "' " + rule);
+            // durations as operators write them (30s, 500ms), not as Duration.toString() (PT30S)
+            Object shown = value instanceof Duration duration ? Durations.format(duration) : value;
+            throw new ConfigException(setting + ": '" + shown + "' " + rule);
         }
     }
 

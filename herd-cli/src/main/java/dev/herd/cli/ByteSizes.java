@@ -7,6 +7,8 @@ import java.util.regex.Pattern;
 
 /** Sizes as operators write them: {@code 4096}, {@code 512k}, {@code 10m}, {@code 1g} (powers of 1024). */
 final class ByteSizes implements CommandLine.ITypeConverter<Long> {
+    /** 1 PiB: far beyond any log file, and far from where a long overflows. */
+    static final long MAX_BYTES = 1L << 50;
     private static final Pattern FORMAT = Pattern.compile("(\\d{1,12})([kmgKMG])?");
 
     @Override
@@ -18,11 +20,16 @@ final class ByteSizes implements CommandLine.ITypeConverter<Long> {
         }
         long amount = Long.parseLong(matcher.group(1));
         String unit = matcher.group(2) == null ? "" : matcher.group(2).toLowerCase(java.util.Locale.ROOT);
-        return switch (unit) {
-            case "k" -> amount << 10;
-            case "m" -> amount << 20;
-            case "g" -> amount << 30;
-            default -> amount;
+        int shift = switch (unit) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            default -> 0;
         };
+        if (amount > MAX_BYTES >> shift) {
+            throw new CommandLine.TypeConversionException("'" + value + "' is too large; sizes go up to "
+                    + (MAX_BYTES >> 30) + "g");
+        }
+        return amount << shift;
     }
 }

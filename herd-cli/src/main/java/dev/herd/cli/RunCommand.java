@@ -11,6 +11,7 @@ import dev.herd.ReadyWhen;
 import dev.herd.supervisor.ClusterRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
@@ -159,9 +160,16 @@ final class RunCommand implements Callable<Integer> {
             description = "The worker program and its arguments, after '--'. Default: the bundled demo worker.")
     List<String> command;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec commandSpec;
+
     @Override
     public Integer call() {
         boolean demo = command == null || command.isEmpty();
+        if (demo && commandSpec.commandLine().getParseResult().originalArgs().contains("--")) {
+            throw new CommandLine.ParameterException(commandSpec.commandLine(),
+                    "command: nothing follows '--'; put the worker program and its arguments after it, or leave '--' out to run the bundled demo");
+        }
         ClusterSpec.Builder builder = ClusterSpec.builder()
                 .port(port).host(host).backlog(backlog).mode(mode).sticky(sticky).balance(balance)
                 .proxyHeader(proxyHeader).socketFd(socketFd)

@@ -37,7 +37,13 @@ class BadInputTest {
                 Arguments.of(List.of("--host", "no-such-host.invalid"), 2, "host: 'no-such-host.invalid' is not an IP address"),
                 Arguments.of(List.of("--", "/nonexistent/server"), 2, "command not found: '/nonexistent/server' does not exist"),
                 Arguments.of(List.of("--", "no-such-program-herd"), 2, "command not found: 'no-such-program-herd' is not in PATH"),
-                Arguments.of(List.of("--", "/tmp"), 2, "command is a directory: '/tmp'"));
+                Arguments.of(List.of("--", "/tmp"), 2, "command is a directory: '/tmp'"),
+                Arguments.of(List.of("--"), 2, "command: nothing follows '--'"),
+                Arguments.of(List.of("--log-max-size", "99999999999g"), 2, "'99999999999g' is too large; sizes go up to 1048576g"),
+                Arguments.of(List.of("--log-max-size", "17179869185g"), 2, "'17179869185g' is too large"),
+                Arguments.of(List.of("--start-timeout", "0"), 2, "start-timeout: '0s' must be positive"),
+                Arguments.of(List.of("--restart-delay", "2s", "--max-restart-delay", "1500ms"), 2,
+                        "max-restart-delay: '1500ms' must not be smaller than restart-delay (2s)"));
     }
 
     @ParameterizedTest(name = "{0}")
