@@ -96,6 +96,34 @@ class CgroupContainmentTest {
     }
 
     @Test
+    void aMasterThatCannotWriteTheCgroupTreeSaysWhyAndItsProcessGroupsStillStopWorkers() throws IOException {
+        assumeCgroupsUsable(); // as root here; the master runs as nobody, who may not write there
+        Path dir = Herd.newDir();
+        Shell.run("chown", "65534:65534", dir.toString());
+        Path childPidFile = dir.resolve("child.pid");
+        String worker = "sleep 1000 & echo $! > " + childPidFile + "; exec " + Workers.demoShell();
+        List<String> asNobody = List.of("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups");
+        try (Herd herd = Herd.start(dir, asNobody, Herd.runArgs(dir, "--workers", "1", "--", "/bin/sh", "-c", worker),
+                Map.of("HERD_NO_BUILD", "1"))) {
+            herd.awaitPort();
+            herd.awaitReady(1, START);
+            long child = awaitPidFile(childPidFile);
+
+            JsonNode info = info(herd);
+            assertThat(info.path("containment").asText()).as(info.toString()).isEqualTo("process-group");
+            assertThat(info.path("containmentReason").asText()).startsWith("cannot create a cgroup in ")
+                    .endsWith("run as root or in a delegated cgroup (systemd Delegate=yes)");
+            assertThat(herd.events("containment")).singleElement()
+                    .satisfies(e -> assertThat(e.get("reason")).isEqualTo(info.path("containmentReason").asText()));
+
+            herd.signal("TERM");
+            assertThat(herd.awaitExit(Duration.ofSeconds(30))).isZero();
+            await("the worker's child stopped with its process group").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(20)).until(() -> !runs(child));
+        }
+    }
+
+    @Test
     void theNextMasterOnAPortRemovesAKilledMastersEmptyCgroupsAndKeepsThoseWhoseWorkersStillRun() throws IOException {
         assumeCgroupsUsable();
         Path first = Herd.newDir();
