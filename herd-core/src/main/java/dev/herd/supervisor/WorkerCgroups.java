@@ -23,9 +23,11 @@ import java.util.regex.Pattern;
  * that left its process group with setsid() (a daemonizing script) and still holds the listening socket.
  *
  * <p>Layout: the master stays in the cgroup it was started in (C) and creates {@code C/herd-PORT-MASTERPID}, one
- * child {@code worker-SLOT-SEQ} per worker. cgroup v2's "no internal processes" rule does not bite: the master does
- * not enable controllers in C, and {@code herd-PORT-MASTERPID} itself never holds a process, so a later step can
- * enable controllers there. The master's pid in the name keeps two masters on one port number (two addresses)
+ * child {@code worker-SLOT-SEQ} per worker. cgroup v2's "no internal processes" rule does not bite: the master
+ * enables no controllers, and {@code herd-PORT-MASTERPID} itself never holds a process. Per-worker controllers
+ * (memory.current) would need them enabled in C's subtree_control, which the kernel refuses while C holds the
+ * master (unless C is the root): that step will have to move the master into a leaf first (systemd's
+ * DelegateSubgroup= does it for a unit). Killing needs no controller. The master's pid in the name keeps two masters on one port number (two addresses)
  * apart and tells a stale subtree (its master is dead) from a live one. A worker is stopped as before (SIGTERM to
  * its process group, SIGKILL at the drain timeout); once it has exited, its cgroup is killed ({@code cgroup.kill})
  * and removed when empty, off the supervisor thread.
