@@ -272,12 +272,11 @@ public final class Supervisor {
         worker.state = WorkerState.READY;
         worker.wasReady = true;
         worker.readyAtNanos = nanoClock.getAsLong();
-        Slot readySlot = slots.get(worker.slot);
-        readySlot.budget.workerReady();
-        readySlot.lastFailure = null;
+        Slot slot = slots.get(worker.slot);
+        slot.budget.workerReady();
+        slot.lastFailure = null;
         emit(new Event.WorkerReady(wallClock.instant(), worker.slot, worker.pid, worker.generation,
                 Duration.ofNanos(worker.readyAtNanos - worker.spawnedAtNanos)));
-        Slot slot = slots.get(worker.slot);
         if (slot.incoming == worker) {
             rollouts.onIncomingReady(slot, worker);
         }
