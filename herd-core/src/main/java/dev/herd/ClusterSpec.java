@@ -24,6 +24,8 @@ import java.util.Objects;
  * @param restartDelay         first delay before respawning a crashed worker; grows while crashes repeat
  * @param maxRestartDelay      ceiling of that growth
  * @param maxRestartsPerMinute unexpected exits of one slot within 60 s beyond which the slot is marked failed
+ * @param maxFailedStarts      failed starts in a row (a worker that exited or hit the start timeout before it was
+ *                             ready) after which the slot is marked failed; a ready worker ends the streak
  * @param drainTimeout         how long a worker may take to finish after SIGTERM before SIGKILL
  * @param reloadBatch          how many slots a reload or upgrade replaces at a time
  * @param retiredNice          autogroup nice value given to retired (draining) workers, 0 to leave them as they are
@@ -52,6 +54,7 @@ public record ClusterSpec(
         Duration restartDelay,
         Duration maxRestartDelay,
         int maxRestartsPerMinute,
+        int maxFailedStarts,
         Duration drainTimeout,
         int reloadBatch,
         Duration canaryPeriod,
@@ -93,6 +96,8 @@ public record ClusterSpec(
         check(maxRestartDelay.compareTo(restartDelay) >= 0, "max-restart-delay", maxRestartDelay,
                 "must not be smaller than restart-delay (" + Durations.format(restartDelay) + ")");
         check(maxRestartsPerMinute >= 1, "max-restarts-per-minute", maxRestartsPerMinute, "must be at least 1");
+        check(maxFailedStarts >= 1, "max-failed-starts", maxFailedStarts,
+                "must be at least 1 (failed starts in a row before a slot is given up)");
         check(!drainTimeout.isNegative(), "drain-timeout", drainTimeout, "must not be negative");
         check(reloadBatch >= 1 && reloadBatch <= workers, "reload-batch", reloadBatch,
                 "must be between 1 and the number of workers (" + workers + ")");
@@ -139,6 +144,7 @@ public record ClusterSpec(
         private Duration restartDelay = Duration.ofMillis(200);
         private Duration maxRestartDelay = Duration.ofSeconds(30);
         private int maxRestartsPerMinute = 10;
+        private int maxFailedStarts = 5;
         private Duration drainTimeout = Duration.ofSeconds(30);
         private int reloadBatch = 1;
         private Duration canaryPeriod = Duration.ofSeconds(10);
@@ -168,6 +174,7 @@ public record ClusterSpec(
         public Builder restartDelay(Duration restartDelay) { this.restartDelay = restartDelay; return this; }
         public Builder maxRestartDelay(Duration maxRestartDelay) { this.maxRestartDelay = maxRestartDelay; return this; }
         public Builder maxRestartsPerMinute(int max) { this.maxRestartsPerMinute = max; return this; }
+        public Builder maxFailedStarts(int max) { this.maxFailedStarts = max; return this; }
         public Builder drainTimeout(Duration drainTimeout) { this.drainTimeout = drainTimeout; return this; }
         public Builder reloadBatch(int reloadBatch) { this.reloadBatch = reloadBatch; return this; }
         public Builder canaryPeriod(Duration canaryPeriod) { this.canaryPeriod = canaryPeriod; return this; }
@@ -183,7 +190,7 @@ public record ClusterSpec(
             Path state = stateDir != null ? stateDir : defaultStateDir(port);
             Path logs = logDir != null ? logDir : state.resolve("logs");
             return new ClusterSpec(workers, host, port, backlog, mode, sticky, balance, proxyHeader, socketFd, command, readyWhen, startTimeout,
-                    restartDelay, maxRestartDelay, maxRestartsPerMinute, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout);
+                    restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout);
         }
     }
 

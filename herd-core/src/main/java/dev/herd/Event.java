@@ -63,29 +63,43 @@ public sealed interface Event {
     }
 
     /**
-     * @param exitCode the exit code, or -1 when killed by a signal
-     * @param signal   the signal name (TERM, KILL, ...) when killed by one, else null
+     * @param exitCode   the exit code, or -1 when killed by a signal
+     * @param signal     the signal name (TERM, KILL, ...) when killed by one, else null
+     * @param lastOutput a worker that failed to start (never ready): its last lines of output (at most 5 lines,
+     *                   2 KiB, newline-separated); else null
      */
     record WorkerExited(Instant at, int slot, long pid, int generation, int exitCode, String signal,
-                        ExitReason reason, Duration uptime) implements Event {
+                        ExitReason reason, Duration uptime, String lastOutput) implements Event {
         public String name() { return "worker.exited"; }
         public Map<String, Object> fields() {
             return ordered("slot", slot, "pid", pid, "generation", generation, "code", exitCode < 0 ? null : exitCode,
-                    "signal", signal, "reason", reason.label(), "uptime_ms", uptime.toMillis());
+                    "signal", signal, "reason", reason.label(), "uptime_ms", uptime.toMillis(), "last_output", lastOutput);
         }
     }
 
-    record RestartScheduled(Instant at, int slot, Duration delay, int recentExits) implements Event {
+    /** @param failedStarts failed starts in a row (workers that never became ready), this one included */
+    record RestartScheduled(Instant at, int slot, Duration delay, int recentExits, int failedStarts) implements Event {
         public String name() { return "worker.restart_scheduled"; }
         public Map<String, Object> fields() {
-            return ordered("slot", slot, "delay_ms", delay.toMillis(), "exits_last_minute", recentExits);
+            return ordered("slot", slot, "delay_ms", delay.toMillis(), "exits_last_minute", recentExits,
+                    "failed_starts", failedStarts);
         }
     }
 
-    record SlotFailed(Instant at, int slot, int recentExits, int limit) implements Event {
+    /**
+     * A slot ran out of its crash budget and is left stopped.
+     *
+     * @param budget     the limit it ran out of, by its setting: {@code max-failed-starts} or
+     *                   {@code max-restarts-per-minute}
+     * @param limit      that setting's value
+     * @param lastOutput the last worker's last lines when it never became ready, else null
+     */
+    record SlotFailed(Instant at, int slot, int recentExits, int limit, String budget, int failedStarts,
+                      String lastOutput) implements Event {
         public String name() { return "slot.failed"; }
         public Map<String, Object> fields() {
-            return ordered("slot", slot, "exits_last_minute", recentExits, "limit", limit);
+            return ordered("slot", slot, "budget", budget, "limit", limit, "failed_starts", failedStarts,
+                    "exits_last_minute", recentExits, "last_output", lastOutput);
         }
     }
 
@@ -101,9 +115,12 @@ public sealed interface Event {
         }
     }
 
-    record ClusterStopped(Instant at, int exitCode, String why) implements Event {
+    /** @param lastFailure when every slot failed: which slot gave up last, why, and its worker's last output; else null */
+    record ClusterStopped(Instant at, int exitCode, String why, String lastFailure) implements Event {
         public String name() { return "cluster.stopped"; }
-        public Map<String, Object> fields() { return ordered("exit_code", exitCode, "why", why); }
+        public Map<String, Object> fields() {
+            return ordered("exit_code", exitCode, "why", why, "last_failure", lastFailure);
+        }
     }
 
     /**

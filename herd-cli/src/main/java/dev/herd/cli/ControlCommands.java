@@ -120,8 +120,24 @@ final class ControlCommands {
                     w.path("pid").asLong() == 0 ? "-" : w.path("pid").asText(), w.path("generation").asInt(),
                     w.path("state").asText(), seconds(w.path("uptimeMillis").asLong()),
                     (w.path("retired").asBoolean() ? "retired " : "")
-                            + (w.path("status").isNull() ? "" : w.path("status").asText()));
+                            + (w.path("status").isNull() ? "" : w.path("status").asText())
+                            + lastFailureNote(w.path("lastFailure")));
+            JsonNode lastOutput = w.path("lastFailure").path("lastOutput");
+            if (lastOutput.isTextual()) {
+                lastOutput.asText().lines().forEach(line -> out.println("      | " + line));
+            }
         }
+    }
+
+    /** {@code gave up: 5 failed starts in a row (...); last: exit code 1 before ready}, or empty. */
+    private static String lastFailureNote(JsonNode failure) {
+        if (!failure.isObject()) {
+            return "";
+        }
+        String last = "last: " + failure.path("exit").asText() + (failure.path("wasReady").asBoolean()
+                ? " after " + seconds(failure.path("uptimeMillis").asLong())
+                : failure.path("reason").asText().equals("start-timeout") ? " at the start timeout" : " before ready");
+        return failure.path("gaveUp").isTextual() ? "gave up: " + failure.path("gaveUp").asText() + "; " + last : last;
     }
 
     private static String seconds(long millis) {

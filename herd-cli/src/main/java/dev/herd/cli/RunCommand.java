@@ -97,6 +97,10 @@ final class RunCommand implements Callable<Integer> {
             description = "A slot with more unexpected exits than this within 60s is marked FAILED and left stopped. Default: ${DEFAULT-VALUE}.")
     int maxRestartsPerMinute;
 
+    @Option(names = "--max-failed-starts", paramLabel = "N", defaultValue = "5",
+            description = "A slot whose workers failed to start this many times in a row (exited, or killed at --start-timeout, before they were ready) is marked FAILED and left stopped; a ready worker resets the count. With the default restart delays 5 failed starts take about 3s plus the workers' start-up time. Default: ${DEFAULT-VALUE}.")
+    int maxFailedStarts;
+
     @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
             description = "How long a worker may drain after SIGTERM before SIGKILL. Default: ${DEFAULT-VALUE}.")
     Duration drainTimeout;
@@ -176,7 +180,7 @@ final class RunCommand implements Callable<Integer> {
                 .command(demo ? DemoWorkerCommand.argv() : command)
                 .readyWhen(readyWhen).startTimeout(startTimeout)
                 .restartDelay(restartDelay).maxRestartDelay(maxRestartDelay)
-                .maxRestartsPerMinute(maxRestartsPerMinute).drainTimeout(drainTimeout)
+                .maxRestartsPerMinute(maxRestartsPerMinute).maxFailedStarts(maxFailedStarts).drainTimeout(drainTimeout)
                 .reloadBatch(reloadBatch).canaryPeriod(Duration.ofSeconds(canarySeconds)).retiredNice(retiredNice)
                 .stateDir(stateDir).logDir(logDir).logMaxBytes(logMaxBytes).logKeep(logKeep)
                 .watchdogTimeout(watchdogTimeout)

@@ -92,6 +92,7 @@ public final class ClusterRunner {
         Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
                 System::nanoTime, InstantSource.system());
         supervisor.delegates(delegates);
+        supervisor.workerOutput(new LoggedOutput(logs, spec.logDir()));
         try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, observers, logs, commands, socket.address(),
                 format(socket.address()))) {
             SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));

@@ -15,9 +15,30 @@ public record ClusterStatus(long masterPid, int port, int generation, String rol
      * @param cpuSeconds user plus system CPU time used so far, 0 when unknown
      * @param connections connections served, as the worker last reported (0 when it does not report)
      * @param requests    requests served, likewise
+     * @param lastFailure the slot's last unexpected exit while no worker of it has been ready since (null otherwise;
+     *                    never on a retired worker)
      */
     public record WorkerInfo(int slot, long pid, int generation, String state, boolean retired, long uptimeMillis,
                              String status, int restarts, long rssBytes, double cpuSeconds, long connections,
-                             long requests) {
+                             long requests, LastFailure lastFailure) {
+    }
+
+    /**
+     * How a slot's worker last failed.
+     *
+     * @param pid          the worker's pid (0 when it could not even be spawned)
+     * @param exit         {@code exit code 1}, {@code signal 9 (KILL)}, or why the spawn failed
+     * @param reason       {@code crash} or {@code start-timeout}
+     * @param wasReady     whether that worker had become ready (false: a failed start)
+     * @param failedStarts failed starts in a row so far
+     * @param lastOutput   a failed start's last lines of output (at most 5 lines, 2 KiB), else null
+     * @param gaveUp       why the slot was marked failed, or null while it is being restarted
+     */
+    public record LastFailure(String at, long pid, String exit, String reason, long uptimeMillis, boolean wasReady,
+                              int failedStarts, String lastOutput, String gaveUp) {
+
+        LastFailure withGaveUp(String why) {
+            return new LastFailure(at, pid, exit, reason, uptimeMillis, wasReady, failedStarts, lastOutput, why);
+        }
     }
 }

@@ -19,6 +19,8 @@ final class Slot {
     boolean stopped;
     /** Gone after a scale down (its worker may still be draining); a scale up brings it back. */
     boolean removed;
+    /** The last unexpected exit since a worker of this slot was last ready, for status; null when none. */
+    ClusterStatus.LastFailure lastFailure;
 
     Slot(int id, CrashBudget budget, RestartBackoff backoff, Deployment deployment) {
         this.id = id;

@@ -102,6 +102,9 @@ public final class Supervisor {
     private boolean hardStop;
     private Integer exitCode;
     private String exitWhy;
+    /** When every slot failed: the last one's story, for the master's last line. */
+    private String exitLastFailure;
+    private WorkerOutput output = WorkerOutput.NONE;
 
     /**
      * @param port          the port actually bound (differs from the spec's when it asked for 0)
@@ -119,8 +122,7 @@ public final class Supervisor {
         this.wallClock = wallClock;
         this.rollouts = new Rollouts(this, new Deployment(1, spec.command(), Map.of()));
         for (int id = 0; id < spec.workers(); id++) {
-            slots.add(new Slot(id, new CrashBudget(spec.maxRestartsPerMinute(), CRASH_WINDOW_NANOS),
-                    RestartBackoff.initial(spec.restartDelay(), spec.maxRestartDelay(), CALM_PERIOD), rollouts.current()));
+            slots.add(newSlot(id));
         }
     }
 
@@ -132,6 +134,11 @@ public final class Supervisor {
         out.put("cgroup", containment.cgroup());
         out.put("containmentReason", containment.reason());
         return out;
+    }
+
+    private Slot newSlot(int id) {
+        return new Slot(id, new CrashBudget(spec.maxRestartsPerMinute(), CRASH_WINDOW_NANOS, spec.maxFailedStarts()),
+                RestartBackoff.initial(spec.restartDelay(), spec.maxRestartDelay(), CALM_PERIOD), rollouts.current());
     }
 
     /** Thread-safe: hands a message to the loop. */
@@ -171,7 +178,7 @@ public final class Supervisor {
                 log.error("event=supervisor.error message=\"{}\"", e.toString(), e);
             }
         }
-        emit(new Event.ClusterStopped(wallClock.instant(), exitCode, exitWhy));
+        emit(new Event.ClusterStopped(wallClock.instant(), exitCode, exitWhy, exitLastFailure));
         return exitCode;
     }
 
@@ -208,6 +215,7 @@ public final class Supervisor {
         Map<String, String> env = new LinkedHashMap<>(masterEnv);
         env.putAll(deployment.env());
         Path logFile = dev.herd.logs.WorkerLogs.spoolFor(spec.logDir(), slot.id);
+        long outputMark = output.mark(slot.id);
         long pid;
         int privatePort = 0;
         try {
@@ -220,11 +228,13 @@ public final class Supervisor {
             log.error("event=worker.spawn_failed slot={} generation={} error=\"{}\"", slot.id,
                     deployment.generation(), e.getMessage());
             if (!rollouts.spawnFailed(slot, e.getMessage())) {
-                afterUnexpectedExit(slot, Duration.ZERO);
+                afterUnexpectedExit(slot, new Failure(0, "spawn failed: " + e.getMessage(), ExitReason.CRASH,
+                        Duration.ZERO, false, null));
             }
             return null;
         }
         WorkerProcess worker = new WorkerProcess(slot.id, deployment.generation(), pid, now, privatePort);
+        worker.outputMark = outputMark;
         workersByPid.put(pid, worker);
         emit(new Event.WorkerForked(wallClock.instant(), slot.id, pid, deployment.generation()));
         timers.at(now + spec.startTimeout().toNanos(), () -> onStartTimeout(worker));
@@ -270,10 +280,13 @@ public final class Supervisor {
             return;
         }
         worker.state = WorkerState.READY;
+        worker.wasReady = true;
         worker.readyAtNanos = nanoClock.getAsLong();
+        Slot slot = slots.get(worker.slot);
+        slot.budget.workerReady();
+        slot.lastFailure = null;
         emit(new Event.WorkerReady(wallClock.instant(), worker.slot, worker.pid, worker.generation,
                 Duration.ofNanos(worker.readyAtNanos - worker.spawnedAtNanos)));
-        Slot slot = slots.get(worker.slot);
         if (slot.incoming == worker) {
             rollouts.onIncomingReady(slot, worker);
         }
@@ -319,6 +332,11 @@ public final class Supervisor {
     }
 
     private Delegates delegates = Delegates.NONE;
+
+    /** Where failed starts' last lines are read (the worker logs); set before {@link #run}. */
+    void workerOutput(WorkerOutput output) {
+        this.output = output;
+    }
 
     /** The application's delegate handlers and message listeners (library mode); set before {@link #run}. */
     void delegates(Delegates delegates) {
@@ -415,9 +433,12 @@ public final class Supervisor {
         long now = nanoClock.getAsLong();
         Duration uptime = Duration.ofNanos(now - worker.spawnedAtNanos);
         ExitReason reason = reasonFor(worker, status);
+        boolean unexpected = reason == ExitReason.CRASH || reason == ExitReason.START_TIMEOUT;
+        // only a failed start's output is read here: its cause (a port in use, a missing class) is in its last lines
+        String lastOutput = unexpected && !worker.wasReady ? output.lastLines(worker.slot, worker.outputMark) : null;
         emit(new Event.WorkerExited(wallClock.instant(), worker.slot, pid, worker.generation,
                 status.signaled() ? -1 : status.code(),
-                status.signaled() ? signalName(status.signal()) : null, reason, uptime));
+                status.signaled() ? signalName(status.signal()) : null, reason, uptime, lastOutput));
         Slot slot = slots.get(worker.slot);
         if (shuttingDown) {
             forget(slot, worker);
@@ -429,8 +450,8 @@ public final class Supervisor {
         }
         if (slot.worker == worker) {
             slot.worker = null;
-            if (reason == ExitReason.CRASH || reason == ExitReason.START_TIMEOUT) {
-                afterUnexpectedExit(slot, uptime);
+            if (unexpected) {
+                afterUnexpectedExit(slot, new Failure(pid, status.describe(), reason, uptime, worker.wasReady, lastOutput));
             }
         }
     }
@@ -464,13 +485,32 @@ public final class Supervisor {
         return worker.stopReason;
     }
 
-    private void afterUnexpectedExit(Slot slot, Duration uptime) {
+    /** An unexpected end of a slot's worker (or of its spawn), as the budget and the status see it. */
+    private record Failure(long pid, String exit, ExitReason reason, Duration uptime, boolean wasReady,
+                           String lastOutput) {
+    }
+
+    private void afterUnexpectedExit(Slot slot, Failure failure) {
         long now = nanoClock.getAsLong();
-        int recent = slot.budget.record(now);
-        if (recent > slot.budget.limit()) {
+        CrashBudget.Verdict verdict = slot.budget.afterExit(now, !failure.wasReady());
+        slot.lastFailure = new ClusterStatus.LastFailure(wallClock.instant().toString(), failure.pid(), failure.exit(),
+                failure.reason().label(), failure.uptime().toMillis(), failure.wasReady(), verdict.failedStarts(),
+                failure.lastOutput(), null);
+        if (verdict.exhausted()) {
+            CrashBudget.Limit limit = verdict.exceeded();
+            String gaveUp = limit == CrashBudget.Limit.FAILED_STARTS
+                    ? verdict.failedStarts() + " failed starts in a row (--" + limit.setting() + " "
+                    + slot.budget.limit(limit) + ")"
+                    : verdict.recentExits() + " unexpected exits within 60 s (--" + limit.setting() + " "
+                    + slot.budget.limit(limit) + ")";
             slot.failed = true;
-            emit(new Event.SlotFailed(wallClock.instant(), slot.id, recent, slot.budget.limit()));
+            slot.lastFailure = slot.lastFailure.withGaveUp(gaveUp);
+            emit(new Event.SlotFailed(wallClock.instant(), slot.id, verdict.recentExits(), slot.budget.limit(limit),
+                    limit.setting(), verdict.failedStarts(), failure.lastOutput()));
             if (slots.stream().allMatch(s -> s.failed || s.removed)) { // none stopped by an operator, none left
+                exitLastFailure = "slot " + slot.id + " gave up after " + gaveUp + "; its last worker: " + failure.exit()
+                        + (failure.wasReady() ? "" : " before it was ready")
+                        + (failure.lastOutput() == null ? "" : "; last output: " + failure.lastOutput());
                 finish(EXIT_ALL_SLOTS_FAILED, "every slot failed");
             }
             return;
@@ -478,11 +518,12 @@ public final class Supervisor {
         if (slot.incoming != null) {
             return; // the rollout's new worker is about to take the slot over
         }
-        slot.backoff = slot.backoff.afterCrash(uptime);
+        slot.backoff = slot.backoff.afterCrash(failure.uptime());
         Duration delay = slot.backoff.delay();
         slot.restartPending = true;
         slot.restarts++;
-        emit(new Event.RestartScheduled(wallClock.instant(), slot.id, delay, recent));
+        emit(new Event.RestartScheduled(wallClock.instant(), slot.id, delay, verdict.recentExits(),
+                verdict.failedStarts()));
         timers.at(now + delay.toNanos(), () -> respawn(slot));
     }
 
@@ -622,10 +663,10 @@ public final class Supervisor {
                 slot.stopped = false;
                 slot.failed = false;
                 slot.budget.reset();
+                slot.lastFailure = null;
                 slot.deployment = rollouts.current();
             } else {
-                slot = new Slot(id, new CrashBudget(spec.maxRestartsPerMinute(), CRASH_WINDOW_NANOS),
-                        RestartBackoff.initial(spec.restartDelay(), spec.maxRestartDelay(), CALM_PERIOD), rollouts.current());
+                slot = newSlot(id);
                 slots.add(slot);
             }
             started.add(id);
@@ -710,13 +751,14 @@ public final class Supervisor {
             WorkerLauncher.Usage usage = launcher.usage(w.pid);
             workers.add(new ClusterStatus.WorkerInfo(w.slot, w.pid, w.generation, w.state.label(), w.retired,
                     Duration.ofNanos(now - w.spawnedAtNanos).toMillis(), w.status, slots.get(w.slot).restarts,
-                    usage.rssBytes(), usage.cpuSeconds(), w.connections, w.requests));
+                    usage.rssBytes(), usage.cpuSeconds(), w.connections, w.requests,
+                    w.retired ? null : slots.get(w.slot).lastFailure));
         }
         for (Slot slot : slots) {
             if ((slot.failed || slot.stopped) && !slot.removed) {
                 workers.add(new ClusterStatus.WorkerInfo(slot.id, 0, slot.deployment.generation(),
                         (slot.failed ? WorkerState.FAILED : WorkerState.STOPPED).label(), false, 0, null, slot.restarts, 0, 0,
-                        0, 0));
+                        0, 0, slot.lastFailure));
             }
         }
         workers.sort(Comparator.comparingInt(ClusterStatus.WorkerInfo::slot)

@@ -12,6 +12,10 @@ final class WorkerProcess {
     final int port;
     WorkerState state = WorkerState.STARTING;
     long readyAtNanos;
+    /** It became ready at some point: an unexpected exit before that is a failed start. */
+    boolean wasReady;
+    /** {@link WorkerOutput#mark} of its slot's output when it was spawned: what it wrote comes after. */
+    long outputMark;
     /** Set when the master decided this worker should end, so its exit is not a crash. */
     ExitReason stopReason;
     String status;

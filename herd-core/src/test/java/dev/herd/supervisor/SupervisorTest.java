@@ -183,6 +183,39 @@ class SupervisorTest {
     }
 
     @Test
+    void failedStartsInARowFailTheSlotAndAReadyWorkerEndsTheStreak() {
+        start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.LISTENING).restartDelay(Duration.ZERO)
+                .maxFailedStarts(3));
+        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 1);
+        launcher.crash(1001, 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 2);
+        launcher.crash(1002, 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 3);
+        launcher.accepting.put(1003L, true);
+        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 1);
+        launcher.crash(1003, 1); // it had served: no failed start, and the two before are forgiven
+        for (long pid = 1004; pid <= 1005; pid++) {
+            long expected = pid - 1000 + 1;
+            await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == expected - 1);
+            launcher.crash(pid, 1);
+        }
+        assertThat(exit).isNotDone();
+        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 6);
+        launcher.crash(1006, 1);
+        assertThat(exit.orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).join()).isEqualTo(Supervisor.EXIT_ALL_SLOTS_FAILED);
+        Event.SlotFailed failed = events(Event.SlotFailed.class).getFirst();
+        assertThat(failed.budget()).isEqualTo("max-failed-starts");
+        assertThat(failed.failedStarts()).isEqualTo(3);
+        assertThat(failed.limit()).isEqualTo(3);
+        assertThat(failed.recentExits()).isEqualTo(6);
+        assertThat(events(Event.RestartScheduled.class)).extracting(Event.RestartScheduled::failedStarts)
+                .containsExactly(1, 2, 0, 1, 2);
+        assertThat(events(Event.ClusterStopped.class).getFirst().lastFailure())
+                .isEqualTo("slot 0 gave up after 3 failed starts in a row (--max-failed-starts 3); its last worker: "
+                        + "exit code 1 before it was ready");
+    }
+
+    @Test
     void startTimeoutKillsAndCountsAsAFailedStart() {
         start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.NOTIFY).startTimeout(Duration.ofMillis(100))
                 .restartDelay(Duration.ofSeconds(10)));

@@ -27,6 +27,8 @@ class BadInputTest {
                 Arguments.of(List.of("--port", "70000"), 2, "port: '70000' must be between 0 and 65535"),
                 Arguments.of(List.of("--ready-when", "sometimes"), 2, "'sometimes' is not a readiness mode"),
                 Arguments.of(List.of("--drain-timeout", "5x"), 2, "'5x' is not a duration"),
+                Arguments.of(List.of("--max-failed-starts", "0"), 2,
+                        "max-failed-starts: '0' must be at least 1 (failed starts in a row before a slot is given up)"),
                 Arguments.of(List.of("--socket-fd", "2"), 2, "socket-fd: '2' must be 0"),
                 Arguments.of(List.of("--mode", "magic"), 2, "'magic' is not a listen mode; use one of shared, reuseport, proxy, nat"),
                 Arguments.of(List.of("--sticky"), 2, "sticky: 'true' needs --mode reuseport"),
