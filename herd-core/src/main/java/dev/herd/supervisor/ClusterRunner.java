@@ -64,8 +64,8 @@ public final class ClusterRunner {
             List<EventListener> all = new ArrayList<>();
             all.add(new EventLog());
             all.add(event -> {
-                if (event instanceof Event.WorkerExited) {
-                    logs.workerExited();
+                if (event instanceof Event.WorkerExited exited) {
+                    logs.workerExited(exited.slot());
                 }
             });
             ControlPlane.Observers observers = ControlPlane.Observers.create(spec);
@@ -74,6 +74,7 @@ public final class ClusterRunner {
             Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
                     System::nanoTime, InstantSource.system());
             supervisor.delegates(delegates);
+            logs.reportTo(event -> supervisor.post(new Supervisor.Publish(event)));
             try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, observers, logs, commands, socket.address(),
                     format(socket.address()))) {
                 SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
