@@ -164,6 +164,7 @@ class LogSafetyTest {
                 assertThat(health.path("logs").asText()).as(health.toString()).isEqualTo("failing");
                 assertThat(health.path("logsFailing").get(0).path("slot").asInt()).isZero();
                 assertThat(health.path("logsFailing").get(0).path("error").asText()).contains("No space left on device");
+                assertThat(herd.cli("health").output()).contains(", logs failing (slot 0: cannot write " + logs.resolve("worker-0.log"));
 
                 Path spool = logs.resolve(".spool/worker-0.out");
                 long spoolSize = Files.size(spool);
