@@ -256,6 +256,11 @@ public final class WorkerLogs implements AutoCloseable {
         return new TreeSet<>(slots.keySet());
     }
 
+    /** The slot's copier, null when it has no spool (for tests). */
+    synchronized SlotLog slotLog(int slot) {
+        return slots.get(slot);
+    }
+
     /** One line of a worker's output. */
     public record Line(int slot, String text) {
     }
@@ -367,7 +372,9 @@ public final class WorkerLogs implements AutoCloseable {
         closeWatch();
         changed.release(); // the copier leaves its loop; the rest is copied below (no interrupt: it would close the files)
         try {
-            poller.join(Duration.ofSeconds(5));
+            if (poller.getState() != Thread.State.NEW) {
+                poller.join(Duration.ofSeconds(5));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
