@@ -238,6 +238,10 @@ public final class WorkerLogs implements AutoCloseable {
             if (unopenable.add(spool)) {
                 log.warn("event=logs.open_failed slot={} path={} error=\"{}\"", slot, spool, e.getMessage());
             }
+            String error = String.valueOf(e.getMessage());
+            if (failing.put(slot, error) == null) {
+                events.accept(new dev.herd.Event.LogsFailing(java.time.Instant.now(), slot, error));
+            }
         }
     }
 
