@@ -187,6 +187,18 @@ public sealed interface Event {
         }
     }
 
+    /** A slot's worker log cannot be written (a full disk, say): its lines wait in the spool meanwhile. */
+    record LogsFailing(Instant at, int slot, String error) implements Event {
+        public String name() { return "logs.failing"; }
+        public Map<String, Object> fields() { return ordered("slot", slot, "error", error); }
+    }
+
+    /** A slot's worker log can be written again: the lines that waited in the spool are copied. */
+    record LogsRecovered(Instant at, int slot) implements Event {
+        public String name() { return "logs.recovered"; }
+        public Map<String, Object> fields() { return ordered("slot", slot); }
+    }
+
     private static Map<String, Object> ordered(Object... keysAndValues) {
         Map<String, Object> map = new LinkedHashMap<>();
         for (int i = 0; i < keysAndValues.length; i += 2) {

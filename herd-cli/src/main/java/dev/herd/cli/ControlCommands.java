@@ -166,13 +166,23 @@ final class ControlCommands {
         @Override
         public Integer call() {
             JsonNode answer = master.send("health", List.of());
-            int code = report(answer, json, System.out, h -> System.out.printf("%s: %d of %d slots ready%s%s, ecv %s%n",
+            int code = report(answer, json, System.out, h -> System.out.printf("%s: %d of %d slots ready%s%s, ecv %s%s%n",
                     h.path("status").asText(), h.path("readySlots").asInt(), h.path("slots").asInt(),
                     h.path("failedSlots").isEmpty() ? "" : ", failed slots " + h.path("failedSlots"),
                     h.path("rollout").isNull() ? "" : ", " + h.path("rollout").asText() + " in progress",
-                    h.path("ecv").asText()));
+                    h.path("ecv").asText(), logsFailing(h)));
             return code != 0 ? code : "ok".equals(answer.path("result").path("status").asText()) ? 0 : MasterConnection.COMMAND_FAILED;
         }
+    }
+
+    /** ", logs failing (slot 0: why)" when a slot's log cannot be written, else nothing. */
+    private static String logsFailing(JsonNode health) {
+        if (!"failing".equals(health.path("logs").asText())) {
+            return "";
+        }
+        List<String> slots = new java.util.ArrayList<>();
+        health.path("logsFailing").forEach(f -> slots.add("slot " + f.path("slot").asInt() + ": " + f.path("error").asText()));
+        return ", logs failing (" + String.join("; ", slots) + ")";
     }
 
     @Command(name = "info", mixinStandardHelpOptions = true,

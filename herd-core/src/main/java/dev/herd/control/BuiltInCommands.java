@@ -59,7 +59,7 @@ final class BuiltInCommands {
                 r -> supervisor.submit(new ControlCommand.Status()));
         read("workers", "workers", "the worker processes (the workers part of status)",
                 r -> status().thenApply(ClusterStatus::workers));
-        read("health", "health", "ok (every slot has a ready worker), degraded (some) or down (none)",
+        read("health", "health", "ok (every slot has a ready worker), degraded (some) or down (none); logs: ok or failing (a log disk full, say)",
                 r -> status().thenApply(this::health));
         read("info", "info", "the master: version, pid, uptime, mode, address, settings, directories",
                 r -> status().thenApply(this::info));
@@ -170,6 +170,11 @@ final class BuiltInCommands {
         health.put("failedSlots", failedSlots);
         health.put("rollout", status.rollout());
         health.put("ecv", ecv.enabled() ? "enabled" : "disabled");
+        Map<Integer, String> logsFailing = logs.failing();
+        health.put("logs", logsFailing.isEmpty() ? "ok" : "failing");
+        List<Object> failingLogs = new ArrayList<>();
+        logsFailing.forEach((slot, error) -> failingLogs.add(Map.of("slot", slot, "error", error)));
+        health.put("logsFailing", failingLogs);
         return health;
     }
 

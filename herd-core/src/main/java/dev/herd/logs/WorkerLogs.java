@@ -4,8 +4,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -59,7 +59,14 @@ public final class WorkerLogs implements AutoCloseable {
     /** How long the copier sleeps without a change: {@link #IDLE_CHECK} while watching, else {@link #POLL}. */
     private volatile Duration period = POLL;
     private volatile boolean closed;
-    private volatile boolean flushRequested;
+    /** Slots whose worker exited: a line it left unfinished ends where it stopped. */
+    private final Set<Integer> exitedWriters = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Slots whose log cannot be written now, with why; their lines wait in the spool. */
+    private final Map<Integer, String> failing = new java.util.concurrent.ConcurrentSkipListMap<>();
+    /** Spools that could not be opened, so that each is reported once rather than on every pass. */
+    private final Set<Path> unopenable = new java.util.HashSet<>();
+    private volatile java.util.function.Consumer<dev.herd.Event> events =
+            event -> log.warn("event={} fields={}", event.name(), event.fields());
 
     /**
      * @param maxBytes a log file is rotated before it would grow beyond this
@@ -89,10 +96,34 @@ public final class WorkerLogs implements AutoCloseable {
         return logDir.resolve(".spool").resolve("worker-" + slot + ".out");
     }
 
-    /** A worker exited: copy its last lines now, an unfinished last line too. */
-    public void workerExited() {
-        flushRequested = true;
+    /**
+     * Makes sure the spool a worker is about to append to is a regular file of its own: a link planted there is
+     * removed (never followed) and a new file created. The worker then opens it with O_NOFOLLOW.
+     *
+     * @throws UncheckedIOException when it cannot be made so
+     */
+    public static void prepareSpool(Path spool) {
+        try {
+            LogFiles.ensureRegular(spool);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the worker's log spool " + spool + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A worker of the slot exited: copy its last lines now, an unfinished last line too. */
+    public void workerExited(int slot) {
+        exitedWriters.add(slot);
         changed.release();
+    }
+
+    /** Where {@code logs.failing} and {@code logs.recovered} events go (called on the copier's thread). */
+    public void reportTo(java.util.function.Consumer<dev.herd.Event> sink) {
+        this.events = sink;
+    }
+
+    /** The slots whose log cannot be written now, with why (their lines wait in the spool); empty when all is well. */
+    public Map<Integer, String> failing() {
+        return Map.copyOf(failing);
     }
 
     /**
@@ -116,9 +147,7 @@ public final class WorkerLogs implements AutoCloseable {
     private void pollLoop() {
         while (!closed) {
             changed.drainPermits(); // what happened so far is copied by this pass
-            boolean flush = flushRequested;
-            flushRequested = false;
-            pollAll(flush);
+            pollAll(false);
             try {
                 // a cadence, not a synchronisation: a change or an exit wakes this at once
                 changed.tryAcquire(period.toNanos(), TimeUnit.NANOSECONDS);
@@ -158,14 +187,29 @@ public final class WorkerLogs implements AutoCloseable {
         }
     }
 
-    /** Copies what is new in every slot's spool now (with {@code flushPartial}, unfinished last lines too). */
-    public synchronized void pollAll(boolean flushPartial) {
+    /**
+     * Copies what is new in every slot's spool now (with {@code endAll}, unfinished last lines too). A slot whose
+     * log cannot be written is tried again on the next pass (at least every {@link #IDLE_CHECK}), with or without
+     * new output.
+     */
+    public synchronized void pollAll(boolean endAll) {
         discoverSpools();
+        long now = System.nanoTime();
         for (SlotLog slot : slots.values()) {
             try {
-                slot.poll(line -> deliver(slot.slot, line), flushPartial);
+                if (exitedWriters.remove(slot.slot)) {
+                    slot.endLineAtSpoolEnd();
+                }
+                slot.poll(line -> deliver(slot.slot, line), endAll);
+                slot.closeIfIdle(now);
+                if (failing.remove(slot.slot) != null) {
+                    events.accept(new dev.herd.Event.LogsRecovered(java.time.Instant.now(), slot.slot));
+                }
             } catch (IOException e) {
-                log.warn("event=logs.copy_failed slot={} error=\"{}\"", slot.slot, e.getMessage());
+                String error = String.valueOf(e.getMessage());
+                if (failing.put(slot.slot, error) == null) {
+                    events.accept(new dev.herd.Event.LogsFailing(java.time.Instant.now(), slot.slot, error));
+                }
             }
         }
     }
@@ -177,12 +221,27 @@ public final class WorkerLogs implements AutoCloseable {
                 if (name.matches()) {
                     int slot = Integer.parseInt(name.group(1));
                     if (!slots.containsKey(slot)) {
-                        slots.put(slot, new SlotLog(slot, file, logDir, maxBytes, keep));
+                        open(slot, file);
                     }
                 }
             }
         } catch (IOException e) {
             log.warn("event=logs.scan_failed dir={} error=\"{}\"", spoolDir, e.getMessage());
+        }
+    }
+
+    private void open(int slot, Path spool) {
+        try {
+            slots.put(slot, new SlotLog(slot, spool, logDir, maxBytes, keep));
+            unopenable.remove(spool);
+        } catch (IOException e) {
+            if (unopenable.add(spool)) {
+                log.warn("event=logs.open_failed slot={} path={} error=\"{}\"", slot, spool, e.getMessage());
+            }
+            String error = String.valueOf(e.getMessage());
+            if (failing.put(slot, error) == null) {
+                events.accept(new dev.herd.Event.LogsFailing(java.time.Instant.now(), slot, error));
+            }
         }
     }
 
@@ -199,6 +258,11 @@ public final class WorkerLogs implements AutoCloseable {
     public synchronized Set<Integer> slots() {
         discoverSpools();
         return new TreeSet<>(slots.keySet());
+    }
+
+    /** The slot's copier, null when it has no spool (for tests). */
+    synchronized SlotLog slotLog(int slot) {
+        return slots.get(slot);
     }
 
     /** One line of a worker's output. */
@@ -218,10 +282,16 @@ public final class WorkerLogs implements AutoCloseable {
             files.add(slotLog.rotated(i));
         }
         for (Path file : files) {
-            if (lines.size() >= count || !Files.exists(file)) {
+            if (lines.size() >= count) {
                 break;
             }
-            List<String> fromFile = lastLines(file, count - lines.size());
+            List<String> fromFile;
+            try (FileChannel in = LogFiles.openRead(file)) {
+                if (in == null) {
+                    break;
+                }
+                fromFile = lastLines(in, count - lines.size());
+            }
             for (int i = fromFile.size() - 1; i >= 0; i--) {
                 lines.addFirst(fromFile.get(i));
             }
@@ -231,16 +301,21 @@ public final class WorkerLogs implements AutoCloseable {
 
     /** Reads backwards from the end until {@code count} lines are found. */
     static List<String> lastLines(Path file, int count) throws IOException {
-        try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
-            long end = in.length();
+        try (FileChannel in = LogFiles.openRead(file)) {
+            return in == null ? List.of() : lastLines(in, count);
+        }
+    }
+
+    private static List<String> lastLines(FileChannel in, int count) throws IOException {
+        {
+            long end = in.size();
             long pos = end;
             int newlines = 0;
             byte[] chunk = new byte[8192];
             while (pos > 0 && newlines <= count) {
                 int n = (int) Math.min(chunk.length, pos);
                 pos -= n;
-                in.seek(pos);
-                in.readFully(chunk, 0, n);
+                readFully(in, pos, chunk, n);
                 for (int i = n - 1; i >= 0; i--) {
                     if (chunk[i] == '\n' && pos + i != end - 1 && ++newlines == count) {
                         pos += i + 1;
@@ -252,8 +327,7 @@ public final class WorkerLogs implements AutoCloseable {
                 }
             }
             byte[] bytes = new byte[(int) (end - pos)];
-            in.seek(pos);
-            in.readFully(bytes);
+            readFully(in, pos, bytes, bytes.length);
             String text = new String(bytes, StandardCharsets.UTF_8);
             if (text.isEmpty()) {
                 return List.of();
@@ -261,6 +335,15 @@ public final class WorkerLogs implements AutoCloseable {
             List<String> lines = List.of(text.split("\n", -1));
             lines = text.endsWith("\n") ? lines.subList(0, lines.size() - 1) : lines;
             return lines.subList(Math.max(0, lines.size() - count), lines.size());
+        }
+    }
+
+    private static void readFully(FileChannel in, long at, byte[] into, int length) throws IOException {
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(into, 0, length);
+        while (buffer.hasRemaining()) {
+            if (in.read(buffer, at + buffer.position()) < 0) {
+                throw new java.io.EOFException("the log ended while it was read");
+            }
         }
     }
 
@@ -293,7 +376,9 @@ public final class WorkerLogs implements AutoCloseable {
         closeWatch();
         changed.release(); // the copier leaves its loop; the rest is copied below (no interrupt: it would close the files)
         try {
-            poller.join(Duration.ofSeconds(5));
+            if (poller.getState() != Thread.State.NEW) {
+                poller.join(Duration.ofSeconds(5));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -48,6 +48,7 @@ final class Libc {
     static final int O_WRONLY = 0x1;
     static final int O_CREAT = 0x40;
     static final int O_APPEND = 0x400;
+    static final int O_NOFOLLOW = 0x20000;
     static final int WNOHANG = 1;
     static final short POLLIN = 1;
     static final short POSIX_SPAWN_SETSIGDEF = 0x04;

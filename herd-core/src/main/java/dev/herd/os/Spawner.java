@@ -14,7 +14,8 @@ import java.util.TreeMap;
 
 /**
  * Starts workers with posix_spawn so that they never depend on the master: own session, default
- * signal dispositions and an empty signal mask, stdout/stderr appended to a log file (never a pipe),
+ * signal dispositions and an empty signal mask, stdout/stderr appended to a log file (never a pipe, never
+ * through a symbolic link),
  * the listening socket on fd 0 or 3, and no other inherited fds.
  */
 public final class Spawner {
@@ -111,7 +112,7 @@ public final class Spawner {
         }
         String log = request.logFile() == null ? DEV_NULL : request.logFile().toAbsolutePath().toString();
         check(Libc.fileActionsAddOpen(actions, 1, arena.allocateFrom(log),
-                        Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, LOG_MODE),
+                        Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND | Libc.O_NOFOLLOW, LOG_MODE),
                 "posix_spawn_file_actions_addopen", "1 -> " + log);
         check(Libc.fileActionsAddDup2(actions, 1, 2), "posix_spawn_file_actions_adddup2", "1 -> 2");
         // Without this the JVM's own non-CLOEXEC fds (lib/modules, ...) leak into every worker.

@@ -15,6 +15,7 @@ public final class SpoolFile implements AutoCloseable {
     /** Holes are punched in whole filesystem blocks; this many bytes is one on every common filesystem. */
     public static final long BLOCK = 4096;
     private static final int EOPNOTSUPP = 95;
+    private static final int ENOSPC = 28;
 
     private final int fd;
     private final Path path;
@@ -25,11 +26,14 @@ public final class SpoolFile implements AutoCloseable {
         this.path = path;
     }
 
-    /** Opens (creating it, mode 0600) the file for releasing space. */
+    /**
+     * Opens the existing file for releasing and reserving space; a symbolic link there is refused (ELOOP), never
+     * followed.
+     */
     public static SpoolFile open(Path path) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoState(arena);
-            int fd = Libc.open(err, arena.allocateFrom(path.toString()), Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC, 0600);
+            int fd = Libc.open(err, arena.allocateFrom(path.toString()), Libc.O_RDWR | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0600);
             if (fd < 0) {
                 throw new NativeException("open", path.toString(), Libc.errno(err));
             }
@@ -57,6 +61,27 @@ public final class SpoolFile implements AutoCloseable {
                     return false;
                 }
                 throw new NativeException("fallocate", "punch hole " + start + "+" + (end - start) + " in " + path, errno);
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Allocates {@code [from, from + length)} without changing the file's size (fallocate
+     * {@code FALLOC_FL_KEEP_SIZE}), so that appends into that range need no new space: they land even while the
+     * filesystem is full. Returns false when the filesystem is full or cannot preallocate.
+     *
+     * @throws NativeException on any other failure
+     */
+    public boolean reserve(long from, long length) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoState(arena);
+            if (Libc.fallocate(err, fd, Libc.FALLOC_FL_KEEP_SIZE, from, length) != 0) {
+                int errno = Libc.errno(err);
+                if (errno == ENOSPC || errno == EOPNOTSUPP) {
+                    return false;
+                }
+                throw new NativeException("fallocate", "reserve " + from + "+" + length + " in " + path, errno);
             }
             return true;
         }

@@ -82,8 +82,8 @@ public final class ClusterRunner {
         all.add(new EventLog());
         all.add(state.records());
         all.add(event -> {
-            if (event instanceof Event.WorkerExited) {
-                logs.workerExited();
+            if (event instanceof Event.WorkerExited exited) {
+                logs.workerExited(exited.slot());
             }
         });
         ControlPlane.Observers observers = ControlPlane.Observers.create(spec);
@@ -93,6 +93,7 @@ public final class ClusterRunner {
                 System::nanoTime, InstantSource.system());
         supervisor.delegates(delegates);
         supervisor.workerOutput(new LoggedOutput(logs, spec.logDir()));
+        logs.reportTo(event -> supervisor.post(new Supervisor.Publish(event)));
         try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, observers, logs, commands, socket.address(),
                 format(socket.address()))) {
             SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));

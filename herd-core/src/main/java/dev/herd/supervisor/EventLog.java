@@ -14,6 +14,7 @@ final class EventLog implements EventListener {
         String line = Logfmt.line(event.name(), event.fields());
         switch (event) {
             case Event.SlotFailed ignored -> log.error(line);
+            case Event.LogsFailing ignored -> log.warn(line);
             case Event.WorkerExited exited when exited.reason() != Event.ExitReason.STOPPED -> log.warn(line);
             default -> log.info(line);
         }

@@ -49,6 +49,9 @@ final class OsWorkerLauncher implements WorkerLauncher {
     @Override
     public long launch(Plan plan, Callbacks callbacks) {
         ListenSocket socket = listeners.socketFor(plan.slot());
+        if (plan.logFile() != null) {
+            dev.herd.logs.WorkerLogs.prepareSpool(plan.logFile());
+        }
         NotifySocket notify = NotifySocket.bind(plan.notifySocket());
         WorkerChannel channel;
         try {

@@ -64,6 +64,10 @@ public final class Supervisor {
     record CommandArrived(ControlCommand command, CompletableFuture<Object> reply) implements Message {
     }
 
+    /** An event seen by another part of the master (the log copier): listeners get it on the loop's thread. */
+    record Publish(Event event) implements Message {
+    }
+
     final ClusterSpec spec;
     private final int port;
     final Map<String, String> masterEnv;
@@ -189,6 +193,7 @@ public final class Supervisor {
             case ChannelLine channel -> onChannelLine(channel.pid(), channel.line());
             case SignalArrived signal -> onSignal(signal.signal());
             case CommandArrived command -> onCommand(command.command(), command.reply());
+            case Publish publish -> emit(publish.event());
         }
     }
 
