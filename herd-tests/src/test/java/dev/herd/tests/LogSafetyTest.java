@@ -134,7 +134,7 @@ class LogSafetyTest {
         Path dir = Herd.newDir();
         Path logs = dir.resolve("logs");
         Files.createDirectories(logs);
-        Shell.Result mount = Shell.run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", logs.toString());
+        Shell.Result mount = Shell.run("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", logs.toString());
         assertThat(mount.code()).as("mount: " + mount.output()).isZero();
         Path go = dir.resolve("go");
         Path written = dir.resolve("written");
