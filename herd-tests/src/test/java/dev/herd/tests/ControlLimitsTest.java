@@ -155,6 +155,19 @@ class ControlLimitsTest {
         }
     }
 
+    /** A connection to the socket, or null while its backlog is full (a non-blocking connect fails then). */
+    private static SocketChannel connect(UnixDomainSocketAddress socket) throws IOException {
+        SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        channel.configureBlocking(false);
+        try {
+            channel.connect(socket);
+            return channel;
+        } catch (IOException e) {
+            channel.close();
+            return null;
+        }
+    }
+
     private static void awaitRespawned(Herd herd, long victim) {
         await("the killed worker's slot has a ready replacement").atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(100)).until(herd::liveReadyPids,
@@ -212,16 +225,17 @@ class ControlLimitsTest {
         List<SocketChannel> flood = new ArrayList<>();
         try (Herd herd = start(dir, LOW_FD_LIMIT)) {
             UnixDomainSocketAddress socket = UnixDomainSocketAddress.of(dir.resolve("state/control.sock"));
-            for (int i = 0; i < FLOOD; i++) {
-                SocketChannel idle = SocketChannel.open(StandardProtocolFamily.UNIX);
-                flood.add(idle);
-                idle.configureBlocking(false); // a full backlog must not block the test
-                try {
-                    idle.connect(socket);
-                } catch (IOException e) {
-                    // refused: the backlog is full
+            int connected = 0;
+            try {
+                for (int i = 0; i < FLOOD; i++) {
+                    flood.add(await("connection " + i).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                            .until(() -> connect(socket), channel -> channel != null));
+                    connected++;
                 }
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                // the master accepts no more: its backlog stays full
             }
+            System.out.printf("%d idle local connections made%n", connected);
             long victim = herd.liveReadyPids().getFirst();
             Shell.run("kill", "-9", Long.toString(victim));
 
