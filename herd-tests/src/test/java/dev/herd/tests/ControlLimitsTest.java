@@ -191,6 +191,57 @@ class ControlLimitsTest {
     }
 
     @Test
+    void eventAndLogStreamsOutliveTheRequestAndIdleTimeouts() throws Exception {
+        Path dir = Herd.newDir();
+        try (Herd herd = start(dir, List.of());
+             Socket events = new Socket();
+             SocketChannel follower = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            Api api = api(dir);
+            events.connect(api.address(), 5000);
+            events.getOutputStream().write(("GET /events HTTP/1.1\r\nHost: herd\r\nAuthorization: Bearer " + api.key()
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            events.getOutputStream().flush();
+            follower.connect(UnixDomainSocketAddress.of(dir.resolve("state/control.sock")));
+            follower.write(ByteBuffer.wrap("{\"command\":\"events\",\"args\":[\"1\"],\"follow\":true}\n".getBytes(StandardCharsets.UTF_8)));
+            StringBuilder sse = new StringBuilder();
+            StringBuilder local = new StringBuilder();
+            // past the request timeout (5 s) and the HTTP idle timeout (10 s), with nothing to stream meanwhile
+            long quietUntil = System.nanoTime() + Duration.ofSeconds(12).toNanos();
+            await("12 s of a quiet cluster").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> System.nanoTime() > quietUntil);
+            long victim = herd.liveReadyPids().getFirst();
+            Shell.run("kill", "-9", Long.toString(victim));
+            events.setSoTimeout(200);
+            follower.configureBlocking(false);
+            await("both streams show the crash").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        drain(events, sse);
+                        drain(follower, local);
+                        return sse.toString().contains("event: worker.exited") && local.toString().contains("\"worker.exited\"");
+                    });
+        }
+    }
+
+    private static void drain(Socket socket, StringBuilder into) {
+        byte[] buffer = new byte[8192];
+        try {
+            int n = socket.getInputStream().read(buffer);
+            if (n > 0) {
+                into.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            // nothing yet (timeout); a closed stream shows as a missing event
+        }
+    }
+
+    private static void drain(SocketChannel channel, StringBuilder into) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(8192);
+        if (channel.read(buffer) > 0) {
+            into.append(new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
     void localClientsThatSendNothingOrHalfALineAreClosedAfterTheRequestTimeout() throws Exception {
         Path dir = Herd.newDir();
         try (Herd herd = start(dir, List.of());
