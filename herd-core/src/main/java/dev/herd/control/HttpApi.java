@@ -115,6 +115,11 @@ public final class HttpApi implements AutoCloseable {
                 status = unauthorized(exchange);
                 return;
             }
+            if (!(route.equals("api") && exchange.getRequestMethod().equals("POST"))) {
+                // a body nobody reads would keep the request unfinished, and the request timeout would cut a long
+                // command (a reload) or a stream; /api POST reads its own
+                discard(exchange.getRequestBody());
+            }
             status = switch (route) {
                 case "api" -> api(exchange, path.substring("/api/".length()));
                 case "cli" -> cli(exchange);
