@@ -92,12 +92,23 @@ final class MasterConnection {
      */
     private void localStream(String request, java.util.function.Predicate<JsonNode> onLine) {
         Path socket = socket();
-        if (!Files.exists(socket)) {
+        try {
+            Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw permissionDenied(socket);
+        } catch (IOException e) {
             throw new StartupException(NO_MASTER, "no master is running with state dir " + socket.getParent()
                     + " (no " + ControlServer.SOCKET_NAME + " there); start one with 'herd run', or pass --state-dir, --port or --url");
         }
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            channel.connect(UnixDomainSocketAddress.of(socket));
+            try {
+                channel.connect(UnixDomainSocketAddress.of(socket));
+            } catch (IOException e) {
+                if (String.valueOf(e.getMessage()).contains("Permission denied")) {
+                    throw permissionDenied(socket);
+                }
+                throw e;
+            }
             OutputStream out = Channels.newOutputStream(channel);
             out.write((request + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
@@ -114,6 +125,22 @@ final class MasterConnection {
             throw new StartupException(NO_MASTER, "no master answers at " + socket + " (" + e.getMessage()
                     + "); it may have stopped: start one with 'herd run'");
         }
+    }
+
+    /**
+     * The control socket (or its 0700 state dir) belongs to another user, typically a master run as root: only that
+     * user may use the local socket; anyone else goes through the HTTP API with the key.
+     */
+    private static StartupException permissionDenied(Path socket) {
+        String owner;
+        try {
+            owner = " (owned by " + Files.getOwner(socket.getParent()).getName() + ")";
+        } catch (IOException | UnsupportedOperationException e) {
+            owner = "";
+        }
+        return new StartupException(NO_MASTER, "permission denied on " + socket + owner
+                + ": run this command as the master's user (e.g. with sudo), or use --url with the access key (--key or $"
+                + KEY_ENV + ")");
     }
 
     /**

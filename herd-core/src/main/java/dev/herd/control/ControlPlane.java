@@ -86,14 +86,17 @@ public final class ControlPlane implements AutoCloseable {
                 throw new StartupException(StartupException.USAGE, "custom command: " + e.getMessage());
             }
         }
-        ControlServer local = ControlServer.open(spec.stateDir(), commands, new Streams(observers.events(), logs));
+        ControlLimits limits = ControlLimits.measure(spec.workers());
+        logLimits(limits, spec.workers());
+        ControlServer local = ControlServer.open(spec.stateDir(), commands, new Streams(observers.events(), logs),
+                limits.localConnections());
         Path urlFile = spec.stateDir().resolve(API_URL_FILE);
         try {
             if (api.enabled()) {
                 AccessKey key = AccessKey.load(api.accessKey(), spec.stateDir());
                 http[0] = HttpApi.start(new InetSocketAddress(resolve(api.host()), api.port()), commands, key,
                         api.allowGet(), ecv, observers.apiStats(),
-                        new HttpApi.Observability(observers.events(), observers.metrics(), status, logs));
+                        new HttpApi.Observability(observers.events(), observers.metrics(), status, logs), limits);
                 String url = url(http[0].address());
                 Files.deleteIfExists(urlFile);
                 Files.writeString(urlFile, url + "\n", StandardCharsets.US_ASCII, StandardOpenOption.CREATE_NEW,
@@ -114,6 +117,19 @@ public final class ControlPlane implements AutoCloseable {
             throw new StartupException(StartupException.SETUP, "cannot set up the HTTP API: " + e.getMessage(), e);
         }
         return new ControlPlane(commands, local, http[0], urlFile, observers);
+    }
+
+    private static void logLimits(ControlLimits limits, int workers) {
+        if (limits.reduced()) {
+            log.warn("event=control.limits api_connections={} local_connections={} fd_limit={} fds_open={} reserved={} "
+                            + "note=\"the fd limit is too low for {} control connections per transport beside the workers; "
+                            + "raise it (ulimit -n, LimitNOFILE=) to restore them\"", limits.apiConnections(),
+                    limits.localConnections(), limits.fdLimit(), limits.fdsOpen(), ControlLimits.reserve(workers),
+                    ControlLimits.MAX_CONNECTIONS);
+        } else {
+            log.debug("event=control.limits api_connections={} local_connections={} fd_limit={} fds_open={}",
+                    limits.apiConnections(), limits.localConnections(), limits.fdLimit(), limits.fdsOpen());
+        }
     }
 
     public CommandTable commands() {

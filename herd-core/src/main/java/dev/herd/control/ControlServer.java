@@ -38,20 +38,22 @@ public final class ControlServer implements AutoCloseable {
     private final CommandTable commands;
     private final Streams streams;
     private final InFlight inFlight = new InFlight();
+    private final LocalConnections<SocketChannel> connections;
     private volatile boolean closed;
 
-    private ControlServer(Path path, ServerSocketChannel channel, CommandTable commands, Streams streams) {
+    private ControlServer(Path path, ServerSocketChannel channel, CommandTable commands, Streams streams, int maxConnections) {
         this.path = path;
         this.channel = channel;
         this.commands = commands;
         this.streams = streams;
+        this.connections = new LocalConnections<>(maxConnections, ControlLimits.REQUEST_TIMEOUT, System::nanoTime);
     }
 
     /**
      * Binds the socket. A leftover socket of a dead master is replaced; one that still answers belongs to a
      * running master, and starting a second one on the same state dir is refused.
      */
-    static ControlServer open(Path stateDir, CommandTable commands, Streams streams) {
+    static ControlServer open(Path stateDir, CommandTable commands, Streams streams, int maxConnections) {
         Path path = stateDir.resolve(SOCKET_NAME);
         if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             if (answers(path)) {
@@ -68,8 +70,9 @@ public final class ControlServer implements AutoCloseable {
             ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             channel.bind(UnixDomainSocketAddress.of(path));
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-            ControlServer server = new ControlServer(path, channel, commands, streams);
+            ControlServer server = new ControlServer(path, channel, commands, streams, maxConnections);
             Thread.ofPlatform().daemon().name("herd-control").start(server::acceptLoop);
+            Thread.ofPlatform().daemon().name("herd-control-timeouts").start(server::closeOverdueLoop);
             return server;
         } catch (IOException e) {
             throw new StartupException(StartupException.SETUP, "cannot open control socket " + path + ": " + e.getMessage(), e);
@@ -92,16 +95,52 @@ public final class ControlServer implements AutoCloseable {
         while (!closed) {
             try {
                 SocketChannel connection = channel.accept();
-                Thread.ofVirtual().name("herd-control-conn").start(() -> serve(connection));
+                if (connections.admit(connection)) {
+                    Thread.ofVirtual().name("herd-control-conn").start(() -> serve(connection));
+                } else {
+                    refuse(connection);
+                }
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException e) {
                 if (!closed) {
                     log.warn("event=control.accept_error error=\"{}\"", e.getMessage());
+                    pause(); // out of fds: retrying at once would only spin and flood the log
                 }
             }
         }
     }
+
+    /** Every connection is running a command or following a stream: the new one gets one error line and is closed. */
+    private static void refuse(SocketChannel connection) {
+        try (connection) {
+            connection.configureBlocking(false); // a client that does not read must not stall the accept loop
+            connection.write(java.nio.ByteBuffer.wrap((ControlProtocol.error("too many control connections (every one "
+                    + "is running a command or following a stream); close some and try again") + "\n")
+                    .getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            // it is closed either way
+        }
+    }
+
+    /** Closes connections that did not send a whole request line within the request timeout. */
+    private void closeOverdueLoop() {
+        while (!closed) {
+            connections.closeOverdue();
+            pause();
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(OVERDUE_CHECK_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** How often overdue connections are looked for, and how long the accept loop rests after an error. */
+    private static final long OVERDUE_CHECK_MILLIS = 250;
 
     private void serve(SocketChannel connection) {
         try (connection;
@@ -110,6 +149,7 @@ public final class ControlServer implements AutoCloseable {
              OutputStream out = Channels.newOutputStream(connection)) {
             String line;
             while ((line = LineReader.readLine(in, ControlProtocol.MAX_LINE_BYTES)) != null) {
+                connections.busy(connection);
                 CommandRequest follow = followRequest(line);
                 if (follow != null) {
                     follow(out, line, follow);
@@ -122,11 +162,14 @@ public final class ControlServer implements AutoCloseable {
                 } finally {
                     inFlight.end();
                 }
+                connections.waiting(connection);
             }
         } catch (LineReader.LineTooLongException e) {
             log.warn("event=control.bad_request error=\"{}\"", e.getMessage());
         } catch (IOException e) {
-            // the client went away; nothing to answer
+            // the client went away, or sent no whole request within the timeout; nothing to answer
+        } finally {
+            connections.closed(connection);
         }
     }
 

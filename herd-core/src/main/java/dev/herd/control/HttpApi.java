@@ -75,14 +75,17 @@ public final class HttpApi implements AutoCloseable {
     }
 
     static HttpApi start(InetSocketAddress address, CommandTable commands, AccessKey key, boolean allowGet, Ecv ecv,
-                         ApiStats stats, Observability observe) {
+                         ApiStats stats, Observability observe, ControlLimits limits) {
+        // the JDK's server enforces the request timeout, idle timeout and connection cap itself (SSE streams are
+        // past the request, so no timeout cuts them, and they count against the cap)
+        limits.applyToJdkHttpServer();
         HttpServer server;
         try {
             server = HttpServer.create(address, 128);
         } catch (BindException e) {
             throw new StartupException(StartupException.SETUP, "cannot listen for the HTTP API on "
                     + address.getAddress().getHostAddress() + ":" + address.getPort() + ": " + e.getMessage()
-                    + "; another master may use it: choose another --api-port (0 picks a free one) or --api off", e);
+                    + "; another master may use it: choose another --api-port (0 picks a free one) or --no-api", e);
         } catch (IOException e) {
             throw new StartupException(StartupException.SETUP, "cannot open the HTTP API on " + address + ": " + e.getMessage(), e);
         }
@@ -111,6 +114,11 @@ public final class HttpApi implements AutoCloseable {
             if (!open && !authorized(exchange, queryKey)) {
                 status = unauthorized(exchange);
                 return;
+            }
+            if (!(route.equals("api") && exchange.getRequestMethod().equals("POST"))) {
+                // a body nobody reads would keep the request unfinished, and the request timeout would cut a long
+                // command (a reload) or a stream; /api POST reads its own
+                discard(exchange.getRequestBody());
             }
             status = switch (route) {
                 case "api" -> api(exchange, path.substring("/api/".length()));
@@ -409,6 +417,8 @@ public final class HttpApi implements AutoCloseable {
 
     private static int unauthorized(HttpExchange exchange) throws IOException {
         exchange.getResponseHeaders().add("WWW-Authenticate", "Bearer realm=\"herd\"");
+        // a caller without the key keeps no connection open (no keep-alive slot to hold against the cap)
+        exchange.getResponseHeaders().set("Connection", "close");
         return send(exchange, 401, error("missing or wrong access key: send 'Authorization: Bearer KEY' (the key is in "
                 + "STATE-DIR/" + AccessKey.FILE_NAME + " on the master's machine)"));
     }
