@@ -55,9 +55,10 @@ public final class ClusterRunner {
         CommandCheck.resolve(spec.command(), env.get("PATH"));
         InetSocketAddress address = resolve(spec.host(), spec.port());
         Listeners socket = listen(spec, address);
+        OsWorkerLauncher launcher = null;
         try {
             prepareDirectories(spec);
-            OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd());
+            launcher = new OsWorkerLauncher(socket, spec.socketFd());
             int port = socket.address().getPort();
             WorkerLogs logs = new WorkerLogs(spec.logDir(), spec.logMaxBytes(), spec.logKeep());
             logs.start();
@@ -83,6 +84,9 @@ public final class ClusterRunner {
                 return supervisor.run();
             }
         } finally {
+            if (launcher != null) {
+                launcher.close();
+            }
             socket.close();
             deleteQuietly(spec.stateDir().resolve("notify"));
         }
