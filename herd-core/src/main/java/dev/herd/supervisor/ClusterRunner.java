@@ -8,6 +8,7 @@ import dev.herd.control.ControlPlane;
 import dev.herd.logs.WorkerLogs;
 import dev.herd.listen.Listeners;
 import dev.herd.os.NativeException;
+import dev.herd.os.ResourceLimits;
 import dev.herd.os.UnixSocketPath;
 
 import java.io.IOException;
@@ -53,6 +54,7 @@ public final class ClusterRunner {
                           Delegates delegates) {
         Map<String, String> env = System.getenv();
         CommandCheck.resolve(spec.command(), env.get("PATH"));
+        checkLimits(spec.workers());
         InetSocketAddress address = resolve(spec.host(), spec.port());
         Listeners socket = listen(spec, address);
         OsWorkerLauncher launcher = null;
@@ -90,6 +92,16 @@ public final class ClusterRunner {
             socket.close();
             deleteQuietly(spec.stateDir().resolve("notify"));
         }
+    }
+
+    /** Refuses to start when the open-files or process limit leaves no room for the workers (exit 3). */
+    private static void checkLimits(int workers) {
+        ResourcePreflight.openFiles(workers, ResourceLimits.openFilesLimit(), ResourceLimits.openDescriptors())
+                .or(() -> ResourcePreflight.processes(workers, ResourceLimits.processLimit(),
+                        ResourceLimits.threadsOfUser(ResourceLimits.realUid()), ResourceLimits.processLimitEnforced()))
+                .ifPresent(problem -> {
+                    throw new StartupException(StartupException.SETUP, problem);
+                });
     }
 
     private static InetSocketAddress resolve(String host, int port) {
