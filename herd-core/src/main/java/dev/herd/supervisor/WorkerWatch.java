@@ -91,6 +91,15 @@ final class WorkerWatch implements AutoCloseable {
                 sleepAfterError();
             }
         }
+        // the master is stopping: its descriptors go, the workers (if any are left) are not touched
+        for (Watched worker : watched.values()) {
+            closeNotify(worker);
+            if (worker.pidFd != null) {
+                worker.pidFd.close();
+            }
+        }
+        watched.clear();
+        wake.close();
     }
 
     private void round() {
