@@ -144,7 +144,14 @@ final class WorkerWatch implements AutoCloseable {
     }
 
     private void reap(Watched worker) {
-        Optional<ExitStatus> status = Processes.poll((int) worker.pid);
+        Optional<ExitStatus> status;
+        try {
+            status = Processes.poll((int) worker.pid);
+        } catch (RuntimeException e) {
+            // e.g. ECHILD: reaped elsewhere, so its status is lost; still an exit, and its pidfd would stay readable
+            log.error("event=watch.reap_failed pid={} error=\"{}\" reported=\"exit code 255\"", worker.pid, e.getMessage());
+            status = Optional.of(new ExitStatus(255, 0));
+        }
         if (status.isEmpty()) {
             return; // a pidfd is readable only once the process exited; be safe against spurious wake-ups
         }
