@@ -42,8 +42,8 @@ class ResourceLimitsTest {
         worker.toFile().setExecutable(true, false);
         List<String> args = Herd.runArgs(dir, "--workers", "4", "--ready-when", "started", "--restart-delay", "100ms",
                 "--", worker.toString());
-        // the master has 13 threads at the preflight, which asks for 13 + 16 + 4, and about 25 once serving
-        try (Herd herd = Herd.start(dir, asUnprivileged(dir, "--nproc=36"), args, Map.of())) {
+        // the master has about 13 threads at the preflight, which asks for 13 + 16 + 4, and about 25 once serving
+        try (Herd herd = Herd.start(dir, asUnprivileged(dir, "--nproc=40"), args, Map.of())) {
             LogEvent failed = herd.awaitEvent(e -> e.name().equals("worker.spawn_failed"), Duration.ofSeconds(60),
                     "a spawn failing at the process limit");
             assertThat(failed.get("error")).contains("EAGAIN");
