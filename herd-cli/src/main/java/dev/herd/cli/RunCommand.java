@@ -174,6 +174,11 @@ final class RunCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(commandSpec.commandLine(),
                     "command: nothing follows '--'; put the worker program and its arguments after it, or leave '--' out to run the bundled demo");
         }
+        if (demo && socketFd == 3) {
+            // the demo takes the socket from fd 0 (System.inheritedChannel()): on fd 3 it would crash-loop
+            throw new dev.herd.StartupException(dev.herd.StartupException.USAGE, "socket-fd: '3' needs a worker command"
+                    + " after '--'; the bundled demo worker reads the socket on fd 0, so drop --socket-fd 3 or give a command");
+        }
         ClusterSpec.Builder builder = ClusterSpec.builder()
                 .port(port).host(host).backlog(backlog).mode(mode).sticky(sticky).balance(balance)
                 .proxyHeader(proxyHeader).socketFd(socketFd)

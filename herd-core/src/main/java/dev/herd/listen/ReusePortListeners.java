@@ -28,6 +28,10 @@ final class ReusePortListeners implements Listeners {
     }
 
     static ReusePortListeners open(InetSocketAddress address, int backlog, int slots, boolean sticky) {
+        if (address.getPort() != 0) {
+            // SO_REUSEPORT would let this group join another master's on the same port and split its traffic
+            ListenSocket.checkFree(address);
+        }
         List<ListenSocket> sockets = new ArrayList<>();
         try {
             ListenSocket first = ListenSocket.open(address, backlog, true);

@@ -29,30 +29,11 @@ public final class ListenSocket implements AutoCloseable {
      * also takes IPv4, on for a specific IPv6 address), bind, listen. Port 0 binds an ephemeral port.
      */
     public static ListenSocket open(InetSocketAddress address, int backlog, boolean reusePort) {
-        if (address.isUnresolved()) {
-            throw new IllegalArgumentException("unresolved address " + address);
-        }
         String where = SockAddr.describe(address);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoState(arena);
-            int family = SockAddr.family(address);
-            int fd = Libc.socket(err, family, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
-            if (fd < 0) {
-                throw new NativeException("socket", where, Libc.errno(err));
-            }
+            int fd = bound(arena, address, reusePort, where);
             try {
-                setInt(arena, fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1, "SO_REUSEADDR", where);
-                if (reusePort) {
-                    setInt(arena, fd, Libc.SOL_SOCKET, Libc.SO_REUSEPORT, 1, "SO_REUSEPORT", where);
-                }
-                if (family == Libc.AF_INET6) {
-                    int v6only = ((Inet6Address) address.getAddress()).isAnyLocalAddress() ? 0 : 1;
-                    setInt(arena, fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, v6only, "IPV6_V6ONLY", where);
-                }
-                MemorySegment sa = SockAddr.inet(arena, address);
-                if (Libc.bind(err, fd, sa, (int) sa.byteSize()) != 0) {
-                    throw new NativeException("bind", where, Libc.errno(err));
-                }
                 if (Libc.listen(err, fd, backlog) != 0) {
                     throw new NativeException("listen", where + ", backlog " + backlog, Libc.errno(err));
                 }
@@ -62,6 +43,49 @@ public final class ListenSocket implements AutoCloseable {
                 Libc.closeQuietly(fd);
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Binds a socket without SO_REUSEPORT to the address and closes it again: fails with EADDRINUSE when anything
+     * listens there, even a SO_REUSEPORT group of the same user, which {@link #open} with reusePort would join.
+     *
+     * @throws NativeException EADDRINUSE when the port is taken
+     */
+    public static void checkFree(InetSocketAddress address) {
+        try (Arena arena = Arena.ofConfined()) {
+            Libc.closeQuietly(bound(arena, address, false, SockAddr.describe(address)));
+        }
+    }
+
+    /** socket, options and bind; the caller owns the returned fd. */
+    private static int bound(Arena arena, InetSocketAddress address, boolean reusePort, String where) {
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("unresolved address " + address);
+        }
+        MemorySegment err = Libc.errnoState(arena);
+        int family = SockAddr.family(address);
+        int fd = Libc.socket(err, family, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new NativeException("socket", where, Libc.errno(err));
+        }
+        try {
+            setInt(arena, fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1, "SO_REUSEADDR", where);
+            if (reusePort) {
+                setInt(arena, fd, Libc.SOL_SOCKET, Libc.SO_REUSEPORT, 1, "SO_REUSEPORT", where);
+            }
+            if (family == Libc.AF_INET6) {
+                int v6only = ((Inet6Address) address.getAddress()).isAnyLocalAddress() ? 0 : 1;
+                setInt(arena, fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, v6only, "IPV6_V6ONLY", where);
+            }
+            MemorySegment sa = SockAddr.inet(arena, address);
+            if (Libc.bind(err, fd, sa, (int) sa.byteSize()) != 0) {
+                throw new NativeException("bind", where, Libc.errno(err));
+            }
+            return fd;
+        } catch (RuntimeException e) {
+            Libc.closeQuietly(fd);
+            throw e;
         }
     }
 

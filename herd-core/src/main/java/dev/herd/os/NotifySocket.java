@@ -89,6 +89,11 @@ public final class NotifySocket implements AutoCloseable {
         }
     }
 
+    /** The descriptor, for a thread that polls many sockets; only that thread should {@link #receive} then. */
+    public int fd() {
+        return fd;
+    }
+
     public Path path() {
         return path;
     }

@@ -10,6 +10,7 @@ import dev.herd.listen.Listeners;
 import dev.herd.os.NativeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.herd.os.ResourceLimits;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -51,6 +52,7 @@ public final class ClusterRunner {
                           Delegates delegates) {
         Map<String, String> env = System.getenv();
         CommandCheck.resolve(spec.command(), env.get("PATH"));
+        checkLimits(spec.workers());
         InetSocketAddress address = resolve(spec.host(), spec.port());
         try (StateDirectory state = StateDirectory.claim(spec)) {
             Listeners socket = listen(spec, address, state.orphans());
@@ -66,15 +68,15 @@ public final class ClusterRunner {
     private static int supervise(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
                                  Delegates delegates, Map<String, String> env, Listeners socket, StateDirectory state) {
         int port = socket.address().getPort();
-        try (WorkerCgroups cgroups = WorkerCgroups.open(port, env)) {
-            return superviseWith(spec, listeners, commands, delegates, env, socket, state, cgroups);
+        try (WorkerCgroups cgroups = WorkerCgroups.open(port, env);
+             OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd(), cgroups)) {
+            return superviseWith(spec, listeners, commands, delegates, env, socket, state, cgroups, launcher);
         }
     }
 
     private static int superviseWith(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
                                      Delegates delegates, Map<String, String> env, Listeners socket,
-                                     StateDirectory state, WorkerCgroups cgroups) {
-        OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd(), cgroups);
+                                     StateDirectory state, WorkerCgroups cgroups, OsWorkerLauncher launcher) {
         int port = socket.address().getPort();
         WorkerLogs logs = new WorkerLogs(spec.logDir(), spec.logMaxBytes(), spec.logKeep());
         logs.start();
@@ -111,6 +113,16 @@ public final class ClusterRunner {
             log.warn("event=state.orphans count={} pids=\"{}\" stop=\"{}\"", orphans.size(), pids(orphans, " "),
                     stopCommand(orphans));
         }
+    }
+
+    /** Refuses to start when the open-files or process limit leaves no room for the workers (exit 3). */
+    private static void checkLimits(int workers) {
+        ResourcePreflight.openFiles(workers, ResourceLimits.openFilesLimit(), ResourceLimits.openDescriptors())
+                .or(() -> ResourcePreflight.processes(workers, ResourceLimits.processLimit(),
+                        ResourceLimits.threadsOfUser(ResourceLimits.realUid()), ResourceLimits.processLimitEnforced()))
+                .ifPresent(problem -> {
+                    throw new StartupException(StartupException.SETUP, problem);
+                });
     }
 
     private static InetSocketAddress resolve(String host, int port) {

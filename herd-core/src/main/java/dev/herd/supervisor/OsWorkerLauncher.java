@@ -4,6 +4,7 @@ import dev.herd.listen.Listeners;
 import dev.herd.os.Cgroup;
 import dev.herd.os.ListenSocket;
 import dev.herd.os.NotifySocket;
+import dev.herd.os.PidFd;
 import dev.herd.os.ProcFs;
 import dev.herd.os.Processes;
 import dev.herd.os.Scheduling;
@@ -14,27 +15,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Real processes: posix_spawn with the cluster socket handed over, one platform thread per worker blocked in
- * waitpid (it sees an exit in under a millisecond and reaps it), and one per worker reading its notify socket.
- * Platform threads because blocking native calls would pin a virtual thread's carrier.
+ * Real processes: posix_spawn with the cluster socket handed over; exits and notify datagrams are seen by the one
+ * {@link WorkerWatch} thread started with the launcher, so launching a worker creates no platform thread and a
+ * master at its thread limit keeps supervising.
  */
-final class OsWorkerLauncher implements WorkerLauncher {
+final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(OsWorkerLauncher.class);
-    /** Only a safety net: {@link NotifyReader#stop} wakes a blocked receive at once, so an idle reader costs nothing. */
-    private static final Duration NOTIFY_POLL = Duration.ofMinutes(1);
-
     private final Listeners listeners;
     private final int socketFd;
+    private final WorkerWatch watch;
     /** The inode of the socket each live worker inherited, for the /proc checks. */
     private final Map<Long, Long> socketInodes = new ConcurrentHashMap<>();
     /** Proxy mode: the private port each live worker listens on. */
     private final Map<Long, Integer> ports = new ConcurrentHashMap<>();
-    private final Map<Long, NotifyReader> readers = new ConcurrentHashMap<>();
     private final Map<Long, WorkerChannel> channels = new ConcurrentHashMap<>();
     private final WorkerCgroups cgroups;
     /** The cgroup of each live worker that has one. */
@@ -44,6 +41,7 @@ final class OsWorkerLauncher implements WorkerLauncher {
         this.listeners = listeners;
         this.socketFd = socketFd;
         this.cgroups = cgroups;
+        this.watch = new WorkerWatch().start();
     }
 
     @Override
@@ -62,6 +60,7 @@ final class OsWorkerLauncher implements WorkerLauncher {
         }
         Cgroup cgroup = cgroups.newWorkerCgroup(plan.slot());
         int pid;
+        PidFd pidFd;
         try {
             pid = Spawner.spawn(new SpawnRequest(plan.argv(), plan.env(), null, socket == null ? -1 : socket.fd(),
                     socketFd, plan.logFile(), cgroup == null ? null : cgroup.procsFile()));
@@ -73,20 +72,37 @@ final class OsWorkerLauncher implements WorkerLauncher {
             }
             throw e;
         }
+        try {
+            pidFd = PidFd.open(pid);
+        } catch (RuntimeException e) {
+            // unwatchable (e.g. EMFILE): a worker nobody would reap or stop must not run; a failed start instead
+            Processes.signalGroup(pid, Signal.KILL);
+            Processes.waitFor(pid);
+            notify.close();
+            channel.close();
+            if (cgroup != null) {
+                cgroups.killAndRemove(cgroup);
+            }
+            throw e;
+        }
         if (cgroup != null) {
             cgroupsByPid.put((long) pid, cgroup);
         }
         channels.put((long) pid, channel);
-        channel.start(pid, line -> callbacks.channelLine(pid, line));
         if (socket != null) {
             socketInodes.put((long) pid, socket.inode());
         } else {
             ports.put((long) pid, plan.port());
         }
-        NotifyReader reader = new NotifyReader(pid, notify, callbacks);
-        readers.put((long) pid, reader);
-        Thread.ofPlatform().daemon().name("herd-notify-" + pid).start(reader);
-        Thread.ofPlatform().daemon().name("herd-wait-" + pid).start(() -> callbacks.exited(pid, Processes.waitFor(pid)));
+        watch.watch(pid, pidFd, notify, callbacks);
+        try {
+            channel.start(pid, line -> callbacks.channelLine(pid, line));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // the worker runs and is watched; only its channel is lost, which it sees as a refused connection
+            log.warn("event=channel.unavailable pid={} error=\"{}\"", pid, e.toString());
+            channels.remove((long) pid);
+            channel.close();
+        }
         return pid;
     }
 
@@ -140,10 +156,7 @@ final class OsWorkerLauncher implements WorkerLauncher {
     public void release(long pid) {
         socketInodes.remove(pid);
         ports.remove(pid);
-        NotifyReader reader = readers.remove(pid);
-        if (reader != null) {
-            reader.stop();
-        }
+        watch.release(pid);
         WorkerChannel channel = channels.remove(pid);
         if (channel != null) {
             channel.close();
@@ -156,49 +169,16 @@ final class OsWorkerLauncher implements WorkerLauncher {
         return channel != null && channel.send(line);
     }
 
-    /**
-     * Receives on its socket until stopped. Only this thread receives; {@link #stop} closes the socket, which wakes
-     * the receive (NotifySocket's close shuts it down first and waits for the receive to leave).
-     */
-    private static final class NotifyReader implements Runnable {
-        private final long pid;
-        private final NotifySocket socket;
-        private final Callbacks callbacks;
-        private volatile boolean stopped;
-
-        NotifyReader(long pid, NotifySocket socket, Callbacks callbacks) {
-            this.pid = pid;
-            this.socket = socket;
-            this.callbacks = callbacks;
-        }
-
-        void stop() {
-            stopped = true;
-            try {
-                socket.close();
-            } catch (RuntimeException e) {
-                log.warn("event=notify.close_failed pid={} error=\"{}\"", pid, e.getMessage());
-            }
-        }
-
-        @Override
-        public void run() {
-            try {
-                while (!stopped) {
-                    socket.receive(NOTIFY_POLL).ifPresent(datagram -> callbacks.notified(pid, datagram));
-                }
-            } catch (RuntimeException e) {
-                log.warn("event=notify.error pid={} error=\"{}\"", pid, e.getMessage());
-            } finally {
-                socket.close();
-            }
-        }
-    }
-
     @Override
     public Usage usage(long pid) {
         long rss = ProcFs.rssBytes((int) pid).orElse(0);
         double cpu = ProcFs.cpuTime((int) pid).map(d -> d.toNanos() / 1e9).orElse(0.0);
         return new Usage(rss, cpu);
+    }
+
+    /** Stops the watch thread; workers still running are left alone. */
+    @Override
+    public void close() {
+        watch.close();
     }
 }

@@ -177,8 +177,9 @@ public final class Supervisor {
                 }
                 timers.runDue(nanoClock.getAsLong());
                 updateServing();
-            } catch (RuntimeException e) {
-                // The master must outlive any one bad event: log it and keep supervising.
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // The master must outlive any one bad event, a thread it could not create included: log it and keep
+                // supervising.
                 log.error("event=supervisor.error message=\"{}\"", e.toString(), e);
             }
         }
@@ -229,7 +230,8 @@ public final class Supervisor {
                     privatePort, listeners.workerHost(), channelPath, spec.watchdogTimeout().toMillis());
             pid = launcher.launch(new WorkerLauncher.Plan(slot.id, deployment.generation(), deployment.argv(), env,
                     logFile, notifyPath, privatePort, channelPath), callbacks);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // OutOfMemoryError too: "unable to create native thread" at a process limit is a failed start, not the end
             log.error("event=worker.spawn_failed slot={} generation={} error=\"{}\"", slot.id,
                     deployment.generation(), e.getMessage());
             if (!rollouts.spawnFailed(slot, e.getMessage())) {

@@ -30,6 +30,7 @@ class BadInputTest {
                 Arguments.of(List.of("--max-failed-starts", "0"), 2,
                         "max-failed-starts: '0' must be at least 1 (failed starts in a row before a slot is given up)"),
                 Arguments.of(List.of("--socket-fd", "2"), 2, "socket-fd: '2' must be 0"),
+                Arguments.of(List.of("--socket-fd", "3"), 2, "socket-fd: '3' needs a worker command after '--'"),
                 Arguments.of(List.of("--mode", "magic"), 2, "'magic' is not a listen mode; use one of shared, reuseport, proxy, nat"),
                 Arguments.of(List.of("--sticky"), 2, "sticky: 'true' needs --mode reuseport"),
                 Arguments.of(List.of("--balance", "least-conn"), 2, "only apply to --mode proxy"),
@@ -99,6 +100,24 @@ class BadInputTest {
                 assertThat(herd.events("worker.forked")).isEmpty();
                 assertThat(herd.processes()).isEmpty();
             }
+        }
+    }
+
+    @Test
+    void secondReusePortMasterOnTheSamePortIsRefused() {
+        Path firstDir = Herd.newDir();
+        try (Herd first = Herd.start(firstDir, Herd.runArgs(firstDir, "--workers", "2", "--mode", "reuseport"))) {
+            int port = first.awaitPort();
+            Path dir = Herd.newDir();
+            List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--mode", "reuseport"));
+            args.set(args.indexOf("0"), Integer.toString(port));
+            try (Herd second = Herd.start(dir, args)) {
+                assertThat(second.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
+                assertOneLine(second.output(), "cannot listen on 127.0.0.1:" + port + ": port " + port + " is already in use");
+                assertThat(second.events("worker.forked")).isEmpty();
+                assertThat(second.processes()).isEmpty();
+            }
+            assertThat(first.process.isAlive()).isTrue();
         }
     }
 

@@ -1,0 +1,112 @@
+package dev.herd.os;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
+
+/** The master's resource limits and what it uses of them, read from /proc. */
+public final class ResourceLimits {
+    /** A soft limit; {@link #UNLIMITED} for none. */
+    public static final long UNLIMITED = Long.MAX_VALUE;
+    private static final int CAP_SYS_ADMIN = 21;
+    private static final int CAP_SYS_RESOURCE = 24;
+
+    private ResourceLimits() {}
+
+    /** RLIMIT_NOFILE's soft limit (the JVM has already raised it to the hard one, HotSpot's MaxFDLimit). */
+    public static long openFilesLimit() {
+        return softLimit("Max open files");
+    }
+
+    /** RLIMIT_NPROC's soft limit: processes and threads of the real user, all processes counted. */
+    public static long processLimit() {
+        return softLimit("Max processes");
+    }
+
+    /** The descriptors this process has open now. */
+    public static int openDescriptors() {
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            int count = 0;
+            for (Path ignored : fds) {
+                count++;
+            }
+            return count;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** The real uid of this process. */
+    public static int realUid() {
+        return (int) statusField(Path.of("/proc/self/status"), "Uid:").orElse(0);
+    }
+
+    /**
+     * Whether the kernel enforces RLIMIT_NPROC on this process: not for root, nor with CAP_SYS_RESOURCE or
+     * CAP_SYS_ADMIN.
+     */
+    public static boolean processLimitEnforced() {
+        if (realUid() == 0) {
+            return false;
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("CapEff:")) {
+                    long caps = Long.parseUnsignedLong(line.substring("CapEff:".length()).strip(), 16);
+                    return (caps & (1L << CAP_SYS_ADMIN)) == 0 && (caps & (1L << CAP_SYS_RESOURCE)) == 0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // unknown: assume enforced, which only makes the preflight stricter
+        }
+        return true;
+    }
+
+    /** Processes and threads whose real uid is {@code uid}, as RLIMIT_NPROC counts them. */
+    public static long threadsOfUser(int uid) {
+        long threads = 0;
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
+            for (Path proc : procs) {
+                Path status = proc.resolve("status");
+                if (statusField(status, "Uid:").orElse(-1) == uid) {
+                    threads += statusField(status, "Threads:").orElse(1);
+                }
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        return threads;
+    }
+
+    /** The first number after the key in a /proc status file; empty when gone or unreadable. */
+    private static OptionalLong statusField(Path status, String key) {
+        try {
+            for (String line : Files.readAllLines(status)) {
+                if (line.startsWith(key)) {
+                    return OptionalLong.of(Long.parseLong(line.substring(key.length()).strip().split("\\s+")[0]));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the process exited meanwhile
+        }
+        return OptionalLong.empty();
+    }
+
+    private static long softLimit(String name) {
+        try {
+            List<String> lines = Files.readAllLines(Path.of("/proc/self/limits"));
+            for (String line : lines) {
+                if (line.startsWith(name)) {
+                    String soft = line.substring(name.length()).strip().split("\\s+")[0];
+                    return soft.equals("unlimited") ? UNLIMITED : Long.parseLong(soft);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // unknown: no preflight rather than a wrong one
+        }
+        return UNLIMITED;
+    }
+}

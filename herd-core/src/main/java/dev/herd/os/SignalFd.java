@@ -1,0 +1,92 @@
+package dev.herd.os;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+
+/**
+ * A signalfd(2): signals that every thread of the process blocks stay pending, and reading this descriptor takes
+ * them one by one. Unlike the JDK's sun.misc.Signal, which starts a new thread for every signal it dispatches (and
+ * loses the signal when it cannot), reading needs no thread but the reader's own. Works only when the signals are
+ * blocked in every thread: the process must have been started with them blocked (the mask is inherited across
+ * exec) and with -Xrs, without which the JVM unblocks HUP, INT and TERM in each thread it makes.
+ */
+public final class SignalFd {
+    private static final int SFD_CLOEXEC = 0x80000;
+    private static final long SYS_READ = 0;
+    private static final int SIGINFO_SIZE = 128;
+    private static final MethodHandle SIGNALFD = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("signalfd").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.captureCallState("errno"));
+
+    private final int fd;
+
+    private SignalFd(int fd) {
+        this.fd = fd;
+    }
+
+    /** Whether the calling thread blocks every one of these signals (SigBlk in /proc/thread-self/status). */
+    public static boolean blockedInThisThread(Collection<Signal> signals) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/thread-self/status"))) {
+                if (line.startsWith("SigBlk:")) {
+                    long blocked = Long.parseUnsignedLong(line.substring("SigBlk:".length()).strip(), 16);
+                    return signals.stream().allMatch(s -> (blocked & (1L << (s.number() - 1))) != 0);
+                }
+            }
+            return false;
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** @throws NativeException e.g. EMFILE */
+    public static SignalFd open(Collection<Signal> signals) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mask = arena.allocate(Libc.SIGSET_SIZE, 8);
+            long bits = 0;
+            for (Signal signal : signals) {
+                bits |= 1L << (signal.number() - 1);
+            }
+            mask.set(JAVA_LONG, 0, bits);
+            MemorySegment err = Libc.errnoState(arena);
+            int fd = (int) SIGNALFD.invokeExact(err, -1, mask, SFD_CLOEXEC);
+            if (fd < 0) {
+                throw new NativeException("signalfd", signals.toString(), Libc.errno(err));
+            }
+            return new SignalFd(fd);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Blocks until a signal is pending and takes it. Platform thread only. */
+    public Signal take() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(SIGINFO_SIZE, 8);
+            while (true) {
+                MemorySegment err = Libc.errnoState(arena);
+                long n = Libc.syscall(err, SYS_READ, fd, info.address(), SIGINFO_SIZE);
+                if (n == SIGINFO_SIZE) {
+                    return Signal.of(info.get(JAVA_INT, 0)); // ssi_signo
+                }
+                int errno = Libc.errno(err);
+                if (n < 0 && errno != Errno.EINTR) {
+                    throw new NativeException("read", "signalfd", errno);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package dev.herd.supervisor;
+
+import dev.herd.os.EventFd;
+import dev.herd.os.ExitStatus;
+import dev.herd.os.NotifySocket;
+import dev.herd.os.PidFd;
+import dev.herd.os.Poller;
+import dev.herd.os.Processes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * Watches every worker from one platform thread started with the master: poll(2) over each worker's pidfd (an
+ * exit: reap it with waitpid and report it) and notify socket (a datagram: report it), plus an eventfd that wakes
+ * it for additions and releases. Nothing here creates a thread per worker, so a master at its process or thread
+ * limit still sees every exit. Only this thread reaps, receives and closes what it watches: no close can race a
+ * poll on a reused descriptor number.
+ */
+final class WorkerWatch implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(WorkerWatch.class);
+
+    private final EventFd wake;
+    private final ConcurrentLinkedQueue<Runnable> changes = new ConcurrentLinkedQueue<>();
+    /** Owned by the watch thread. */
+    private final Map<Long, Watched> watched = new LinkedHashMap<>();
+    private final Thread thread;
+    private volatile boolean closed;
+
+    private static final class Watched {
+        final long pid;
+        final WorkerLauncher.Callbacks callbacks;
+        PidFd pidFd; // null once the worker was reaped
+        NotifySocket notify; // null once released
+
+        Watched(long pid, PidFd pidFd, NotifySocket notify, WorkerLauncher.Callbacks callbacks) {
+            this.pid = pid;
+            this.pidFd = pidFd;
+            this.notify = notify;
+            this.callbacks = callbacks;
+        }
+    }
+
+    WorkerWatch() {
+        this.wake = EventFd.open();
+        this.thread = Thread.ofPlatform().daemon().name("herd-watch").unstarted(this::loop);
+    }
+
+    WorkerWatch start() {
+        thread.start();
+        return this;
+    }
+
+    /** Watches a spawned worker from now on; takes ownership of its pidfd and notify socket. Any thread. */
+    void watch(long pid, PidFd pidFd, NotifySocket notify, WorkerLauncher.Callbacks callbacks) {
+        change(() -> watched.put(pid, new Watched(pid, pidFd, notify, callbacks)));
+    }
+
+    /** Stops reading the worker's notify socket and closes it (the worker has exited). Any thread. */
+    void release(long pid) {
+        change(() -> {
+            Watched worker = watched.get(pid);
+            if (worker != null) {
+                closeNotify(worker);
+                if (worker.pidFd == null) {
+                    watched.remove(pid);
+                }
+            }
+        });
+    }
+
+    private void change(Runnable change) {
+        changes.add(change);
+        wake.signal();
+    }
+
+    private void loop() {
+        while (!closed) {
+            try {
+                round();
+            } catch (RuntimeException e) {
+                // a poll that fails (e.g. ENOMEM) must not end the watch: every exit would go unseen
+                log.error("event=watch.error error=\"{}\"", e.getMessage());
+                sleepAfterError();
+            }
+        }
+        // the master is stopping: its descriptors go, the workers (if any are left) are not touched
+        for (Watched worker : watched.values()) {
+            closeNotify(worker);
+            if (worker.pidFd != null) {
+                worker.pidFd.close();
+            }
+        }
+        watched.clear();
+        wake.close();
+    }
+
+    private void round() {
+        Runnable change;
+        while ((change = changes.poll()) != null) {
+            change.run();
+        }
+        List<Watched> owners = new ArrayList<>();
+        List<Integer> fds = new ArrayList<>();
+        fds.add(wake.fd());
+        owners.add(null);
+        for (Watched worker : watched.values()) {
+            if (worker.pidFd != null) {
+                fds.add(worker.pidFd.fd());
+                owners.add(worker);
+            }
+            if (worker.notify != null) {
+                fds.add(worker.notify.fd());
+                owners.add(worker);
+            }
+        }
+        int[] array = fds.stream().mapToInt(Integer::intValue).toArray();
+        boolean[] ready = Poller.awaitReadable(array, -1);
+        if (ready[0]) {
+            wake.drain();
+        }
+        for (int i = 1; i < array.length; i++) {
+            if (!ready[i]) {
+                continue;
+            }
+            Watched worker = owners.get(i);
+            try {
+                if (worker.pidFd != null && array[i] == worker.pidFd.fd()) {
+                    reap(worker);
+                } else if (worker.notify != null && array[i] == worker.notify.fd()) {
+                    receive(worker);
+                }
+            } catch (RuntimeException e) {
+                log.warn("event=watch.worker_error pid={} error=\"{}\"", worker.pid, e.getMessage());
+            }
+        }
+    }
+
+    private void reap(Watched worker) {
+        Optional<ExitStatus> status;
+        try {
+            status = Processes.poll((int) worker.pid);
+        } catch (RuntimeException e) {
+            // e.g. ECHILD: reaped elsewhere, so its status is lost; still an exit, and its pidfd would stay readable
+            log.error("event=watch.reap_failed pid={} error=\"{}\" reported=\"exit code 255\"", worker.pid, e.getMessage());
+            status = Optional.of(new ExitStatus(255, 0));
+        }
+        if (status.isEmpty()) {
+            return; // a pidfd is readable only once the process exited; be safe against spurious wake-ups
+        }
+        worker.pidFd.close();
+        worker.pidFd = null;
+        if (worker.notify == null) {
+            watched.remove(worker.pid);
+        }
+        worker.callbacks.exited(worker.pid, status.get());
+    }
+
+    private void receive(Watched worker) {
+        try {
+            worker.notify.receive(Duration.ZERO).ifPresent(datagram -> worker.callbacks.notified(worker.pid, datagram));
+        } catch (RuntimeException e) {
+            // a socket that fails once would fail on every round: stop reading it, as a worker's reader always did
+            log.warn("event=notify.error pid={} error=\"{}\"", worker.pid, e.getMessage());
+            closeNotify(worker);
+        }
+    }
+
+    private void closeNotify(Watched worker) {
+        if (worker.notify != null) {
+            try {
+                worker.notify.close();
+            } catch (RuntimeException e) {
+                log.warn("event=notify.close_failed pid={} error=\"{}\"", worker.pid, e.getMessage());
+            }
+            worker.notify = null;
+        }
+    }
+
+    private static void sleepAfterError() {
+        try {
+            Thread.sleep(100); // not synchronisation: keeps a persistent poll failure from spinning a core
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops watching; workers still running are left alone (they outlive the master by design). */
+    @Override
+    public void close() {
+        closed = true;
+        wake.signal();
+    }
+}
