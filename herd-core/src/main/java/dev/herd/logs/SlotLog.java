@@ -74,6 +74,9 @@ final class SlotLog implements AutoCloseable {
     private long endLineAt = -1;
     private boolean cannotRelease;
     private boolean cannotReserve;
+    /** The spool size the reserve was last extended from, and whether that worked. */
+    private long reservedFrom = -1;
+    private boolean reserveHeld;
     private boolean offsetUnsaved;
     private long lastOutputNanos = System.nanoTime();
 
@@ -153,7 +156,14 @@ final class SlotLog implements AutoCloseable {
             released = 0;
             continuing = false;
         }
-        boolean diskFull = !reserve(size);
+        // fallocate(2) reports a change of the file to inotify even when it allocates nothing, and that change
+        // wakes this copier: extending the reserve only when the spool grew (or the last try failed) keeps an
+        // idle spool from waking its copier forever
+        if (size != reservedFrom || !reserveHeld) {
+            reserveHeld = reserve(size);
+            reservedFrom = size;
+        }
+        boolean diskFull = !reserveHeld;
         if (size > committed) {
             lastOutputNanos = System.nanoTime();
         }

@@ -73,6 +73,34 @@ class WorkerLogsTest {
         }
     }
 
+    /**
+     * A pass with nothing new must not touch the spool: every fallocate(2) is a change inotify reports, and the
+     * copier wakes on the spool directory's changes, so one there would make an idle copier spin.
+     */
+    @Test
+    void aPassWithNothingNewLeavesTheSpoolUntouched() throws Exception {
+        try (WorkerLogs logs = new WorkerLogs(logDir, 10_000_000, 5);
+             java.nio.file.WatchService watch = logDir.getFileSystem().newWatchService()) {
+            append(0, "one\n");
+            logs.pollAll(false);
+            Path spoolDir = WorkerLogs.spoolFor(logDir, 0).getParent();
+            spoolDir.register(watch, java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY,
+                    java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+            logs.pollAll(false);
+            logs.pollAll(false);
+            // inotify keeps its events in order: once this marker's arrives, any the idle passes caused came first
+            Files.writeString(spoolDir.resolve("marker"), "m");
+            java.util.List<String> changed = new java.util.ArrayList<>();
+            while (!changed.contains("marker")) {
+                java.nio.file.WatchKey key = watch.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(key).as("the marker's event").isNotNull();
+                key.pollEvents().forEach(e -> changed.add(String.valueOf(e.context())));
+                key.reset();
+            }
+            assertThat(changed).containsOnly("marker");
+        }
+    }
+
     private void append(int slot, String text) throws Exception {
         Path spool = WorkerLogs.spoolFor(logDir, slot);
         Files.writeString(spool, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE,
