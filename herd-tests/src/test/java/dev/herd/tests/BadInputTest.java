@@ -69,7 +69,7 @@ class BadInputTest {
         }
         try (Herd herd = Herd.start(dir, args)) {
             assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(expectedCode);
-            assertOneLine(herd.output(), expectedMessage);
+            Herd.assertOneLine(herd.output(), expectedMessage);
             assertThat(herd.processes()).isEmpty();
         }
     }
@@ -81,7 +81,7 @@ class BadInputTest {
         List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--", script.toString()));
         try (Herd herd = Herd.start(dir, args)) {
             assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(2);
-            assertOneLine(herd.output(), "command is not executable: '" + script + "'");
+            Herd.assertOneLine(herd.output(), "command is not executable: '" + script + "'");
             assertThat(herd.processes()).isEmpty();
         }
     }
@@ -95,7 +95,7 @@ class BadInputTest {
             args.set(args.indexOf("0"), Integer.toString(taken.getLocalPort()));
             try (Herd herd = Herd.start(dir, args)) {
                 assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
-                assertOneLine(herd.output(), "cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                Herd.assertOneLine(herd.output(), "cannot listen on 127.0.0.1:" + taken.getLocalPort()
                         + ": port " + taken.getLocalPort() + " is already in use");
                 assertThat(herd.events("worker.forked")).isEmpty();
                 assertThat(herd.processes()).isEmpty();
@@ -113,7 +113,7 @@ class BadInputTest {
             args.set(args.indexOf("0"), Integer.toString(port));
             try (Herd second = Herd.start(dir, args)) {
                 assertThat(second.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
-                assertOneLine(second.output(), "cannot listen on 127.0.0.1:" + port + ": port " + port + " is already in use");
+                Herd.assertOneLine(second.output(), "cannot listen on 127.0.0.1:" + port + ": port " + port + " is already in use");
                 assertThat(second.events("worker.forked")).isEmpty();
                 assertThat(second.processes()).isEmpty();
             }
@@ -130,7 +130,7 @@ class BadInputTest {
         // root without CAP_NET_ADMIN, as an unprivileged user would be
         try (Herd herd = Herd.start(dir, List.of("setpriv", "--bounding-set=-net_admin"), args, java.util.Map.of())) {
             assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
-            assertOneLine(herd.output(), "--mode nat changes the firewall's nat table and needs root (CAP_NET_ADMIN)");
+            Herd.assertOneLine(herd.output(), "--mode nat changes the firewall's nat table and needs root (CAP_NET_ADMIN)");
             assertThat(herd.events("worker.forked")).isEmpty();
             assertThat(herd.processes()).isEmpty();
         }
@@ -145,11 +145,6 @@ class BadInputTest {
         assertThat(Shell.run(Herd.LAUNCHER.toString(), "--version").output()).startsWith("herd ");
         Shell.Result none = Shell.run(Herd.LAUNCHER.toString());
         assertThat(none.code()).isEqualTo(2);
-        assertOneLine(none.output(), "missing subcommand");
-    }
-
-    private static void assertOneLine(String output, String expected) {
-        assertThat(output.strip().lines().toList()).as("output: %s", output).hasSize(1);
-        assertThat(output).startsWith("herd: ").contains(expected);
+        Herd.assertOneLine(none.output(), "missing subcommand");
     }
 }

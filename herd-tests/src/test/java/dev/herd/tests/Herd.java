@@ -155,6 +155,12 @@ final class Herd implements AutoCloseable {
         return process.pid();
     }
 
+    /** A refusal before start: exactly one line, {@code herd: ...}, that says {@code expected}. */
+    static void assertOneLine(String output, String expected) {
+        org.assertj.core.api.Assertions.assertThat(output.strip().lines().toList()).as("output: %s", output).hasSize(1);
+        org.assertj.core.api.Assertions.assertThat(output).startsWith("herd: ").contains(expected);
+    }
+
     void signal(String signal) {
         Shell.run("kill", "-" + signal, Long.toString(process.pid()));
     }

@@ -45,7 +45,7 @@ class StateDirectoryTest {
         }
         try (Herd herd = Herd.start(tmp, defaultStateArgs(), defaultStateEnv(tmp))) {
             assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
-            assertOneLine(herd.output(), "state-dir: " + userDir + " (above the directory Herd uses) is owned by uid 65534");
+            Herd.assertOneLine(herd.output(), "state-dir: " + userDir + " (above the directory Herd uses) is owned by uid 65534");
             assertThat(herd.processes()).isEmpty();
         }
         assertThat(Files.readString(secret)).isEqualTo("root only\n");
@@ -79,7 +79,7 @@ class StateDirectoryTest {
                 "HERD_JAVA_OPTS", "-Djava.io.tmpdir=" + tmp);
         try (Herd herd = Herd.start(tmp, defaultStateArgs(), env)) {
             assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
-            assertOneLine(herd.output(), "state-dir: " + runtime + " (above the directory Herd uses) is owned by uid 65534");
+            Herd.assertOneLine(herd.output(), "state-dir: " + runtime + " (above the directory Herd uses) is owned by uid 65534");
         }
         assertThat(runtime.resolve("herd")).doesNotExist();
     }
@@ -128,7 +128,7 @@ class StateDirectoryTest {
         Files.createSymbolicLink(given.resolve("link.key"), target);
         try (Herd herd = Herd.start(given, Herd.runArgs(given, "--access-key-file", given.resolve("link.key").toString()))) {
             assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(2);
-            assertOneLine(herd.output(), "access-key-file " + given.resolve("link.key") + " is a symbolic link");
+            Herd.assertOneLine(herd.output(), "access-key-file " + given.resolve("link.key") + " is a symbolic link");
         }
     }
 
@@ -150,7 +150,7 @@ class StateDirectoryTest {
                 Path other = Herd.newDir();
                 try (Herd second = Herd.start(other, Herd.runArgs(dir))) { // another port (0), the first's state dir
                     assertThat(second.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
-                    assertOneLine(second.output(), "another master (pid " + first.pid() + ") is running with state dir "
+                    Herd.assertOneLine(second.output(), "another master (pid " + first.pid() + ") is running with state dir "
                             + dir.resolve("state"));
                     assertThat(second.processes()).isEmpty();
                 }
@@ -193,7 +193,7 @@ class StateDirectoryTest {
             try (Herd next = Herd.start(second, samePort)) {
                 assertThat(next.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
                 String output = next.output();
-                assertOneLine(output, "port " + port + " is still held by 2 workers of an earlier Herd master");
+                Herd.assertOneLine(output, "port " + port + " is still held by 2 workers of an earlier Herd master");
                 for (long pid : workers) {
                     assertThat(output).contains("pid " + pid + " slot ");
                 }
@@ -218,7 +218,7 @@ class StateDirectoryTest {
     private static void assertRefused(Path dir, List<String> args, String expected) {
         try (Herd herd = Herd.start(dir, args)) {
             assertThat(herd.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
-            assertOneLine(herd.output(), expected);
+            Herd.assertOneLine(herd.output(), expected);
             assertThat(herd.processes()).isEmpty();
         }
     }
@@ -243,10 +243,5 @@ class StateDirectoryTest {
     private static void chown(Path path, int uid) throws IOException {
         Files.setAttribute(path, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(path, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
-    }
-
-    private static void assertOneLine(String output, String expected) {
-        assertThat(output.strip().lines().toList()).as("output: %s", output).hasSize(1);
-        assertThat(output).startsWith("herd: ").contains(expected);
     }
 }
