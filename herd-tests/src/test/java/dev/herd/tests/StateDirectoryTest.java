@@ -155,6 +155,7 @@ class StateDirectoryTest {
                     assertThat(second.processes()).isEmpty();
                 }
                 assertThat(listing(dir.resolve("state"))).isEqualTo(stateBefore);
+                assertThat(load.failures()).as("while the second master tried: " + load.summary()).isEmpty();
 
                 Shell.run("kill", "-KILL", Long.toString(workers.getFirst()));
                 first.awaitEvent(e -> e.name().equals("worker.ready") && !workers.contains(e.pid()),
@@ -165,7 +166,9 @@ class StateDirectoryTest {
             } finally {
                 load.stop();
             }
-            assertThat(load.failures()).as(load.summary()).isEmpty();
+            // the SIGKILL destroys the requests that worker had taken (one per client thread at most), nothing else
+            assertThat(load.failures()).as(load.summary()).hasSizeLessThanOrEqualTo(2)
+                    .allSatisfy(f -> assertThat(f.what()).isEqualTo("new connection closed before any response"));
             Shell.Result health = first.cli("health");
             assertThat(health.code()).as(health.output()).isZero();
             // the reload is done once the old workers closed the socket; their exits follow
