@@ -1,6 +1,5 @@
 package dev.herd;
 
-import dev.herd.supervisor.ClusterRunner;
 
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -129,8 +128,7 @@ public final class Herd {
             }
             try {
                 spec.command(workerCommand(args));
-                return ClusterRunner.run(spec.build(), listeners, commands,
-                        new dev.herd.supervisor.Delegates(delegates, messageListeners));
+                return MasterRunner.load().run(spec.build(), listeners, commands, delegates, messageListeners);
             } catch (StartupException e) {
                 System.err.println("herd: " + e.getMessage());
                 return e.exitCode();

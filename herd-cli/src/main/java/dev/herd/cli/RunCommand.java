@@ -8,7 +8,7 @@ import dev.herd.EventListener;
 import dev.herd.ProxyHeader;
 import dev.herd.ListenMode;
 import dev.herd.ReadyWhen;
-import dev.herd.supervisor.ClusterRunner;
+import dev.herd.runtime.ClusterRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;

@@ -2,10 +2,11 @@ package dev.herd.control;
 
 import dev.herd.Access;
 import dev.herd.ClusterSpec;
-import dev.herd.supervisor.ClusterStatus;
-import dev.herd.supervisor.CommandException;
-import dev.herd.supervisor.ControlCommand;
-import dev.herd.supervisor.Supervisor;
+import dev.herd.command.ClusterStatus;
+import dev.herd.command.CommandGateway;
+import dev.herd.command.Containment;
+import dev.herd.command.CommandException;
+import dev.herd.command.ControlCommand;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -18,7 +19,8 @@ import java.util.function.Supplier;
 
 /** The commands every master has (docs/api.md lists them with their arguments and answers). */
 final class BuiltInCommands {
-    private final Supervisor supervisor;
+    private final CommandGateway supervisor;
+    private final Containment containment;
     private final ClusterSpec spec;
     private final Ecv ecv;
     private final CommandTable table;
@@ -28,10 +30,11 @@ final class BuiltInCommands {
     private final String address;
     private final Supplier<String> apiUrl;
 
-    private BuiltInCommands(Supervisor supervisor, ClusterSpec spec, Ecv ecv, CommandTable table,
+    private BuiltInCommands(CommandGateway supervisor, Containment containment, ClusterSpec spec, Ecv ecv, CommandTable table,
                             ControlPlane.Observers observers, dev.herd.logs.WorkerLogs logs, String address,
                             Supplier<String> apiUrl) {
         this.supervisor = supervisor;
+        this.containment = containment;
         this.spec = spec;
         this.ecv = ecv;
         this.table = table;
@@ -48,10 +51,10 @@ final class BuiltInCommands {
      * @param address the service's address as clients reach it, e.g. {@code 127.0.0.1:8080}
      * @param apiUrl  the HTTP API's URL once it listens, else null
      */
-    static void register(CommandTable table, Supervisor supervisor, ClusterSpec spec, Ecv ecv,
+    static void register(CommandTable table, CommandGateway supervisor, Containment containment, ClusterSpec spec, Ecv ecv,
                          ControlPlane.Observers observers, dev.herd.logs.WorkerLogs logs, String address,
                          Supplier<String> apiUrl) {
-        new BuiltInCommands(supervisor, spec, ecv, table, observers, logs, address, apiUrl).registerAll();
+        new BuiltInCommands(supervisor, containment, spec, ecv, table, observers, logs, address, apiUrl).registerAll();
     }
 
     private void registerAll() {
@@ -148,7 +151,7 @@ final class BuiltInCommands {
     }
 
     private CompletableFuture<ClusterStatus> status() {
-        return supervisor.submit(new ControlCommand.Status()).thenApply(ClusterStatus.class::cast);
+        return supervisor.submit(new ControlCommand.Status());
     }
 
     private Map<String, Object> health(ClusterStatus status) {
@@ -192,7 +195,9 @@ final class BuiltInCommands {
         info.put("command", spec.command());
         info.put("readyWhen", spec.readyWhen().name().toLowerCase(java.util.Locale.ROOT));
         info.put("drainTimeoutMillis", spec.drainTimeout().toMillis());
-        info.putAll(supervisor.containment());
+        info.put("containment", containment.mode());
+        info.put("cgroup", containment.cgroup());
+        info.put("containmentReason", containment.reason());
         info.put("stateDir", spec.stateDir().toString());
         info.put("logDir", spec.logDir().toString());
         info.put("api", apiUrl.get());

@@ -10,9 +10,9 @@ import java.util.concurrent.CompletableFuture;
  */
 public record CommandDef(String name, Access access, boolean readOnly, String usage, String summary, Handler handler) {
 
-    /** Runs a command; throws {@link dev.herd.supervisor.CommandException} (or completes with it) on bad input. */
+    /** Runs a command; throws {@link dev.herd.command.CommandException} (or completes with it) on bad input. */
     @FunctionalInterface
     public interface Handler {
-        CompletableFuture<Object> run(CommandRequest request);
+        CompletableFuture<?> run(CommandRequest request);
     }
 }

@@ -1,7 +1,7 @@
 package dev.herd.control;
 
 import dev.herd.Access;
-import dev.herd.supervisor.CommandException;
+import dev.herd.command.CommandException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -52,7 +52,7 @@ public final class CommandTable {
      *
      * @throws ControlException when the command is unknown or the caller may not run it
      */
-    public CompletableFuture<Object> run(CommandRequest request, Access caller) {
+    public CompletableFuture<?> run(CommandRequest request, Access caller) {
         CommandDef command = find(request.name()).orElseThrow(() -> ControlException.unknownCommand(request.name(), this));
         if (!caller.allows(command.access())) {
             throw ControlException.notAllowed(command, caller);

@@ -3,9 +3,10 @@ package dev.herd.control;
 import dev.herd.ApiSpec;
 import dev.herd.ClusterSpec;
 import dev.herd.StartupException;
-import dev.herd.supervisor.ClusterStatus;
-import dev.herd.supervisor.ControlCommand;
-import dev.herd.supervisor.Supervisor;
+import dev.herd.command.ClusterStatus;
+import dev.herd.command.CommandGateway;
+import dev.herd.command.Containment;
+import dev.herd.command.ControlCommand;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,16 +69,16 @@ public final class ControlPlane implements AutoCloseable {
      * @param custom the application's own commands (library mode), added after the built-in ones
      * @throws StartupException when a custom command's name is malformed or taken
      */
-    public static ControlPlane open(ClusterSpec spec, Supervisor supervisor, Observers observers,
+    public static ControlPlane open(ClusterSpec spec, CommandGateway supervisor, Containment containment, Observers observers,
                                     dev.herd.logs.WorkerLogs logs, java.util.List<dev.herd.Command> custom,
                                     InetSocketAddress serviceAddress, String address) {
         ApiSpec api = spec.api();
         CommandTable commands = new CommandTable();
         java.util.function.Supplier<ClusterStatus> status =
-                () -> (ClusterStatus) supervisor.submit(new ControlCommand.Status()).join();
+                () -> supervisor.submit(new ControlCommand.Status()).join();
         Ecv ecv = new Ecv(serviceAddress, api.ecvMonitor(), status, InstantSource.system());
         HttpApi[] http = new HttpApi[1];
-        BuiltInCommands.register(commands, supervisor, spec, ecv, observers, logs, address,
+        BuiltInCommands.register(commands, supervisor, containment, spec, ecv, observers, logs, address,
                 () -> http[0] == null ? null : url(http[0].address()));
         for (dev.herd.Command command : custom) {
             try {

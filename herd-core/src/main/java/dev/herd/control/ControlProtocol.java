@@ -70,12 +70,12 @@ public final class ControlProtocol {
     static final int MAX_ARGS = 64;
 
     /** upgrade's request: {@code argv} (required) and {@code env} (optional) from the request object. */
-    static dev.herd.supervisor.ControlCommand.Upgrade upgrade(CommandRequest request) {
+    static dev.herd.command.ControlCommand.Upgrade upgrade(CommandRequest request) {
         try {
-            return new dev.herd.supervisor.ControlCommand.Upgrade(stringList(request.field("argv"), "argv"),
+            return new dev.herd.command.ControlCommand.Upgrade(stringList(request.field("argv"), "argv"),
                     stringMap(request.field("env"), "env"));
         } catch (IllegalArgumentException e) {
-            throw new dev.herd.supervisor.CommandException(e.getMessage());
+            throw new dev.herd.command.CommandException(e.getMessage());
         }
     }
 

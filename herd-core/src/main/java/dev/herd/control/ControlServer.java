@@ -1,7 +1,7 @@
 package dev.herd.control;
 
 import dev.herd.StartupException;
-import dev.herd.supervisor.CommandException;
+import dev.herd.command.CommandException;
 import dev.herd.Access;
 import dev.herd.logs.LiveFeed;
 import org.slf4j.Logger;

@@ -1,7 +1,7 @@
 package dev.herd.control;
 
 import dev.herd.Command;
-import dev.herd.supervisor.CommandException;
+import dev.herd.command.CommandException;
 
 import java.util.concurrent.CompletableFuture;
 

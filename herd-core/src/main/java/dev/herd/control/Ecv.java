@@ -1,6 +1,6 @@
 package dev.herd.control;
 
-import dev.herd.supervisor.ClusterStatus;
+import dev.herd.command.ClusterStatus;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;

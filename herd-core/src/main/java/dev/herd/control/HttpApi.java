@@ -7,8 +7,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.herd.Access;
 import dev.herd.StartupException;
-import dev.herd.supervisor.ClusterStatus;
-import dev.herd.supervisor.CommandException;
+import dev.herd.command.ClusterStatus;
+import dev.herd.command.CommandException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

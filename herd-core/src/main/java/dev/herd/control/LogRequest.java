@@ -1,7 +1,7 @@
 package dev.herd.control;
 
 import dev.herd.logs.WorkerLogs;
-import dev.herd.supervisor.CommandException;
+import dev.herd.command.CommandException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

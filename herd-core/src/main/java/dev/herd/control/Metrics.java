@@ -2,7 +2,7 @@ package dev.herd.control;
 
 import dev.herd.Event;
 import dev.herd.EventListener;
-import dev.herd.supervisor.ClusterStatus;
+import dev.herd.command.ClusterStatus;
 
 import java.time.Instant;
 import java.util.Locale;

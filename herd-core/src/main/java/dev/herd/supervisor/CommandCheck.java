@@ -11,12 +11,12 @@ import java.util.List;
  * Checks before anything starts that the worker program exists and may be executed, so that a typo is one
  * clear line rather than N workers crash-looping into their failure budget.
  */
-final class CommandCheck {
+public final class CommandCheck {
     private CommandCheck() {
     }
 
     /** Returns the program's path; throws a usage {@link StartupException} naming the program otherwise. */
-    static Path resolve(List<String> command, String pathVariable) {
+    public static Path resolve(List<String> command, String pathVariable) {
         String program = command.getFirst();
         if (program.contains("/")) {
             return checkExecutable(Path.of(program), program);

@@ -1,5 +1,7 @@
 package dev.herd.supervisor;
 
+import dev.herd.wire.WorkerProtocol;
+
 import dev.herd.Delegate;
 import dev.herd.WorkerMessageListener;
 import org.slf4j.Logger;
@@ -15,7 +17,7 @@ import java.util.function.Consumer;
  */
 public final class Delegates {
     private static final Logger log = LoggerFactory.getLogger(Delegates.class);
-    static final Delegates NONE = new Delegates(Map.of(), List.of());
+    public static final Delegates NONE = new Delegates(Map.of(), List.of());
 
     private final Map<String, Delegate> byKind;
     private final List<WorkerMessageListener> listeners;

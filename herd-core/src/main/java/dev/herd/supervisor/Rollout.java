@@ -7,6 +7,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import dev.herd.command.RolloutResult;
+
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -36,7 +38,7 @@ final class Rollout {
     final int batchSize;
     final long startedNanos;
     /** Answered with the {@link RolloutResult} when the rollout ends. */
-    final List<CompletableFuture<Object>> waiters = new ArrayList<>();
+    final List<CompletableFuture<RolloutResult>> waiters = new ArrayList<>();
     private final Deque<Integer> waiting;
     private final Set<Integer> starting = new LinkedHashSet<>();
     private final List<Integer> replaced = new ArrayList<>();

@@ -1,5 +1,9 @@
 package dev.herd.supervisor;
 
+import dev.herd.command.CommandException;
+import dev.herd.command.ControlCommand;
+import dev.herd.command.RolloutResult;
+
 import dev.herd.Event;
 import dev.herd.Event.ExitReason;
 import dev.herd.os.ExitStatus;
@@ -32,7 +36,7 @@ final class Rollouts {
     private int highestGeneration;
     private Rollout rollout;
     /** A reload asked for while a rollout runs: done once afterwards, however often it was asked. */
-    private List<CompletableFuture<Object>> queuedReload;
+    private List<CompletableFuture<RolloutResult>> queuedReload;
     private boolean releasePollScheduled;
 
     Rollouts(Supervisor sup, Deployment initial) {
@@ -100,7 +104,7 @@ final class Rollouts {
         }
     }
 
-    void requestReload(CompletableFuture<Object> reply) {
+    void requestReload(CompletableFuture<RolloutResult> reply) {
         if (rollout == null) {
             startRollout(Rollout.Kind.RELOAD, current.withGeneration(++highestGeneration), List.of(reply));
         } else if (queuedReload == null) {
@@ -113,7 +117,7 @@ final class Rollouts {
         }
     }
 
-    void requestUpgrade(ControlCommand.Upgrade upgrade, CompletableFuture<Object> reply) {
+    void requestUpgrade(ControlCommand.Upgrade upgrade, CompletableFuture<RolloutResult> reply) {
         if (busy()) {
             reply.completeExceptionally(busyRefusal("upgrade again"));
             return;
@@ -132,7 +136,7 @@ final class Rollouts {
         startRollout(Rollout.Kind.UPGRADE, target, List.of(reply));
     }
 
-    private void startRollout(Rollout.Kind kind, Deployment target, List<CompletableFuture<Object>> waiters) {
+    private void startRollout(Rollout.Kind kind, Deployment target, List<CompletableFuture<RolloutResult>> waiters) {
         startRollout(kind, target, sup.slots.stream().filter(Slot::running).map(s -> s.id).toList(), waiters);
     }
 
@@ -140,7 +144,7 @@ final class Rollouts {
      * Replaces one slot's worker by a new one of the same deployment, without downtime (or starts a stopped or
      * failed slot again). Refused while another rollout runs.
      */
-    void requestRestart(Slot slot, CompletableFuture<Object> reply) {
+    void requestRestart(Slot slot, CompletableFuture<RolloutResult> reply) {
         if (busy()) {
             reply.completeExceptionally(busyRefusal("restart again"));
             return;
@@ -165,7 +169,7 @@ final class Rollouts {
     }
 
     private void startRollout(Rollout.Kind kind, Deployment target, List<Integer> slotIds,
-                              List<CompletableFuture<Object>> waiters) {
+                              List<CompletableFuture<RolloutResult>> waiters) {
         Deployment previous = current;
         rollout = new Rollout(kind, target, previous, slotIds, sup.spec.reloadBatch(), sup.now());
         rollout.waiters.addAll(waiters);
@@ -346,7 +350,7 @@ final class Rollouts {
             Deployment back = failed.previous.withGeneration(++highestGeneration);
             startRollout(Rollout.Kind.ROLLBACK, back, replaced, List.of());
             rollout.waiters.addAll(failed.waiters.stream().map(w -> {
-                CompletableFuture<Object> chained = new CompletableFuture<>();
+                CompletableFuture<RolloutResult> chained = new CompletableFuture<>();
                 chained.whenComplete((r, e) -> w.complete(result));
                 return chained;
             }).toList());
@@ -381,7 +385,7 @@ final class Rollouts {
 
     private void startQueuedReload() {
         if (queuedReload != null && rollout == null && !sup.shuttingDown()) {
-            List<CompletableFuture<Object>> waiters = queuedReload;
+            List<CompletableFuture<RolloutResult>> waiters = queuedReload;
             queuedReload = null;
             startRollout(Rollout.Kind.RELOAD, current.withGeneration(++highestGeneration), waiters);
         }

@@ -1,5 +1,7 @@
 package dev.herd.supervisor;
 
+import dev.herd.command.ClusterStatus;
+
 /** A stable position in the pool (HERD_WORKER_ID): it holds one worker at a time and keeps its crash history. */
 final class Slot {
     final int id;

@@ -1,5 +1,15 @@
 package dev.herd.supervisor;
 
+import dev.herd.command.ClusterStatus;
+import dev.herd.command.CommandException;
+import dev.herd.logs.Logfmt;
+import dev.herd.wire.NotifyMessage;
+import dev.herd.wire.WorkerProtocol;
+
+import dev.herd.command.CommandGateway;
+import dev.herd.command.ControlCommand;
+import dev.herd.command.RolloutResult;
+
 import dev.herd.ClusterSpec;
 import dev.herd.Event;
 import dev.herd.Event.ExitReason;
@@ -32,7 +42,7 @@ import java.util.function.LongSupplier;
  * one inbox and runs due timers; it is the only code that touches the slots and workers, so there are no
  * locks. Other threads only {@link #post post}.
  */
-public final class Supervisor {
+public final class Supervisor implements CommandGateway {
     private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
 
     /** Exit codes of the master, documented in the README. */
@@ -61,7 +71,7 @@ public final class Supervisor {
     record SignalArrived(Signal signal) implements Message {
     }
 
-    record CommandArrived(ControlCommand command, CompletableFuture<Object> reply) implements Message {
+    record CommandArrived<R>(ControlCommand<R> command, CompletableFuture<R> reply) implements Message {
     }
 
     /** An event seen by another part of the master (the log copier): listeners get it on the loop's thread. */
@@ -114,7 +124,7 @@ public final class Supervisor {
      * @param port          the port actually bound (differs from the spec's when it asked for 0)
      * @param sockets the listening sockets: told which slots serve, closed when the shutdown begins
      */
-    Supervisor(ClusterSpec spec, int port, Map<String, String> masterEnv, WorkerLauncher launcher,
+    public Supervisor(ClusterSpec spec, int port, Map<String, String> masterEnv, WorkerLauncher launcher,
                Listeners sockets, List<EventListener> listeners, LongSupplier nanoClock, InstantSource wallClock) {
         this.spec = spec;
         this.port = port;
@@ -130,30 +140,31 @@ public final class Supervisor {
         }
     }
 
-    /** Thread-safe (fixed at start): how the workers are contained, for {@code herd info}. */
-    public Map<String, String> containment() {
-        WorkerCgroups.Containment containment = launcher.containment();
-        Map<String, String> out = new LinkedHashMap<>();
-        out.put("containment", containment.mode());
-        out.put("cgroup", containment.cgroup());
-        out.put("containmentReason", containment.reason());
-        return out;
-    }
-
     private Slot newSlot(int id) {
         return new Slot(id, new CrashBudget(spec.maxRestartsPerMinute(), CRASH_WINDOW_NANOS, spec.maxFailedStarts()),
                 RestartBackoff.initial(spec.restartDelay(), spec.maxRestartDelay(), CALM_PERIOD), rollouts.current());
     }
 
     /** Thread-safe: hands a message to the loop. */
-    public void post(Message message) {
+    void post(Message message) {
         inbox.add(message);
     }
 
+    /** Thread-safe: a signal the master received, handled on the loop. */
+    public void signal(Signal signal) {
+        post(new SignalArrived(signal));
+    }
+
+    /** Thread-safe: an event seen by another part of the master (the log copier), given to listeners on the loop. */
+    public void publish(Event event) {
+        post(new Publish(event));
+    }
+
     /** Thread-safe: asks the loop to carry out a command; the future completes with its answer. */
-    public CompletableFuture<Object> submit(ControlCommand command) {
-        CompletableFuture<Object> reply = new CompletableFuture<>();
-        post(new CommandArrived(command, reply));
+    @Override
+    public <R> CompletableFuture<R> submit(ControlCommand<R> command) {
+        CompletableFuture<R> reply = new CompletableFuture<>();
+        post(new CommandArrived<>(command, reply));
         return reply;
     }
 
@@ -193,7 +204,7 @@ public final class Supervisor {
             case Notified notified -> onNotify(notified.pid(), NotifyMessage.parse(notified.datagram()));
             case ChannelLine channel -> onChannelLine(channel.pid(), channel.line());
             case SignalArrived signal -> onSignal(signal.signal());
-            case CommandArrived command -> onCommand(command.command(), command.reply());
+            case CommandArrived<?> command -> onCommand(command);
             case Publish publish -> emit(publish.event());
         }
     }
@@ -254,7 +265,7 @@ public final class Supervisor {
     }
 
     /** Each worker gets its own notify socket, so a datagram is attributed by where it arrives, not by sender pid. */
-    static Path notifySocketPath(Path stateDir, int slot, long sequence) {
+    public static Path notifySocketPath(Path stateDir, int slot, long sequence) {
         return stateDir.resolve("notify").resolve(slot + "." + sequence + ".sock");
     }
 
@@ -341,12 +352,12 @@ public final class Supervisor {
     private Delegates delegates = Delegates.NONE;
 
     /** Where failed starts' last lines are read (the worker logs); set before {@link #run}. */
-    void workerOutput(WorkerOutput output) {
+    public void workerOutput(WorkerOutput output) {
         this.output = output;
     }
 
     /** The application's delegate handlers and message listeners (library mode); set before {@link #run}. */
-    void delegates(Delegates delegates) {
+    public void delegates(Delegates delegates) {
         this.delegates = delegates;
     }
 
@@ -536,38 +547,41 @@ public final class Supervisor {
 
     // ---- commands ----
 
-    private void onCommand(ControlCommand command, CompletableFuture<Object> reply) {
+    private <R> void onCommand(CommandArrived<R> arrived) {
+        CompletableFuture<R> reply = arrived.reply();
         if (shuttingDown) {
             reply.completeExceptionally(new CommandException("the master is shutting down"));
             return;
         }
         try {
-            carryOut(command, reply);
+            carryOut(arrived.command(), reply);
         } catch (CommandException e) {
             reply.completeExceptionally(e);
         }
     }
 
-    private void carryOut(ControlCommand command, CompletableFuture<Object> reply) {
+    /** Each case answers with its command's own result type, R, which the sealed interface fixes per record. */
+    @SuppressWarnings("unchecked")
+    private <R> void carryOut(ControlCommand<R> command, CompletableFuture<R> reply) {
         switch (command) {
-            case ControlCommand.Reload ignored -> rollouts.requestReload(reply);
-            case ControlCommand.Upgrade upgrade -> rollouts.requestUpgrade(upgrade, reply);
-            case ControlCommand.KillRetired ignored -> reply.complete(killRetired());
-            case ControlCommand.Status ignored -> reply.complete(status());
+            case ControlCommand.Reload ignored -> rollouts.requestReload((CompletableFuture<RolloutResult>) reply);
+            case ControlCommand.Upgrade upgrade -> rollouts.requestUpgrade(upgrade, (CompletableFuture<RolloutResult>) reply);
+            case ControlCommand.KillRetired ignored -> reply.complete((R) killRetired());
+            case ControlCommand.Status ignored -> reply.complete((R) status());
             case ControlCommand.Stop stop -> {
                 Duration drain = stop.drainTimeout() != null ? stop.drainTimeout() : spec.drainTimeout();
-                reply.complete(Map.of("stopping", true, "drainTimeoutMillis", drain.toMillis()));
+                reply.complete((R) new ControlCommand.Stopping(true, drain.toMillis()));
                 beginShutdown(false, "stop command", drain);
             }
             case ControlCommand.Exit ignored -> {
-                reply.complete(Map.of("exiting", true));
+                reply.complete((R) new ControlCommand.Exiting(true));
                 beginShutdown(true, "exit command", Duration.ZERO);
             }
-            case ControlCommand.Restart restart -> restart(restart.target(), reply);
-            case ControlCommand.Shutdown shutdown -> reply.complete(shutdownWorkers(shutdown.target(),
+            case ControlCommand.Restart restart -> restart(restart.target(), (CompletableFuture<RolloutResult>) reply);
+            case ControlCommand.Shutdown shutdown -> reply.complete((R) shutdownWorkers(shutdown.target(),
                     shutdown.drainTimeout() != null ? shutdown.drainTimeout() : spec.drainTimeout()));
-            case ControlCommand.Scale scale -> reply.complete(scale(scale.workers()));
-            case ControlCommand.Message message -> reply.complete(sendMessage(message));
+            case ControlCommand.Scale scale -> reply.complete((R) scale(scale.workers()));
+            case ControlCommand.Message message -> reply.complete((R) sendMessage(message));
         }
     }
 
@@ -594,7 +608,7 @@ public final class Supervisor {
         };
     }
 
-    private void restart(ControlCommand.Target target, CompletableFuture<Object> reply) {
+    private void restart(ControlCommand.Target target, CompletableFuture<RolloutResult> reply) {
         if (target instanceof ControlCommand.Target.All) {
             rollouts.requestReload(reply);
             return;
@@ -603,7 +617,7 @@ public final class Supervisor {
     }
 
     /** Writes the message on each target worker's channel; answers which got it and which have no channel open. */
-    private Map<String, Object> sendMessage(ControlCommand.Message message) {
+    private ControlCommand.MessageSent sendMessage(ControlCommand.Message message) {
         List<Long> sent = new ArrayList<>();
         List<Long> unreachable = new ArrayList<>();
         String line = WorkerProtocol.line("message", "payload", message.payload());
@@ -613,14 +627,11 @@ public final class Supervisor {
             }
             (launcher.send(slot.worker.pid, line) ? sent : unreachable).add(slot.worker.pid);
         }
-        Map<String, Object> result = new LinkedHashMap<>();
-        result.put("sentTo", sent);
-        result.put("notConnected", unreachable);
-        return result;
+        return new ControlCommand.MessageSent(sent, unreachable);
     }
 
     /** Drains the targets' workers and leaves their slots stopped; answers which. */
-    private Map<String, Object> shutdownWorkers(ControlCommand.Target target, Duration drainTimeout) {
+    private ControlCommand.SlotsStopped shutdownWorkers(ControlCommand.Target target, Duration drainTimeout) {
         if (rollouts.busy()) {
             throw rollouts.busyRefusal("shut workers down");
         }
@@ -636,18 +647,14 @@ public final class Supervisor {
             }
         }
         log.info("event=slots.stopped slots={} pids={}", stoppedSlots, pids);
-        Map<String, Object> result = new LinkedHashMap<>();
-        result.put("stoppedSlots", stoppedSlots);
-        result.put("drainingPids", pids);
-        result.put("drainTimeoutMillis", drainTimeout.toMillis());
-        return result;
+        return new ControlCommand.SlotsStopped(stoppedSlots, pids, drainTimeout.toMillis());
     }
 
     /**
      * Changes the number of slots: new slots start a worker of the current deployment; slots beyond the new count
      * drain their worker and go away. Only where the listeners do not depend on the slot count.
      */
-    private Map<String, Object> scale(int workers) {
+    private ControlCommand.Scaled scale(int workers) {
         int now = slotCount();
         if (workers < 1 || workers > ClusterSpec.MAX_WORKERS) {
             throw new CommandException("scale: " + workers + " workers; use 1 to " + ClusterSpec.MAX_WORKERS);
@@ -689,12 +696,7 @@ public final class Supervisor {
             }
         }
         log.info("event=cluster.scaled from={} to={} started_slots={} removed_slots={}", now, workers, started, removed);
-        Map<String, Object> result = new LinkedHashMap<>();
-        result.put("from", now);
-        result.put("to", workers);
-        result.put("startedSlots", started);
-        result.put("removedSlots", removed);
-        return result;
+        return new ControlCommand.Scaled(now, workers, started, removed);
     }
 
     /**

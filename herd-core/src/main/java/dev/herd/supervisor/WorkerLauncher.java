@@ -1,5 +1,8 @@
 package dev.herd.supervisor;
 
+import dev.herd.command.Containment;
+
+
 import dev.herd.os.ExitStatus;
 import dev.herd.os.Signal;
 
@@ -12,7 +15,7 @@ import java.util.Map;
  * Exits and notify datagrams come back asynchronously through the {@link Callbacks} given at launch, from
  * other threads; the supervisor turns them into inbox messages.
  */
-interface WorkerLauncher {
+public interface WorkerLauncher {
 
     /** What to start for one worker. */
     /** @param port proxy mode: the private port the worker must listen on, else 0 */
@@ -26,7 +29,7 @@ interface WorkerLauncher {
 
         void notified(long pid, String datagram);
 
-        /** A line the worker wrote on its channel (docs/protocol.md); {@link WorkerChannel#TOO_LONG} for one too long. */
+        /** A line the worker wrote on its channel (docs/protocol.md); {@link dev.herd.wire.WorkerProtocol#TOO_LONG} for one too long. */
         default void channelLine(long pid, String line) {
         }
     }
@@ -44,8 +47,8 @@ interface WorkerLauncher {
     void killLeftovers(long pid);
 
     /** How workers are contained: their own cgroup each, or their process group only (and why). */
-    default WorkerCgroups.Containment containment() {
-        return WorkerCgroups.Containment.processGroup("not started by the OS launcher");
+    default Containment containment() {
+        return Containment.processGroup("not started by the OS launcher");
     }
 
     /**

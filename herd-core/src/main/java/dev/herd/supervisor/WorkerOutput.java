@@ -1,7 +1,7 @@
 package dev.herd.supervisor;
 
 /** What a slot's workers wrote: the supervisor quotes a failed start's last lines from it. */
-interface WorkerOutput {
+public interface WorkerOutput {
     /** Nothing to quote (no logs, e.g. in unit tests). */
     WorkerOutput NONE = new WorkerOutput() {
         @Override

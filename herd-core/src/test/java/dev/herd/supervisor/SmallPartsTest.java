@@ -1,5 +1,9 @@
 package dev.herd.supervisor;
 
+import dev.herd.logs.Logfmt;
+import dev.herd.runtime.ClusterRunner;
+import dev.herd.wire.NotifyMessage;
+
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

@@ -1,5 +1,9 @@
 package dev.herd.supervisor;
 
+import dev.herd.command.ClusterStatus;
+import dev.herd.command.ControlCommand;
+import dev.herd.command.RolloutResult;
+
 import dev.herd.ClusterSpec;
 import dev.herd.Event;
 import dev.herd.ReadyWhen;

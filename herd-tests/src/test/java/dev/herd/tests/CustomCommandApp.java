@@ -5,7 +5,7 @@ import dev.herd.ApiSpec;
 import dev.herd.ClusterSpec;
 import dev.herd.Command;
 import dev.herd.ReadyWhen;
-import dev.herd.supervisor.ClusterRunner;
+import dev.herd.runtime.ClusterRunner;
 
 import java.nio.file.Path;
 import java.util.List;

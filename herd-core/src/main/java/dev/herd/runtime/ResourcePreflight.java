@@ -1,4 +1,4 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
 
 import java.util.Optional;
 

@@ -1,19 +1,19 @@
-package dev.herd.supervisor;
+package dev.herd.logs;
 
 import java.util.Map;
 
 /** Renders key=value pairs as one logfmt line: values with spaces, quotes or '=' are quoted and escaped. */
-final class Logfmt {
+public final class Logfmt {
     private Logfmt() {
     }
 
-    static String line(String event, Map<String, Object> fields) {
+    public static String line(String event, Map<String, Object> fields) {
         StringBuilder out = new StringBuilder("event=").append(event);
         fields.forEach((key, value) -> out.append(' ').append(key).append('=').append(value(String.valueOf(value))));
         return out.toString();
     }
 
-    static String value(String raw) {
+    public static String value(String raw) {
         boolean plain = !raw.isEmpty() && raw.chars().allMatch(c -> c > ' ' && c != '"' && c != '=' && c != '\\' && c < 127);
         if (plain) {
             return raw;

@@ -1,4 +1,8 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
+
+import dev.herd.logs.Logfmt;
+
+import dev.herd.supervisor.WorkerOutput;
 
 import dev.herd.logs.WorkerLogs;
 import org.slf4j.Logger;

@@ -1,4 +1,4 @@
-package dev.herd.supervisor;
+package dev.herd.command;
 
 /** A control command that cannot be carried out now; the message says why and what to do. */
 public final class CommandException extends RuntimeException {

@@ -1,4 +1,8 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
+
+import dev.herd.command.Containment;
+
+import dev.herd.command.Containment;
 
 import dev.herd.os.Cgroup;
 import dev.herd.os.OwnCgroup;
@@ -43,13 +47,6 @@ final class WorkerCgroups implements AutoCloseable {
     private static final long MAX_CHECK_MILLIS = 500;
     /** How long the master's exit waits for its killed workers' cgroups to empty (the port is free only then). */
     private static final Duration EXIT_WAIT = Duration.ofSeconds(5);
-
-    /** What {@code herd info} reports: {@code cgroup} and the subtree, or {@code process-group} and why. */
-    record Containment(String mode, String cgroup, String reason) {
-        static Containment processGroup(String reason) {
-            return new Containment("process-group", null, reason);
-        }
-    }
 
     private final Cgroup subtree;
     private final int port;

@@ -1,4 +1,5 @@
-package dev.herd.supervisor;
+package dev.herd.wire;
+
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,35 +15,39 @@ import java.util.Map;
  * (STATUS=), {@code stopping} (STOPPING=1), {@code heartbeat} (WATCHDOG=1); {@code hello} is accepted and
  * ignored. Anything else is malformed: the caller logs it and carries on.
  */
-final class WorkerProtocol {
-    static final int VERSION = 1;
+public final class WorkerProtocol {
+    public static final int VERSION = 1;
+    /** The longest channel line read; a longer one is skipped whole. */
+    public static final int MAX_LINE = 64 * 1024;
+    /** Handed to {@link #read} in place of a line that was too long. */
+    public static final String TOO_LONG = "\u0000too-long";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private WorkerProtocol() {
     }
 
     /** What a channel line asks of the master. */
-    sealed interface Message {
+    public sealed interface Message {
     }
 
     /** ready, status, heartbeat, stopping (and hello): what sd_notify can say too. */
-    record Lifecycle(NotifyMessage signal) implements Message {
+    public record Lifecycle(NotifyMessage signal) implements Message {
     }
 
     /** A delegated request, answered on the channel with the same id. */
-    record Ask(String id, String kind, String payload) implements Message {
+    public record Ask(String id, String kind, String payload) implements Message {
     }
 
     /** A message for the application's listeners. */
-    record Note(String payload) implements Message {
+    public record Note(String payload) implements Message {
     }
 
     /** Connections and requests served so far. */
-    record Counters(long connections, long requests) implements Message {
+    public record Counters(long connections, long requests) implements Message {
     }
 
     /** @throws IllegalArgumentException naming what is wrong with the line */
-    static Message read(String line) {
+    public static Message read(String line) {
         JsonNode message = object(line);
         String type = message.get("type").asText();
         return switch (type) {
@@ -81,13 +86,13 @@ final class WorkerProtocol {
     }
 
     /** A lifecycle line (and only that) as a notify message: @throws IllegalArgumentException otherwise */
-    static NotifyMessage parse(String line) {
+    public static NotifyMessage parse(String line) {
         return parse(object(line));
     }
 
     private static JsonNode object(String line) {
-        if (WorkerChannel.TOO_LONG.equals(line)) {
-            throw new IllegalArgumentException("line longer than " + WorkerChannel.MAX_LINE + " characters, skipped");
+        if (TOO_LONG.equals(line)) {
+            throw new IllegalArgumentException("line longer than " + MAX_LINE + " characters, skipped");
         }
         JsonNode message;
         try {
@@ -130,7 +135,7 @@ final class WorkerProtocol {
     }
 
     /** A line for the worker: {@code {"v":1,"type":TYPE,...fields}}. */
-    static String line(String type, String... fields) {
+    public static String line(String type, String... fields) {
         com.fasterxml.jackson.databind.node.ObjectNode node = JSON.createObjectNode().put("v", VERSION).put("type", type);
         for (int i = 0; i + 1 < fields.length; i += 2) {
             node.put(fields[i], fields[i + 1]);
@@ -138,7 +143,7 @@ final class WorkerProtocol {
         return node.toString();
     }
 
-    static String answer(String id, boolean ok, String payloadOrError) {
+    public static String answer(String id, boolean ok, String payloadOrError) {
         com.fasterxml.jackson.databind.node.ObjectNode node = JSON.createObjectNode().put("v", VERSION)
                 .put("type", "answer").put("id", id).put("ok", ok);
         node.put(ok ? "payload" : "error", payloadOrError);

@@ -1,4 +1,6 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
+
+import dev.herd.logs.Logfmt;
 
 import dev.herd.Event;
 import dev.herd.EventListener;

@@ -1,4 +1,6 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
+
+import dev.herd.supervisor.Supervisor;
 
 import dev.herd.ClusterSpec;
 import dev.herd.StartupException;

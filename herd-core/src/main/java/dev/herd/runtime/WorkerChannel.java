@@ -1,4 +1,6 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
+
+import dev.herd.wire.WorkerProtocol;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,9 +27,8 @@ import java.util.function.Consumer;
  */
 final class WorkerChannel implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerChannel.class);
-    static final int MAX_LINE = 64 * 1024;
-    /** Handed to the reader in place of a line that was too long. */
-    static final String TOO_LONG = "\u0000too-long";
+    static final int MAX_LINE = WorkerProtocol.MAX_LINE;
+    static final String TOO_LONG = WorkerProtocol.TOO_LONG;
 
     private final Path path;
     private final ServerSocketChannel server;

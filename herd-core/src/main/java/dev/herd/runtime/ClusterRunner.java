@@ -1,4 +1,8 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
+
+import dev.herd.supervisor.CommandCheck;
+import dev.herd.supervisor.Delegates;
+import dev.herd.supervisor.Supervisor;
 
 import dev.herd.ClusterSpec;
 import dev.herd.Event;
@@ -95,10 +99,10 @@ public final class ClusterRunner {
                 System::nanoTime, InstantSource.system());
         supervisor.delegates(delegates);
         supervisor.workerOutput(new LoggedOutput(logs, spec.logDir()));
-        logs.reportTo(event -> supervisor.post(new Supervisor.Publish(event)));
-        try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, observers, logs, commands, socket.address(),
+        logs.reportTo(event -> supervisor.publish(event));
+        try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, launcher.containment(), observers, logs, commands, socket.address(),
                 format(socket.address()))) {
-            SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
+            SignalBridge.install(signal -> supervisor.signal(signal));
             cgroups.start();
             Event listening = new Event.ClusterListening(InstantSource.system().instant(),
                     format(socket.address()), spec.workers());
@@ -187,7 +191,7 @@ public final class ClusterRunner {
     }
 
     /** {@code 127.0.0.1:8080} or {@code [::1]:8080}: IPv6 in its short form, as operators type it. */
-    static String format(InetSocketAddress address) {
+    public static String format(InetSocketAddress address) {
         if (address.getAddress() instanceof Inet6Address v6) {
             return "[" + compress(v6) + "]:" + address.getPort();
         }
@@ -195,7 +199,7 @@ public final class ClusterRunner {
     }
 
     /** RFC 5952 text: lower-case hex groups, the longest run (2+) of zero groups written as "::". */
-    static String compress(Inet6Address address) {
+    public static String compress(Inet6Address address) {
         byte[] bytes = address.getAddress();
         int[] groups = new int[8];
         for (int i = 0; i < 8; i++) {

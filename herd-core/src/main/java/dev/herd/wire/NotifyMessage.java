@@ -1,4 +1,4 @@
-package dev.herd.supervisor;
+package dev.herd.wire;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -7,9 +7,9 @@ import java.util.Map;
  * One sd_notify datagram: newline-separated {@code KEY=VALUE} assignments (READY=1, STATUS=..., STOPPING=1,
  * WATCHDOG=1, ...). Lines without '=' are ignored, as systemd does; later keys win.
  */
-record NotifyMessage(Map<String, String> values) {
+public record NotifyMessage(Map<String, String> values) {
 
-    static NotifyMessage parse(String datagram) {
+    public static NotifyMessage parse(String datagram) {
         Map<String, String> values = new LinkedHashMap<>();
         for (String line : datagram.split("\n")) {
             int eq = line.indexOf('=');
@@ -20,20 +20,20 @@ record NotifyMessage(Map<String, String> values) {
         return new NotifyMessage(Map.copyOf(values));
     }
 
-    boolean ready() {
+    public boolean ready() {
         return "1".equals(values.get("READY"));
     }
 
-    boolean stopping() {
+    public boolean stopping() {
         return "1".equals(values.get("STOPPING"));
     }
 
     /** A heartbeat for the watchdog (sd_notify's WATCHDOG=1). */
-    boolean heartbeat() {
+    public boolean heartbeat() {
         return "1".equals(values.get("WATCHDOG"));
     }
 
-    String status() {
+    public String status() {
         return values.get("STATUS");
     }
 }

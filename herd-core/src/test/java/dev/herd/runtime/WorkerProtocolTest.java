@@ -1,4 +1,7 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
+
+import dev.herd.wire.WorkerProtocol;
+import dev.herd.wire.NotifyMessage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
 
 import java.io.IOException;
 import java.net.InetAddress;

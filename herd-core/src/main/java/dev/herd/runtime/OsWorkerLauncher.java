@@ -1,4 +1,10 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
+
+import dev.herd.command.Containment;
+
+import dev.herd.command.Containment;
+
+import dev.herd.supervisor.WorkerLauncher;
 
 import dev.herd.listen.Listeners;
 import dev.herd.os.Cgroup;
@@ -121,7 +127,7 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
     }
 
     @Override
-    public WorkerCgroups.Containment containment() {
+    public Containment containment() {
         return cgroups.containment();
     }
 

@@ -1,4 +1,4 @@
-package dev.herd.supervisor;
+package dev.herd.command;
 
 import java.util.List;
 
@@ -37,7 +37,7 @@ public record ClusterStatus(long masterPid, int port, int generation, String rol
     public record LastFailure(String at, long pid, String exit, String reason, long uptimeMillis, boolean wasReady,
                               int failedStarts, String lastOutput, String gaveUp) {
 
-        LastFailure withGaveUp(String why) {
+        public LastFailure withGaveUp(String why) {
             return new LastFailure(at, pid, exit, reason, uptimeMillis, wasReady, failedStarts, lastOutput, why);
         }
     }

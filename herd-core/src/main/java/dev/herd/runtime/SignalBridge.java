@@ -1,4 +1,4 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
 
 import dev.herd.os.Signal;
 import dev.herd.os.SignalFd;

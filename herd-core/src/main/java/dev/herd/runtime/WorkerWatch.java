@@ -1,4 +1,6 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
+
+import dev.herd.supervisor.WorkerLauncher;
 
 import dev.herd.os.EventFd;
 import dev.herd.os.ExitStatus;

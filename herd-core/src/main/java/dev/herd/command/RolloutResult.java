@@ -1,4 +1,4 @@
-package dev.herd.supervisor;
+package dev.herd.command;
 
 import java.util.List;
 

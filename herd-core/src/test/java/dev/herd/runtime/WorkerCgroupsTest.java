@@ -1,4 +1,4 @@
-package dev.herd.supervisor;
+package dev.herd.runtime;
 
 import dev.herd.os.Cgroup;
 import dev.herd.os.OwnCgroup;
@@ -60,7 +60,7 @@ class WorkerCgroupsTest {
     @Test
     void offByTheVariable() {
         try (WorkerCgroups cgroups = WorkerCgroups.open(70001, Map.of("HERD_CGROUPS", "off"))) {
-            assertThat(cgroups.containment()).isEqualTo(WorkerCgroups.Containment.processGroup(
+            assertThat(cgroups.containment()).isEqualTo(dev.herd.command.Containment.processGroup(
                     "disabled by HERD_CGROUPS=off"));
             assertThat(cgroups.newWorkerCgroup(0)).isNull();
         }
@@ -71,7 +71,7 @@ class WorkerCgroupsTest {
         Path subtree = own.dir().resolve("herd-70002-" + ProcessHandle.current().pid());
         made.add(new Cgroup(subtree));
         try (WorkerCgroups cgroups = WorkerCgroups.open(70002, Map.of())) {
-            assertThat(cgroups.containment()).isEqualTo(new WorkerCgroups.Containment("cgroup", subtree.toString(), null));
+            assertThat(cgroups.containment()).isEqualTo(new dev.herd.command.Containment("cgroup", subtree.toString(), null));
             Files.createDirectory(subtree.resolve("worker-0-0")); // e.g. left by an earlier master: not reused
             Cgroup first = cgroups.newWorkerCgroup(0);
             Cgroup second = cgroups.newWorkerCgroup(1);
