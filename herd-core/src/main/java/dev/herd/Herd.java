@@ -152,34 +152,51 @@ public final class Herd {
 
     /**
      * The command line that starts this program again: the same java, JVM options (without a debugger agent,
-     * whose port the workers could not share), class path and main class, and the same arguments.
+     * whose port the workers could not share), class path or module path, main class, and the same arguments.
      */
     static List<String> workerCommand(String[] args) {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> command = new ArrayList<>();
         command.add(java);
+        // started with -m: the options already hold --module-path (and --add-modules); the launcher adds
+        // -Djdk.module.main itself, from the -m given below
+        String mainModule = System.getProperty("jdk.module.main");
         for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!option.startsWith("-agentlib:jdwp") && !option.startsWith("-Xrunjdwp")) {
+            if (!option.startsWith("-agentlib:jdwp") && !option.startsWith("-Xrunjdwp")
+                    && !option.startsWith("-Djdk.module.main=")) {
                 command.add(option);
             }
         }
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(mainClass());
+        String classPath = System.getProperty("java.class.path", "");
+        if (!classPath.isEmpty()) {
+            command.add("-cp");
+            command.add(classPath);
+        }
+        if (mainModule != null) {
+            command.add("-m");
+            command.add(mainModule + "/" + mainClass());
+        } else {
+            command.add(mainClass());
+        }
         command.addAll(List.of(args));
         return command;
     }
 
     /**
      * The class whose main method started this JVM: the bottom frame of this thread when it is a {@code main}
-     * method, else from {@code sun.java.command} (a class name, or the jar whose manifest names it).
+     * method, else the main module's main class, else from {@code sun.java.command} (a class name, or the jar whose
+     * manifest names it).
      */
     private static String mainClass() {
         StackWalker.StackFrame bottom = StackWalker.getInstance().walk(frames -> frames.reduce((first, second) -> second))
                 .orElse(null);
         if (bottom != null && bottom.getMethodName().equals("main")) {
             return bottom.getClassName();
+        }
+        String moduleMain = System.getProperty("jdk.module.main.class");
+        if (moduleMain != null) {
+            return moduleMain;
         }
         String command = System.getProperty("sun.java.command", "").split(" ")[0];
         if (command.endsWith(".jar")) {

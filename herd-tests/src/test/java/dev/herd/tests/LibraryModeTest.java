@@ -85,6 +85,44 @@ class LibraryModeTest {
         }
     }
 
+    /**
+     * The same application on the module path: herd-core and herd-worker are named modules (exporting only dev.herd
+     * and dev.herd.worker), the app an automatic one; the master finds its runtime through the module's service and
+     * starts its workers with the same module path and main module.
+     */
+    @Test
+    void onTheModulePathTheMasterStartsItsWorkersAsModulesToo() throws Exception {
+        Path dir = Herd.newDir();
+        Path state = dir.resolve("state");
+        String modulePath = JAR + ":" + JAR.resolveSibling("lib");
+        try (Herd herd = Herd.startEmbedded(dir, List.of(java(), "--enable-native-access=dev.herd.core", "-p", modulePath,
+                "-m", "dev.herd.examples.library/dev.herd.examples.library.LibraryApp", "--workers", "2", "--port", "0",
+                "--api-port", "0", "--state-dir", state.toString()))) {
+            int port = herd.awaitPort();
+            List<Long> pids = herd.awaitReady(2, Duration.ofSeconds(60));
+            Set<Integer> slots = new HashSet<>();
+            for (int i = 0; i < 30 && slots.size() < 2; i++) {
+                Http.Response response = Http.get(port, "/");
+                assertThat(response.status()).isEqualTo(200);
+                assertThat(pids).contains(response.pid());
+                slots.add(response.slot());
+            }
+            assertThat(slots).containsExactlyInAnyOrder(0, 1);
+            for (long pid : pids) {
+                String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+                assertThat(cmdline).as("worker " + pid)
+                        .contains("-m dev.herd.examples.library/dev.herd.examples.library.LibraryApp --workers 2")
+                        .doesNotContain(" -cp ");
+            }
+            Shell.Result hello = herd.cli("exec", "hello", "modules");
+            assertThat(hello.code()).as(hello.output()).isZero();
+            assertThat(JSON.readTree(hello.output()).path("result").path("greeting").asText()).startsWith("hello modules");
+            assertThat(herd.cli("stop").code()).isZero();
+            assertThat(herd.awaitExit(Duration.ofSeconds(60))).isZero();
+            assertThat(herd.processes()).isEmpty();
+        }
+    }
+
     @Test
     void theSameJarRunsStandaloneWithoutAMaster() throws Exception {
         int port;
