@@ -7,7 +7,7 @@ import java.util.Objects;
 
 /**
  * Everything a master needs to run one cluster: immutable and validated once, whatever produced it
- * (CLI flags, a config file, the library builder). Build one with {@link #builder()}.
+ * (CLI flags, the library builder). Build one with {@link #builder()}.
  *
  * @param workers              number of slots, each holding one worker process
  * @param host                 address to listen on ({@code 0.0.0.0}, {@code ::}, {@code 127.0.0.1}, ...)

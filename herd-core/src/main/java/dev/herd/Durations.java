@@ -5,7 +5,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Durations as operators write them, in flags, config files and control commands: {@code 500ms}, {@code 30s},
+ * Durations as operators write them, in flags, the library builder and control commands: {@code 500ms}, {@code 30s},
  * {@code 2m}, {@code 1h}; a bare number is seconds.
  */
 public final class Durations {

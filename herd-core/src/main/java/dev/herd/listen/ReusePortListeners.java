@@ -13,7 +13,7 @@ import java.util.stream.IntStream;
 /**
  * One SO_REUSEPORT socket per slot, bound in slot order so that a socket's index in the kernel's group is its
  * slot id, and all kept open by the master: closing one would move the group's last socket into its index
- * (NATIVE-NOTES) and scramble the sticky mapping. A dead slot's connections wait in its backlog for the
+ * (docs/native-notes.md) and scramble the sticky mapping. A dead slot's connections wait in its backlog for the
  * replacement, which inherits the same socket.
  */
 final class ReusePortListeners implements Listeners {

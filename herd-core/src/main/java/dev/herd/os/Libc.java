@@ -29,7 +29,7 @@ final class Libc {
             CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
 
-    // Constants from the C headers (checked, see NATIVE-NOTES.md).
+    // Constants from the C headers (checked against the C headers: docs/native-notes.md).
     static final int AF_UNIX = 1;
     static final int AF_INET = 2;
     static final int AF_INET6 = 10;

@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * Lowers the CPU priority of a whole process. Per-thread nice ({@code setpriority}) changes one thread of a
  * JVM's twenty, and with autogroups enabled it only competes inside the process's own session anyway; the
  * session's autogroup nice value ({@code /proc/PID/autogroup}) is what moves a worker against the others,
- * since every worker is a session leader (NATIVE-NOTES: 5 vs 295 ticks on one core).
+ * since every worker is a session leader (docs/native-notes.md: 5 vs 295 ticks on one core).
  */
 public final class Scheduling {
     private static final Path AUTOGROUP_SWITCH = Path.of("/proc/sys/kernel/sched_autogroup_enabled");
@@ -46,15 +46,5 @@ public final class Scheduling {
         } catch (IOException e) {
             throw new IOException("cannot write " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    /** The autogroup nice value of {@code pid}'s session, as {@code /proc/PID/autogroup} reports it ("/autogroup-7 nice 19"). */
-    public static int autogroupNice(int pid) throws IOException {
-        String line = Files.readString(Path.of("/proc", Integer.toString(pid), "autogroup")).trim();
-        int at = line.lastIndexOf(" nice ");
-        if (at < 0) {
-            throw new IOException("unexpected /proc/" + pid + "/autogroup content: " + line);
-        }
-        return Integer.parseInt(line.substring(at + 6).trim());
     }
 }
