@@ -296,8 +296,10 @@ final class SlotLog implements AutoCloseable {
 
     /** worker-N.log becomes .1, .1 becomes .2 ...; the oldest beyond {@code keep} is deleted. */
     private void rotate() throws IOException {
-        out.close();
-        out = null;
+        if (out != null) { // null when the last rotation failed part-way (it is tried again now)
+            out.close();
+            out = null;
+        }
         Files.deleteIfExists(rotated(keep)); // a link planted there is removed, not followed
         for (int i = keep - 1; i >= 1; i--) {
             if (Files.exists(rotated(i), LinkOption.NOFOLLOW_LINKS)) {

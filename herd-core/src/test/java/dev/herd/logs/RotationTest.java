@@ -9,7 +9,9 @@ import static dev.herd.logs.Spools.numbered;
 import static dev.herd.logs.Spools.rotated;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.herd.Event;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -164,5 +166,41 @@ class RotationTest {
         assertThat(lines(log(logDir, 0))).isEqualTo(numbered("zero", 15, 10).subList(10, 15));
         assertThat(rotated(logDir, 1, 1)).doesNotExist();
         assertThat(lines(log(logDir, 1))).isEqualTo(numbered("one", 5, 10));
+    }
+
+    /**
+     * A rotation that cannot be done (here: a directory someone made at worker-0.log.1) makes the slot failing; its
+     * lines wait in the spool, the next passes try again without breaking the copier, and once the obstacle is gone
+     * every line lands once, in order.
+     */
+    @Test
+    void aFailedRotationLeavesTheLinesInTheSpoolAndIsRetriedOnLaterPasses() throws Exception {
+        Path obstacle = Files.createDirectories(rotated(logDir, 0, 1));
+        Files.writeString(obstacle.resolve("something"), "kept\n");
+        List<String> written = numbered("r", 6, 10);
+        List<Event> events = new ArrayList<>();
+        try (WorkerLogs logs = new WorkerLogs(logDir, 30, 1)) {
+            logs.reportTo(events::add);
+            append(logDir, 0, joined(written));
+            logs.pollAll(false);
+            assertThat(logs.failing()).containsOnlyKeys(0);
+            assertThat(logs.failing().get(0)).contains(obstacle.toString());
+            assertThat(lines(log(logDir, 0))).as("what fitted before the rotation").isEqualTo(written.subList(0, 3));
+
+            logs.pollAll(false); // a retry while the obstacle is still there
+            logs.pollAll(false);
+            assertThat(logs.failing()).containsOnlyKeys(0);
+
+            Files.delete(obstacle.resolve("something"));
+            Files.delete(obstacle);
+            logs.pollAll(false);
+            assertThat(logs.failing()).isEmpty();
+        }
+        assertThat(lines(rotated(logDir, 0, 1))).isEqualTo(written.subList(0, 3));
+        assertThat(lines(log(logDir, 0))).isEqualTo(written.subList(3, 6));
+        assertThat(events).hasSize(2);
+        assertThat(events.get(0)).isInstanceOf(Event.LogsFailing.class);
+        assertThat(events.get(1)).isInstanceOf(Event.LogsRecovered.class);
+        assertThat(Files.isDirectory(rotated(logDir, 0, 1), LinkOption.NOFOLLOW_LINKS)).isFalse();
     }
 }
