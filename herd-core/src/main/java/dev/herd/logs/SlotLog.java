@@ -63,6 +63,11 @@ final class SlotLog implements AutoCloseable {
     private long logSize;
     /** Every spool byte before this is in the log. */
     private long committed;
+    /**
+     * The offset last saved: a restarted master resumes there, so no hole is punched beyond it (what lies between it
+     * and {@link #committed} is read again after a restart: copied twice, never lost or read as a hole's zeros).
+     */
+    private long saved;
     private long released;
     /** The next piece continues a line longer than {@link #MAX_LINE} (as of {@link #committed}). */
     private boolean continuing;
@@ -89,6 +94,7 @@ final class SlotLog implements AutoCloseable {
         this.keep = keep;
         openFiles();
         this.committed = readOffset();
+        this.saved = committed;
         this.released = committed / SpoolFile.BLOCK * SpoolFile.BLOCK;
     }
 
@@ -153,6 +159,7 @@ final class SlotLog implements AutoCloseable {
         if (size < committed) {
             log.warn("event=logs.spool_shrank slot={} path={} size={} offset={}", slot, spoolPath, size, committed);
             committed = 0;
+            saved = 0;
             released = 0;
             continuing = false;
         }
@@ -353,6 +360,7 @@ final class SlotLog implements AutoCloseable {
         try {
             LogFiles.writeNew(temp, Long.toString(committed));
             Files.move(temp, offsetPath, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            saved = committed;
             offsetUnsaved = false;
         } catch (IOException e) {
             // the lines are in the log and the position is known here; only a restart meanwhile copies some twice
@@ -367,7 +375,7 @@ final class SlotLog implements AutoCloseable {
         if (cannotRelease) {
             return;
         }
-        long upTo = committed / SpoolFile.BLOCK * SpoolFile.BLOCK;
+        long upTo = saved / SpoolFile.BLOCK * SpoolFile.BLOCK;
         if (upTo <= released) {
             return;
         }

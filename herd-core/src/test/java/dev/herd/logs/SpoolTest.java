@@ -209,6 +209,31 @@ class SpoolTest {
         assertThat(lines(log(logDir, 0))).isEqualTo(written.subList(3, 6));
     }
 
+    /**
+     * When the offset cannot be saved, a restart resumes from the last offset that was: those lines are copied
+     * twice (never lost), which needs them still in the spool: no hole may be punched beyond the saved offset.
+     */
+    @Test
+    void aCopierThatCannotSaveItsOffsetKeepsTheSpoolARestartWouldReadAgain() throws Exception {
+        List<String> first = numbered("first", 100, 100);   // 10000 bytes
+        List<String> second = numbered("second", 100, 100);
+        try (SlotLog slot = copier()) {
+            append(logDir, 0, joined(first));
+            poll(slot);
+            assertThat(Files.readString(offsetFile())).isEqualTo("10000");
+            // from now on the offset cannot be saved: a non-empty directory where its temporary file goes
+            Path blocker = Files.createDirectories(offsetFile().resolveSibling("worker-0.out.offset.tmp"));
+            Files.writeString(blocker.resolve("x"), "x");
+            append(logDir, 0, joined(second));
+            poll(slot);
+        }
+        assertThat(Files.readString(offsetFile())).isEqualTo("10000");
+        try (SlotLog restarted = copier()) {
+            assertThat(poll(restarted)).as("copied again after the restart, whole").isEqualTo(second);
+        }
+        assertThat(Files.readString(log(logDir, 0))).doesNotContain("\0");
+    }
+
     private static boolean allZero(FileChannel in, long from, long length) throws Exception {
         ByteBuffer buffer = ByteBuffer.allocate((int) length);
         while (buffer.hasRemaining() && in.read(buffer, from + buffer.position()) > 0) {
