@@ -223,11 +223,21 @@ final class SlotLog implements AutoCloseable {
                     partial.write(bytes, start, i + 1 - start);
                     start = i + 1;
                     line(after, false, lines);
-                } else if (partial.size() + (i + 1 - start) >= MAX_LINE || after == endLineAt) {
+                    continue;
+                }
+                if (partial.size() + (i - start) >= MAX_LINE) {
+                    // a byte beyond MAX_LINE: the piece so far goes on, this byte starts the next (a line of
+                    // exactly MAX_LINE bytes is not cut: its newline may be next)
+                    partial.write(bytes, start, i - start);
+                    partial.write('\n');
+                    start = i;
+                    line(after - 1, true, lines);
+                }
+                if (after == endLineAt) {
                     partial.write(bytes, start, i + 1 - start);
                     partial.write('\n');
                     start = i + 1;
-                    line(after, after != endLineAt, lines);
+                    line(after, false, lines);
                 }
             }
             partial.write(bytes, start, n - start);

@@ -53,6 +53,16 @@ class LongLinesTest {
     }
 
     @Test
+    void aLineOfExactly64KiBIsNotLongerThan64KiBAndStaysOneLine() throws Exception {
+        String line = text(KIB_64);
+        try (WorkerLogs logs = new WorkerLogs(logDir, 10_000_000, 5)) {
+            append(logDir, 0, line + "\nnext\n");
+            logs.pollAll(false);
+        }
+        assertThat(lines(log(logDir, 0))).containsExactly(line, "next");
+    }
+
+    @Test
     void aLineOneByteOver64KiBEndsInAOneBytePiece() throws Exception {
         String line = text(KIB_64 + 1);
         try (WorkerLogs logs = new WorkerLogs(logDir, 10_000_000, 5)) {
@@ -80,4 +90,17 @@ class LongLinesTest {
                 SlotLog.CONTINUED + line.substring(KIB_64, 2 * KIB_64), SlotLog.CONTINUED + line.substring(2 * KIB_64));
     }
 
+    @Test
+    void thePiecesOfALongLineRotateLikeLinesWithTheMarkerCounted() throws Exception {
+        String line = text(3 * KIB_64);
+        int max = KIB_64 + SlotLog.CONTINUED.length() + 1; // one piece with its marker and newline fits exactly
+        try (WorkerLogs logs = new WorkerLogs(logDir, max, 5)) {
+            append(logDir, 0, line + "\n");
+            logs.pollAll(false);
+        }
+        assertThat(lines(Spools.rotated(logDir, 0, 2))).containsExactly(line.substring(0, KIB_64));
+        assertThat(lines(Spools.rotated(logDir, 0, 1))).containsExactly(SlotLog.CONTINUED + line.substring(KIB_64, 2 * KIB_64));
+        assertThat(lines(log(logDir, 0))).containsExactly(SlotLog.CONTINUED + line.substring(2 * KIB_64));
+        assertThat(java.nio.file.Files.size(log(logDir, 0))).isEqualTo(max);
+    }
 }
