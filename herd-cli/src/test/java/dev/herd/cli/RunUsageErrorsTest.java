@@ -39,6 +39,8 @@ class RunUsageErrorsTest {
                 Arguments.of(List.of("--log-max-size=-1"), "'-1' is not a size"),
                 Arguments.of(List.of("--log-max-size", "1048577g"), "'1048577g' is too large; sizes go up to 1048576g"),
                 Arguments.of(List.of("--log-max-size", "99999999999g"), "'99999999999g' is too large; sizes go up to 1048576g"),
+                Arguments.of(List.of("--log-max-size", "1125899906842625"), "'1125899906842625' is too large; sizes go up to 1048576g"),
+                Arguments.of(List.of("--log-max-size", "99999999999999999999k"), "'99999999999999999999k' is too large; sizes go up to 1048576g"),
                 // ClusterSpec's rules: the message names the setting, the value and the rule
                 Arguments.of(List.of("--workers", "0"), "workers: '0' must be between 1 and 1024"),
                 Arguments.of(List.of("--workers=-1"), "workers: '-1' must be between 1 and 1024"),
