@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
 final class ByteSizes implements CommandLine.ITypeConverter<Long> {
     /** 1 PiB: far beyond any log file, and far from where a long overflows. */
     static final long MAX_BYTES = 1L << 50;
-    private static final Pattern FORMAT = Pattern.compile("(\\d{1,12})([kmgKMG])?");
+    private static final Pattern FORMAT = Pattern.compile("(\\d+)([kmgKMG])?");
 
     @Override
     public Long convert(String value) {
@@ -18,7 +18,12 @@ final class ByteSizes implements CommandLine.ITypeConverter<Long> {
             throw new CommandLine.TypeConversionException(
                     "'" + value + "' is not a size; use bytes or a number with k, m or g, e.g. 512k, 10m");
         }
-        long amount = Long.parseLong(matcher.group(1));
+        long amount;
+        try {
+            amount = Long.parseLong(matcher.group(1));
+        } catch (NumberFormatException e) {
+            amount = Long.MAX_VALUE; // more digits than a long holds: too large, below
+        }
         String unit = matcher.group(2) == null ? "" : matcher.group(2).toLowerCase(java.util.Locale.ROOT);
         int shift = switch (unit) {
             case "k" -> 10;

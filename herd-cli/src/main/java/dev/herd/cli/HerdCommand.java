@@ -29,10 +29,15 @@ public final class HerdCommand implements Runnable {
 
     /** Runs the CLI and returns its exit code (what {@link #main} exits with). */
     public static int execute(String... args) {
-        CommandLine commandLine = new CommandLine(new HerdCommand());
+        return commandLine(CommandLine.defaultFactory()).execute(args);
+    }
+
+    /** The CLI with its error handling; the factory makes the subcommands (tests give one with a recording run). */
+    static CommandLine commandLine(CommandLine.IFactory factory) {
+        CommandLine commandLine = new CommandLine(new HerdCommand(), factory);
         commandLine.setParameterExceptionHandler(new OneLineErrors());
         commandLine.setExecutionExceptionHandler(new OneLineErrors());
-        return commandLine.execute(args);
+        return commandLine;
     }
 
     @Override

@@ -40,6 +40,22 @@ import java.util.concurrent.Callable;
                 "3 could not listen or set up, 4 every slot failed, 130 hard stop (second Ctrl-C)."})
 final class RunCommand implements Callable<Integer> {
 
+    /** Runs a master for the spec until it stops and returns its exit code. */
+    interface Launcher {
+        int run(ClusterSpec spec, List<EventListener> listeners);
+    }
+
+    /** {@link ClusterRunner#run}; tests give one that records the spec, to check parsing without a master. */
+    private final Launcher launcher;
+
+    RunCommand() {
+        this(ClusterRunner::run);
+    }
+
+    RunCommand(Launcher launcher) {
+        this.launcher = launcher;
+    }
+
     @Option(names = {"-w", "--workers"}, paramLabel = "N|auto", converter = WorkerCount.class,
             description = "Number of workers (slots). 'auto' = available processors. Default: auto.")
     Integer workers;
@@ -195,7 +211,7 @@ final class RunCommand implements Callable<Integer> {
         }
         ClusterSpec spec = builder.build();
         List<EventListener> listeners = demo ? List.of(new DemoHint(System.out)) : List.of();
-        return ClusterRunner.run(spec, listeners);
+        return launcher.run(spec, listeners);
     }
 
     /** The key from --access-key-file, else $HERD_ACCESS_KEY, else null (the master reads or makes STATE-DIR/access.key). */

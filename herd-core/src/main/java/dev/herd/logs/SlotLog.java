@@ -63,6 +63,11 @@ final class SlotLog implements AutoCloseable {
     private long logSize;
     /** Every spool byte before this is in the log. */
     private long committed;
+    /**
+     * The offset last saved: a restarted master resumes there, so no hole is punched beyond it (what lies between it
+     * and {@link #committed} is read again after a restart: copied twice, never lost or read as a hole's zeros).
+     */
+    private long saved;
     private long released;
     /** The next piece continues a line longer than {@link #MAX_LINE} (as of {@link #committed}). */
     private boolean continuing;
@@ -89,6 +94,7 @@ final class SlotLog implements AutoCloseable {
         this.keep = keep;
         openFiles();
         this.committed = readOffset();
+        this.saved = committed;
         this.released = committed / SpoolFile.BLOCK * SpoolFile.BLOCK;
     }
 
@@ -153,6 +159,7 @@ final class SlotLog implements AutoCloseable {
         if (size < committed) {
             log.warn("event=logs.spool_shrank slot={} path={} size={} offset={}", slot, spoolPath, size, committed);
             committed = 0;
+            saved = 0;
             released = 0;
             continuing = false;
         }
@@ -216,11 +223,21 @@ final class SlotLog implements AutoCloseable {
                     partial.write(bytes, start, i + 1 - start);
                     start = i + 1;
                     line(after, false, lines);
-                } else if (partial.size() + (i + 1 - start) >= MAX_LINE || after == endLineAt) {
+                    continue;
+                }
+                if (partial.size() + (i - start) >= MAX_LINE) {
+                    // a byte beyond MAX_LINE: the piece so far goes on, this byte starts the next (a line of
+                    // exactly MAX_LINE bytes is not cut: its newline may be next)
+                    partial.write(bytes, start, i - start);
+                    partial.write('\n');
+                    start = i;
+                    line(after - 1, true, lines);
+                }
+                if (after == endLineAt) {
                     partial.write(bytes, start, i + 1 - start);
                     partial.write('\n');
                     start = i + 1;
-                    line(after, after != endLineAt, lines);
+                    line(after, false, lines);
                 }
             }
             partial.write(bytes, start, n - start);
@@ -296,8 +313,10 @@ final class SlotLog implements AutoCloseable {
 
     /** worker-N.log becomes .1, .1 becomes .2 ...; the oldest beyond {@code keep} is deleted. */
     private void rotate() throws IOException {
-        out.close();
-        out = null;
+        if (out != null) { // null when the last rotation failed part-way (it is tried again now)
+            out.close();
+            out = null;
+        }
         Files.deleteIfExists(rotated(keep)); // a link planted there is removed, not followed
         for (int i = keep - 1; i >= 1; i--) {
             if (Files.exists(rotated(i), LinkOption.NOFOLLOW_LINKS)) {
@@ -351,6 +370,7 @@ final class SlotLog implements AutoCloseable {
         try {
             LogFiles.writeNew(temp, Long.toString(committed));
             Files.move(temp, offsetPath, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            saved = committed;
             offsetUnsaved = false;
         } catch (IOException e) {
             // the lines are in the log and the position is known here; only a restart meanwhile copies some twice
@@ -365,7 +385,7 @@ final class SlotLog implements AutoCloseable {
         if (cannotRelease) {
             return;
         }
-        long upTo = committed / SpoolFile.BLOCK * SpoolFile.BLOCK;
+        long upTo = saved / SpoolFile.BLOCK * SpoolFile.BLOCK;
         if (upTo <= released) {
             return;
         }
