@@ -96,7 +96,7 @@ public final class ClusterRunner {
         supervisor.delegates(delegates);
         supervisor.workerOutput(new LoggedOutput(logs, spec.logDir()));
         logs.reportTo(event -> supervisor.post(new Supervisor.Publish(event)));
-        try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, observers, logs, commands, socket.address(),
+        try (logs; ControlPlane _ = ControlPlane.open(spec, supervisor, observers, logs, commands, socket.address(),
                 format(socket.address()))) {
             SignalBridge.install(signal -> supervisor.post(new Supervisor.SignalArrived(signal)));
             cgroups.start();
