@@ -1,7 +1,7 @@
 /**
  * Herd's master: the public API is {@code dev.herd} (library mode, the cluster's settings and events); every other
- * package is internal. The CLI reaches the internals it drives (the runtime, the control plane's protocol, the
- * command records) through qualified exports, so no application can come to depend on them.
+ * package is internal and not exported. The herd CLI, which drives the internals (the runtime, the control plane's
+ * protocol, the command records), runs on the class path, where a module's encapsulation does not apply.
  */
 module dev.herd.core {
     requires java.management;   // Herd: a library-mode master restarts its own JVM options for the workers
@@ -12,10 +12,6 @@ module dev.herd.core {
     requires com.fasterxml.jackson.databind;
 
     exports dev.herd;
-
-    exports dev.herd.command to dev.herd.cli;
-    exports dev.herd.control to dev.herd.cli;
-    exports dev.herd.runtime to dev.herd.cli;
 
     // Jackson writes and reads the command answers and events (records) by reflection
     opens dev.herd to com.fasterxml.jackson.databind;

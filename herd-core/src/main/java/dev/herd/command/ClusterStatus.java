@@ -2,8 +2,11 @@ package dev.herd.command;
 
 import java.util.List;
 
-/** A snapshot of a running cluster, taken on the supervisor thread. */
-/** @param slots the number of slots now (it changes with {@code scale}) */
+/**
+ * A snapshot of a running cluster, taken on the supervisor thread.
+ *
+ * @param slots the number of slots now (it changes with {@code scale})
+ */
 public record ClusterStatus(long masterPid, int port, int generation, String rollout, int slots, List<WorkerInfo> workers) {
 
     /**

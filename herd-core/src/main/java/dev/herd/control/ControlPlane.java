@@ -64,8 +64,6 @@ public final class ControlPlane implements AutoCloseable {
     /**
      * @param serviceAddress the address clients reach the service on
      * @param address        the same, as text for operators
-     */
-    /**
      * @param custom the application's own commands (library mode), added after the built-in ones
      * @throws StartupException when a custom command's name is malformed or taken
      */

@@ -24,6 +24,7 @@ final class Errno {
         return text == null ? "errno " + errno : text;
     }
 
+    @SuppressWarnings("restricted") // a C string's length is unknown until read: reinterpret (restricted) is the way
     private static String cString(MemorySegment pointer) {
         if (pointer == null || pointer.equals(MemorySegment.NULL)) {
             return null;

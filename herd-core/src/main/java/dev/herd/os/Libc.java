@@ -21,6 +21,7 @@ import java.lang.invoke.VarHandle;
  * same downcall: any JVM code run afterwards may overwrite it. The posix_spawn* family returns the
  * error number instead and takes no capture segment.
  */
+@SuppressWarnings("restricted") // making downcall handles is this class's one job, and Linker.downcallHandle is restricted
 final class Libc {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LOOKUP = LINKER.defaultLookup();

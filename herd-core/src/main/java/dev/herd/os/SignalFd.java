@@ -25,6 +25,7 @@ public final class SignalFd {
     private static final int SFD_CLOEXEC = 0x80000;
     private static final long SYS_READ = 0;
     private static final int SIGINFO_SIZE = 128;
+    @SuppressWarnings("restricted") // a downcall handle: Linker.downcallHandle is restricted
     private static final MethodHandle SIGNALFD = Linker.nativeLinker().downcallHandle(
             Linker.nativeLinker().defaultLookup().find("signalfd").orElseThrow(),
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.captureCallState("errno"));

@@ -100,7 +100,7 @@ public final class ClusterRunner {
         supervisor.delegates(delegates);
         supervisor.workerOutput(new LoggedOutput(logs, spec.logDir()));
         logs.reportTo(event -> supervisor.publish(event));
-        try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, launcher.containment(), observers, logs, commands, socket.address(),
+        try (logs; ControlPlane _ = ControlPlane.open(spec, supervisor, launcher.containment(), observers, logs, commands, socket.address(),
                 format(socket.address()))) {
             SignalBridge.install(signal -> supervisor.signal(signal));
             cgroups.start();

@@ -1,5 +1,6 @@
 package dev.herd.runtime;
 
+import dev.herd.os.JdkSignals;
 import dev.herd.os.Signal;
 import dev.herd.os.SignalFd;
 import org.slf4j.Logger;
@@ -40,7 +41,7 @@ final class SignalBridge {
             return "signalfd";
         }
         for (Signal signal : HANDLED) {
-            sun.misc.Signal.handle(new sun.misc.Signal(signal.name()), caught -> sink.accept(signal));
+            JdkSignals.handle(signal.name(), () -> sink.accept(signal));
         }
         return "jdk";
     }

@@ -17,8 +17,11 @@ import java.util.Map;
  */
 public interface WorkerLauncher {
 
-    /** What to start for one worker. */
-    /** @param port proxy mode: the private port the worker must listen on, else 0 */
+    /**
+     * What to start for one worker.
+     *
+     * @param port proxy mode: the private port the worker must listen on, else 0
+     */
     record Plan(int slot, int generation, List<String> argv, Map<String, String> env, Path logFile, Path notifySocket,
                 int port, Path channelSocket) {
     }

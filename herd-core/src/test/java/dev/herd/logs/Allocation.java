@@ -14,6 +14,7 @@ final class Allocation {
     // struct stat on x86_64 and on the generic layout of aarch64 alike: st_size at 48, st_blocks at 64
     private static final long ST_SIZE = 48;
     private static final long ST_BLOCKS = 64;
+    @SuppressWarnings("restricted") // a downcall to stat(2): the test reads a file's allocated blocks, nothing else
     private static final MethodHandle STAT = Linker.nativeLinker().downcallHandle(
             Linker.nativeLinker().defaultLookup().find("stat").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));

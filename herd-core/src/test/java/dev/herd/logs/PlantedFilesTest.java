@@ -153,6 +153,7 @@ class PlantedFilesTest {
         assertThat(lines(log(logDir, 0))).containsExactly("waited", "later");
     }
 
+    @SuppressWarnings("restricted") // a downcall to mkfifo(3): the JDK cannot make a FIFO
     private static void mkfifo(Path path) throws Throwable {
         MethodHandle mkfifo = Linker.nativeLinker().downcallHandle(
                 Linker.nativeLinker().defaultLookup().find("mkfifo").orElseThrow(),

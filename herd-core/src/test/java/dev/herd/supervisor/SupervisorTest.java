@@ -276,7 +276,7 @@ class SupervisorTest {
         assertThat(exit.get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(Supervisor.EXIT_HARD_STOP);
     }
 
-    private Object command(ControlCommand command) throws Exception {
+    private <R> R command(ControlCommand<R> command) throws Exception {
         return supervisor.submit(command).get(10, java.util.concurrent.TimeUnit.SECONDS);
     }
 
@@ -284,14 +284,14 @@ class SupervisorTest {
     void reloadReplacesEverySlotWithANewGenerationAndRetiresTheOldWorkers() throws Exception {
         start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED));
         await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 2);
-        RolloutResult result = (RolloutResult) command(new ControlCommand.Reload());
+        RolloutResult result = command(new ControlCommand.Reload());
         assertThat(result.ok()).isTrue();
         assertThat(result.generation()).isEqualTo(2);
         assertThat(result.replaced()).containsExactly(0, 1);
         assertThat(launcher.launched).extracting(WorkerLauncher.Plan::generation).containsExactly(1, 1, 2, 2);
         assertThat(launcher.signals).contains("1001:TERM", "1002:TERM", "1001:deprioritise", "1002:deprioritise");
         assertThat(events(Event.SlotReplaced.class)).extracting(Event.SlotReplaced::oldPid).containsExactly(1001L, 1002L);
-        ClusterStatus status = (ClusterStatus) command(new ControlCommand.Status());
+        ClusterStatus status = command(new ControlCommand.Status());
         assertThat(status.generation()).isEqualTo(2);
         assertThat(status.workers()).filteredOn(w -> !w.retired()).extracting(ClusterStatus.WorkerInfo::generation)
                 .containsOnly(2);
@@ -305,12 +305,12 @@ class SupervisorTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.CanaryWatching.class).size() == 1);
         assertThat(launcher.launched.get(2).env()).containsEntry("V", "2");
         launcher.crash(1003, 1);
-        RolloutResult result = (RolloutResult) reply.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        RolloutResult result = reply.get(5, java.util.concurrent.TimeUnit.SECONDS);
         assertThat(result.ok()).isFalse();
         assertThat(result.rolledBack()).isTrue();
         assertThat(result.reason()).contains("while watched as the canary");
         assertThat(launcher.signals).doesNotContain("1001:TERM", "1002:TERM");
-        ClusterStatus status = (ClusterStatus) command(new ControlCommand.Status());
+        ClusterStatus status = command(new ControlCommand.Status());
         assertThat(status.generation()).isEqualTo(1);
     }
 
@@ -327,11 +327,11 @@ class SupervisorTest {
         assertThat(upgrade).failsWithin(Duration.ofSeconds(5)).withThrowableThat()
                 .withMessageContaining("is in progress; upgrade again when it has finished");
         launcher.callbacks.get(1002L).notified(1002, "READY=1");
-        assertThat(((RolloutResult) first.get(5, java.util.concurrent.TimeUnit.SECONDS)).generation()).isEqualTo(2);
+        assertThat((first.get(5, java.util.concurrent.TimeUnit.SECONDS)).generation()).isEqualTo(2);
         await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 3);
         launcher.callbacks.get(1003L).notified(1003, "READY=1");
-        assertThat(((RolloutResult) second.get(5, java.util.concurrent.TimeUnit.SECONDS)).generation()).isEqualTo(3);
-        assertThat(((RolloutResult) third.get(5, java.util.concurrent.TimeUnit.SECONDS)).generation()).isEqualTo(3);
+        assertThat((second.get(5, java.util.concurrent.TimeUnit.SECONDS)).generation()).isEqualTo(3);
+        assertThat((third.get(5, java.util.concurrent.TimeUnit.SECONDS)).generation()).isEqualTo(3);
         assertThat(launcher.launched).hasSize(3);
     }
 }

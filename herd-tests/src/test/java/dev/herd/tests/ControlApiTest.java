@@ -305,7 +305,7 @@ class ControlApiTest {
     void ecvWarnsWhenTheMonitorPathFails() throws IOException {
         Path dir = Herd.newDir();
         // the demo worker answers /slow without ?ms= with 400
-        try (Herd herd = startCluster(dir, "--ecv-monitor", "/slow")) {
+        try (Herd _ = startCluster(dir, "--ecv-monitor", "/slow")) {
             Api api = api(dir);
             HttpResponse<String> warning = http("GET", api.url() + "/ecv", null, null);
             assertThat(warning.statusCode()).isEqualTo(500);
@@ -313,7 +313,7 @@ class ControlApiTest {
             assertThat(warning.headers().firstValue("X-Herd-Reason")).hasValue("monitor /slow answered 400");
         }
         Path healthy = Herd.newDir();
-        try (Herd herd = startCluster(healthy, "--ecv-monitor", "/health")) {
+        try (Herd _ = startCluster(healthy, "--ecv-monitor", "/health")) {
             assertThat(http("GET", api(healthy).url() + "/ecv", null, null).statusCode()).isEqualTo(200);
         }
     }

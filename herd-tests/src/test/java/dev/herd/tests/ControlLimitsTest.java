@@ -56,7 +56,7 @@ class ControlLimitsTest {
     @Test
     void headersSentOneBytePerSecondAreCutWithinTheRequestTimeout() throws Exception {
         Path dir = Herd.newDir();
-        try (Herd herd = start(dir, List.of()); Socket slow = new Socket()) {
+        try (Herd _ = start(dir, List.of()); Socket slow = new Socket()) {
             Api api = api(dir);
             slow.connect(api.address(), 5000);
             slow.setSoTimeout(1000); // paces the bytes: one per read that times out
@@ -91,7 +91,7 @@ class ControlLimitsTest {
     @Test
     void aDeclaredBodyThatNeverComesIsCut() throws Exception {
         Path dir = Herd.newDir();
-        try (Herd herd = start(dir, List.of()); Socket client = new Socket()) {
+        try (Herd _ = start(dir, List.of()); Socket client = new Socket()) {
             Api api = api(dir);
             client.connect(api.address(), 5000);
             client.getOutputStream().write(("POST /api/status HTTP/1.1\r\nHost: herd\r\nAuthorization: Bearer " + api.key()

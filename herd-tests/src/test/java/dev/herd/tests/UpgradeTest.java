@@ -51,10 +51,19 @@ class UpgradeTest {
             versions.add("|" + label);
         }
 
-        @Override
-        public void close() throws InterruptedException {
+        /** Stops probing and waits for the last answer; close() does the same. */
+        void stop() throws InterruptedException {
             stop.set(true);
             thread.join(Duration.ofSeconds(30));
+        }
+
+        @Override
+        public void close() {
+            try {
+                stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -67,7 +76,7 @@ class UpgradeTest {
             Shell.Result upgrade;
             try (VersionProbe probe = new VersionProbe(port)) {
                 upgrade = herd.cli("upgrade", "--", "/bin/sh", "-c", "echo 'v2 cannot start'; exit 3");
-                probe.close();
+                probe.stop();
                 System.out.println("[upgrade-crash] " + upgrade.output().strip() + "; probe answers="
                         + probe.versions.size() + " failures=" + probe.failures);
                 assertThat(probe.failures).isEmpty();
@@ -104,7 +113,7 @@ class UpgradeTest {
                 int seen = probe.versions.size();
                 org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
                         .until(() -> probe.versions.size() >= seen + 20);
-                probe.close();
+                probe.stop();
                 answers = List.copyOf(probe.versions);
                 assertThat(probe.failures).isEmpty();
             }

@@ -33,7 +33,6 @@ final class Workers {
                 + " dev.herd.examples.demo.DemoWorker";
     }
 
-    /** The Jetty 12 example worker (herd-examples/jetty): its jar and its copied dependencies. */
     /** The Netty example: its jar and its lib/ on the class path. */
     static List<String> netty() {
         Path target = Herd.HOME.resolve("herd-examples/netty/target");
@@ -48,6 +47,7 @@ final class Workers {
         }
     }
 
+    /** The Jetty 12 example worker (herd-examples/jetty): its jar and its copied dependencies. */
     static List<String> jetty() {
         Path target = Herd.HOME.resolve("herd-examples/jetty/target");
         try (Stream<Path> jars = Files.list(target)) {

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
-import sun.misc.Signal;
 
 /**
  * Herd's bundled demo worker: an HTTP/1.1 server on the listening socket the master hands over as
@@ -95,14 +94,14 @@ public final class DemoWorker {
     private static void installSignalHandlers(DemoServer server) {
         AtomicBoolean termSeen = new AtomicBoolean();
         try {
-            Signal.handle(new Signal("TERM"), signal -> {
+            JdkSignals.handle("TERM", () -> {
                 if (termSeen.getAndSet(true)) {
                     exitNow(server, "second SIGTERM", 143);
                 } else {
                     server.drain(); // returns at once; main() exits when the drain completes
                 }
             });
-            Signal.handle(new Signal("INT"), signal -> exitNow(server, "SIGINT", 130));
+            JdkSignals.handle("INT", () -> exitNow(server, "SIGINT", 130));
         } catch (IllegalArgumentException e) {
             // signal in use by the JVM (e.g. run with -Xrs): the default action still stops the process
             Log.error(server.identity().logPrefix() + " cannot handle signals, no graceful drain: " + e.getMessage());

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
-import sun.misc.Signal;
 
 /**
  * A Jetty 12 server as a Herd worker: serves on the listening socket the master hands over as fd 0
@@ -61,7 +60,7 @@ public final class JettyWorker {
     private static void installSignalHandler(JettyApp app) {
         AtomicBoolean termSeen = new AtomicBoolean();
         try {
-            Signal.handle(new Signal("TERM"), signal -> {
+            JdkSignals.handle("TERM", () -> {
                 if (termSeen.getAndSet(true)) {
                     Log.info(app.identity().logPrefix() + " second SIGTERM: exiting now, requests in flight="
                             + app.inFlight());

@@ -11,7 +11,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
-import sun.misc.Signal;
 
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
@@ -72,7 +71,7 @@ public final class NettyWorker {
                 });
             }
         };
-        Signal.handle(new Signal("TERM"), signal -> drain.run());
+        JdkSignals.handle("TERM", drain);
         worker.onDrain(drain);
         worker.ready();
         drained.await();
