@@ -47,7 +47,9 @@ final class LoggedOutput implements WorkerOutput {
             if (written == 0) {
                 return null;
             }
-            logs.pollAll(true);
+            // end this slot's unfinished last line only: ending every slot's would split another worker's line
+            logs.workerExited(slot);
+            logs.pollAll(false);
             return LastOutput.quote(logs.tail(slot, LastOutput.MAX_LINES), written);
         } catch (IOException | RuntimeException e) {
             log.warn("event=logs.last_output_unreadable slot={} error={}", slot, Logfmt.value(String.valueOf(e.getMessage())));
