@@ -189,11 +189,11 @@ final class BuiltInCommands {
         info.put("startedAt", startedAt.toString());
         info.put("uptimeMillis", Duration.between(startedAt, Instant.now()).toMillis());
         info.put("address", address);
-        info.put("mode", spec.mode().name().toLowerCase(java.util.Locale.ROOT));
+        info.put("mode", spec.mode().label());
         info.put("workers", status.slots());
         info.put("generation", status.generation());
         info.put("command", spec.command());
-        info.put("readyWhen", spec.readyWhen().name().toLowerCase(java.util.Locale.ROOT));
+        info.put("readyWhen", spec.readyWhen().label());
         info.put("drainTimeoutMillis", spec.drainTimeout().toMillis());
         info.put("containment", containment.mode());
         info.put("cgroup", containment.cgroup());

@@ -71,8 +71,9 @@ public final class ControlServer implements AutoCloseable {
             channel.bind(UnixDomainSocketAddress.of(path));
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
             ControlServer server = new ControlServer(path, channel, commands, streams, maxConnections);
-            Thread.ofPlatform().daemon().name("herd-control").start(server::acceptLoop);
-            Thread.ofPlatform().daemon().name("herd-control-timeouts").start(server::closeOverdueLoop);
+            // virtual: a blocked accept or a sleep holds no platform thread
+            Thread.ofVirtual().name("herd-control").start(server::acceptLoop);
+            Thread.ofVirtual().name("herd-control-timeouts").start(server::closeOverdueLoop);
             return server;
         } catch (IOException e) {
             throw new StartupException(StartupException.SETUP, "cannot open control socket " + path + ": " + e.getMessage(), e);
