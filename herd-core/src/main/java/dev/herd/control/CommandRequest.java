@@ -13,10 +13,6 @@ public record CommandRequest(String name, List<String> args, Map<String, Object>
         fields = fields == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(fields));
     }
 
-    public static CommandRequest of(String name, String... args) {
-        return new CommandRequest(name, List.of(args), null);
-    }
-
     /** The i-th word, or null when there are fewer. */
     public String arg(int i) {
         return i < args.size() ? args.get(i) : null;

@@ -108,10 +108,6 @@ public final class ControlProtocol {
         return values;
     }
 
-    public static String request(String command, String... args) {
-        return request(command, List.of(args));
-    }
-
     public static String request(String command, List<String> args) {
         return ControlJson.write(requestObject(command, args, false));
     }
