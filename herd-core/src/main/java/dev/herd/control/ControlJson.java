@@ -3,12 +3,16 @@ package dev.herd.control;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.BeanDescription;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializationConfig;
 import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.ser.BeanSerializerModifier;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import dev.herd.EnumLabels;
@@ -21,17 +25,28 @@ import java.util.Map;
  * The control plane's JSON, in one place: requests and answers on the local socket and the HTTP API, events,
  * and the CLI reading answers into the result records of {@code dev.herd.command}. Values are plain Java: maps
  * (objects, in order), lists, strings, numbers, booleans, null, and records (written by their components, read
- * from objects). Enums are written as their lower-case labels ({@link EnumLabels}) and read back from them. The
+ * from objects). The answers' enums ({@code dev.herd.command}) are written as their lower-case labels
+ * ({@link EnumLabels}) and read back from them. The
  * library behind it (jackson-databind now) is known to this class only.
  */
 public final class ControlJson {
+    private static final String ANSWERS = dev.herd.command.ClusterStatus.class.getPackageName();
+    private static final JsonSerializer<Enum<?>> LABEL = new JsonSerializer<>() {
+        @Override
+        public void serialize(Enum<?> value, JsonGenerator out, SerializerProvider provider) throws IOException {
+            out.writeString(EnumLabels.label(value));
+        }
+    };
     private static final ObjectMapper MAPPER = JsonMapper.builder()
             .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .addModule(new SimpleModule().addSerializer(Enum.class, new JsonSerializer<>() {
+            .addModule(new SimpleModule().setSerializerModifier(new BeanSerializerModifier() {
                 @Override
-                public void serialize(Enum value, JsonGenerator out, SerializerProvider provider) throws IOException {
-                    out.writeString(EnumLabels.label(value));
+                public JsonSerializer<?> modifyEnumSerializer(SerializationConfig config, JavaType type,
+                                                              BeanDescription description, JsonSerializer<?> serializer) {
+                    // the answers' enums (dev.herd.command) by their labels; any other (a custom command's answer) as
+                    // Jackson writes it
+                    return type.getRawClass().getPackageName().equals(ANSWERS) ? LABEL : serializer;
                 }
             }))
             .build();

@@ -43,6 +43,13 @@ class ControlJsonTest {
         }
     }
 
+    enum AppEnum { SOME_VALUE }
+
+    @Test
+    void anApplicationsEnumIsWrittenAsJacksonWritesIt() {
+        assertThat(ControlJson.write(List.of(AppEnum.SOME_VALUE, Answers.Health.Status.DOWN))).isEqualTo("[\"SOME_VALUE\",\"down\"]");
+    }
+
     @Test
     void parsingKeepsOrderAndTellsNothingFromNull() {
         assertThat(ControlJson.parse("  ")).isSameAs(ControlJson.NOTHING);
