@@ -18,6 +18,6 @@ public enum Access {
     }
 
     public String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return EnumLabels.label(this);
     }
 }

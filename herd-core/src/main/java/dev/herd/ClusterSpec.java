@@ -85,7 +85,7 @@ public record ClusterSpec(
         Objects.requireNonNull(balance, "balance");
         Objects.requireNonNull(proxyHeader, "proxyHeader");
         check(mode == ListenMode.PROXY || (balance == Balance.ROUND_ROBIN && proxyHeader == ProxyHeader.NONE),
-                "balance/proxy-protocol", balance.label() + "/" + proxyHeader.name().toLowerCase(java.util.Locale.ROOT),
+                "balance/proxy-protocol", balance.label() + "/" + EnumLabels.label(proxyHeader),
                 "only apply to --mode proxy");
         check(socketFd == 0 || socketFd == 3, "socket-fd", socketFd,
                 "must be 0 (System.inheritedChannel()) or 3 (systemd LISTEN_FDS)");

@@ -5,16 +5,16 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /** The CLI and config spelling of a setting's values: lower case, '-' for '_' (round-robin, least-conn). */
-final class EnumLabels {
+public final class EnumLabels {
     private EnumLabels() {
     }
 
-    static String label(Enum<?> value) {
+    public static String label(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** Parses a label; the error names what was given and every accepted value. */
-    static <E extends Enum<E>> E parse(E[] values, String value, String what) {
+    public static <E extends Enum<E>> E parse(E[] values, String value, String what) {
         String wanted = value.trim().toLowerCase(Locale.ROOT);
         for (E candidate : values) {
             if (label(candidate).equals(wanted)) {

@@ -30,7 +30,7 @@ public sealed interface Event {
         KILLED;
 
         public String label() {
-            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+            return EnumLabels.label(this);
         }
     }
 

@@ -1,6 +1,10 @@
 package dev.herd.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.herd.command.Answers;
+import dev.herd.command.ClusterStatus;
+import dev.herd.command.ControlCommand;
+import dev.herd.command.RolloutResult;
+import dev.herd.control.ControlJson;
 import dev.herd.control.ControlProtocol;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,29 +22,38 @@ final class ControlCommands {
     private ControlCommands() {
     }
 
-    /** Prints the answer (JSON with --json) and maps it to an exit code: 0 done, 1 the master says it failed. */
-    static int report(JsonNode answer, boolean json, PrintStream out, java.util.function.Consumer<JsonNode> human) {
+    /**
+     * Prints the answer (JSON with --json; else {@code human} prints its result read as {@code type}) and maps it to
+     * an exit code: 0 done, 1 the master says it failed.
+     */
+    static <T> int report(ControlProtocol.Answer answer, boolean json, PrintStream out, Class<T> type,
+                          java.util.function.Consumer<T> human) {
         if (json) {
-            out.println(answer.toPrettyString());
-        } else if (!answer.path("ok").asBoolean()) {
-            System.err.println("herd: " + answer.path("error").asText());
+            out.println(ControlJson.pretty(ControlJson.parse(answer.text())));
+        } else if (!answer.ok()) {
+            System.err.println("herd: " + answer.error());
         } else {
-            human.accept(answer.path("result"));
+            human.accept(answer.result(type));
         }
-        if (!answer.path("ok").asBoolean()) {
+        if (!answer.ok()) {
             return MasterConnection.COMMAND_FAILED;
         }
-        JsonNode result = answer.path("result");
-        return result.has("ok") && !result.path("ok").asBoolean() ? MasterConnection.COMMAND_FAILED : 0;
+        return answer.result() instanceof Map<?, ?> result && Boolean.FALSE.equals(result.get("ok"))
+                ? MasterConnection.COMMAND_FAILED : 0;
     }
 
-    static void printRollout(JsonNode r, PrintStream out) {
-        if (r.path("ok").asBoolean()) {
-            out.printf("%s done: generation %d on slots %s in %d ms%n", r.path("kind").asText(),
-                    r.path("generation").asInt(), r.path("replaced"), r.path("durationMillis").asLong());
+    /** A list as the master wrote it: {@code [0,1]}. */
+    private static String json(Object value) {
+        return ControlJson.write(value);
+    }
+
+    static void printRollout(RolloutResult r, PrintStream out) {
+        if (r.ok()) {
+            out.printf("%s done: generation %d on slots %s in %d ms%n", r.kind(), r.generation(), json(r.replaced()),
+                    r.durationMillis());
         } else {
-            out.printf("%s of generation %d failed: %s%s%n", r.path("kind").asText(), r.path("generation").asInt(),
-                    r.path("reason").asText(), r.path("rolledBack").asBoolean() ? " (rolled back)" : "");
+            out.printf("%s of generation %d failed: %s%s%n", r.kind(), r.generation(), r.reason(),
+                    r.rolledBack() ? " (rolled back)" : "");
         }
     }
 
@@ -54,7 +67,7 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send("reload", List.of()), json, System.out, r -> printRollout(r, System.out));
+            return report(master.send("reload", List.of()), json, System.out, RolloutResult.class, r -> printRollout(r, System.out));
         }
     }
 
@@ -74,8 +87,8 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send(ControlProtocol.upgradeRequestNode(command, env)), json, System.out,
-                    r -> printRollout(r, System.out));
+            return report(master.send(ControlProtocol.upgradeRequest(command, env)), json, System.out,
+                    RolloutResult.class, r -> printRollout(r, System.out));
         }
     }
 
@@ -87,8 +100,8 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send("kill-retired", List.of()), json, System.out,
-                    r -> System.out.println("killed " + r.size() + " retired worker(s): " + r));
+            return report(master.send("kill-retired", List.of()), json, System.out, Long[].class,
+                    r -> System.out.println("killed " + r.length + " retired worker(s): " + json(r)));
         }
     }
 
@@ -100,44 +113,39 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send("status", List.of()), json, System.out, Status::print);
+            return report(master.send("status", List.of()), json, System.out, ClusterStatus.class, Status::print);
         }
 
-        private static void print(JsonNode status) {
+        private static void print(ClusterStatus status) {
             PrintStream out = System.out;
-            out.printf("master pid %d, port %d, generation %d%s%n", status.path("masterPid").asLong(),
-                    status.path("port").asInt(), status.path("generation").asInt(),
-                    status.path("rollout").isNull() ? "" : ", " + status.path("rollout").asText() + " in progress");
-            printWorkers(status.path("workers"));
+            out.printf("master pid %d, port %d, generation %d%s%n", status.masterPid(), status.port(), status.generation(),
+                    status.rollout() == null ? "" : ", " + status.rollout() + " in progress");
+            printWorkers(status.workers());
         }
     }
 
-    static void printWorkers(JsonNode workers) {
+    static void printWorkers(List<ClusterStatus.WorkerInfo> workers) {
         PrintStream out = System.out;
         out.printf("%-5s %-8s %-4s %-9s %-9s %s%n", "SLOT", "PID", "GEN", "STATE", "UPTIME", "NOTE");
-        for (JsonNode w : workers) {
-            out.printf("%-5d %-8s %-4d %-9s %-9s %s%n", w.path("slot").asInt(),
-                    w.path("pid").asLong() == 0 ? "-" : w.path("pid").asText(), w.path("generation").asInt(),
-                    w.path("state").asText(), seconds(w.path("uptimeMillis").asLong()),
-                    (w.path("retired").asBoolean() ? "retired " : "")
-                            + (w.path("status").isNull() ? "" : w.path("status").asText())
-                            + lastFailureNote(w.path("lastFailure")));
-            JsonNode lastOutput = w.path("lastFailure").path("lastOutput");
-            if (lastOutput.isTextual()) {
-                lastOutput.asText().lines().forEach(line -> out.println("      | " + line));
+        for (ClusterStatus.WorkerInfo w : workers) {
+            out.printf("%-5d %-8s %-4d %-9s %-9s %s%n", w.slot(), w.pid() == 0 ? "-" : Long.toString(w.pid()),
+                    w.generation(), w.state().label(), seconds(w.uptimeMillis()),
+                    (w.retired() ? "retired " : "") + (w.status() == null ? "" : w.status())
+                            + lastFailureNote(w.lastFailure()));
+            if (w.lastFailure() != null && w.lastFailure().lastOutput() != null) {
+                w.lastFailure().lastOutput().lines().forEach(line -> out.println("      | " + line));
             }
         }
     }
 
     /** {@code gave up: 5 failed starts in a row (...); last: exit code 1 before ready}, or empty. */
-    private static String lastFailureNote(JsonNode failure) {
-        if (!failure.isObject()) {
+    private static String lastFailureNote(ClusterStatus.LastFailure failure) {
+        if (failure == null) {
             return "";
         }
-        String last = "last: " + failure.path("exit").asText() + (failure.path("wasReady").asBoolean()
-                ? " after " + seconds(failure.path("uptimeMillis").asLong())
-                : failure.path("reason").asText().equals("start-timeout") ? " at the start timeout" : " before ready");
-        return failure.path("gaveUp").isTextual() ? "gave up: " + failure.path("gaveUp").asText() + "; " + last : last;
+        String last = "last: " + failure.exit() + (failure.wasReady() ? " after " + seconds(failure.uptimeMillis())
+                : "start-timeout".equals(failure.reason()) ? " at the start timeout" : " before ready");
+        return failure.gaveUp() != null ? "gave up: " + failure.gaveUp() + "; " + last : last;
     }
 
     private static String seconds(long millis) {
@@ -152,7 +160,8 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send("workers", List.of()), json, System.out, ControlCommands::printWorkers);
+            return report(master.send("workers", List.of()), json, System.out, ClusterStatus.WorkerInfo[].class,
+                    workers -> printWorkers(List.of(workers)));
         }
     }
 
@@ -165,23 +174,23 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            JsonNode answer = master.send("health", List.of());
-            int code = report(answer, json, System.out, h -> System.out.printf("%s: %d of %d slots ready%s%s, ecv %s%s%n",
-                    h.path("status").asText(), h.path("readySlots").asInt(), h.path("slots").asInt(),
-                    h.path("failedSlots").isEmpty() ? "" : ", failed slots " + h.path("failedSlots"),
-                    h.path("rollout").isNull() ? "" : ", " + h.path("rollout").asText() + " in progress",
-                    h.path("ecv").asText(), logsFailing(h)));
-            return code != 0 ? code : "ok".equals(answer.path("result").path("status").asText()) ? 0 : MasterConnection.COMMAND_FAILED;
+            ControlProtocol.Answer answer = master.send("health", List.of());
+            int code = report(answer, json, System.out, Answers.Health.class, h -> System.out.printf(
+                    "%s: %d of %d slots ready%s%s, ecv %s%s%n", dev.herd.EnumLabels.label(h.status()),
+                    h.readySlots(), h.slots(), h.failedSlots().isEmpty() ? "" : ", failed slots " + json(h.failedSlots()),
+                    h.rollout() == null ? "" : ", " + h.rollout() + " in progress", h.ecv(), logsFailing(h)));
+            return code != 0 ? code : answer.result(Answers.Health.class).status() == Answers.Health.Status.OK ? 0
+                    : MasterConnection.COMMAND_FAILED;
         }
     }
 
     /** ", logs failing (slot 0: why)" when a slot's log cannot be written, else nothing. */
-    private static String logsFailing(JsonNode health) {
-        if (!"failing".equals(health.path("logs").asText())) {
+    private static String logsFailing(Answers.Health health) {
+        if (!"failing".equals(health.logs())) {
             return "";
         }
         List<String> slots = new java.util.ArrayList<>();
-        health.path("logsFailing").forEach(f -> slots.add("slot " + f.path("slot").asInt() + ": " + f.path("error").asText()));
+        health.logsFailing().forEach(f -> slots.add("slot " + f.slot() + ": " + f.error()));
         return ", logs failing (" + String.join("; ", slots) + ")";
     }
 
@@ -193,7 +202,7 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send("info", List.of()), json, System.out, ControlCommands::printFields);
+            return report(master.send("info", List.of()), json, System.out, Map.class, ControlCommands::printFields);
         }
     }
 
@@ -205,9 +214,8 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send("version", List.of()), json, System.out, v -> System.out.printf(
-                    "herd %s on Java %s (control protocol %d)%n", v.path("herd").asText(), v.path("java").asText(),
-                    v.path("protocol").asInt()));
+            return report(master.send("version", List.of()), json, System.out, Answers.Versions.class, v -> System.out.printf(
+                    "herd %s on Java %s (control protocol %d)%n", v.herd(), v.java(), v.protocol()));
         }
     }
 
@@ -224,8 +232,8 @@ final class ControlCommands {
         @Override
         public Integer call() {
             List<String> args = drainTimeout == null ? List.of() : List.of(drainTimeout);
-            return report(master.send("stop", args), json, System.out, r -> System.out.printf(
-                    "stopping: workers drain for up to %d ms, then the master exits%n", r.path("drainTimeoutMillis").asLong()));
+            return report(master.send("stop", args), json, System.out, ControlCommand.Stopping.class, r -> System.out.printf(
+                    "stopping: workers drain for up to %d ms, then the master exits%n", r.drainTimeoutMillis()));
         }
     }
 
@@ -239,7 +247,7 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send("exit", List.of(now)), json, System.out,
+            return report(master.send("exit", List.of(now)), json, System.out, ControlCommand.Exiting.class,
                     r -> System.out.println("exiting: every worker is being killed"));
         }
     }
@@ -255,8 +263,8 @@ final class ControlCommands {
         @Override
         public Integer call() {
             List<String> args = action == null ? List.of() : List.of(action);
-            return report(master.send("ecv", args), json, System.out, r -> System.out.printf("ecv %s since %s%n",
-                    r.path("enabled").asBoolean() ? "enabled" : "disabled", r.path("since").asText()));
+            return report(master.send("ecv", args), json, System.out, Answers.EcvState.class, r -> System.out.printf(
+                    "ecv %s since %s%n", r.enabled() ? "enabled" : "disabled", r.since()));
         }
     }
 
@@ -271,7 +279,7 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send(words.getFirst(), words.subList(1, words.size())), true, System.out, r -> { });
+            return report(master.send(words.getFirst(), words.subList(1, words.size())), true, System.out, Object.class, r -> { });
         }
     }
 
@@ -286,7 +294,7 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send("restart", target), json, System.out, r -> printRollout(r, System.out));
+            return report(master.send("restart", target), json, System.out, RolloutResult.class, r -> printRollout(r, System.out));
         }
     }
 
@@ -307,9 +315,9 @@ final class ControlCommands {
             if (drainTimeout != null) {
                 words.add(drainTimeout);
             }
-            return report(master.send("shutdown", words), json, System.out, r -> System.out.printf(
-                    "stopped slots %s; draining pids %s (up to %d ms)%n", r.path("stoppedSlots"), r.path("drainingPids"),
-                    r.path("drainTimeoutMillis").asLong()));
+            return report(master.send("shutdown", words), json, System.out, ControlCommand.SlotsStopped.class,
+                    r -> System.out.printf("stopped slots %s; draining pids %s (up to %d ms)%n", json(r.stoppedSlots()),
+                            json(r.drainingPids()), r.drainTimeoutMillis()));
         }
     }
 
@@ -324,9 +332,9 @@ final class ControlCommands {
 
         @Override
         public Integer call() {
-            return report(master.send("scale", List.of(workers)), json, System.out, r -> System.out.printf(
-                    "scaled from %d to %d workers; started slots %s, removed slots %s%n", r.path("from").asInt(),
-                    r.path("to").asInt(), r.path("startedSlots"), r.path("removedSlots")));
+            return report(master.send("scale", List.of(workers)), json, System.out, ControlCommand.Scaled.class,
+                    r -> System.out.printf("scaled from %d to %d workers; started slots %s, removed slots %s%n", r.from(),
+                            r.to(), json(r.startedSlots()), json(r.removedSlots())));
         }
     }
 
@@ -375,14 +383,13 @@ final class ControlCommands {
             }
             master.events(count, follow, event -> {
                 if (json) {
-                    System.out.println(event.toString());
+                    System.out.println(ControlJson.write(event));
                 } else {
-                    StringBuilder line = new StringBuilder(event.path("at").asText()).append(' ')
-                            .append(event.path("event").asText());
-                    event.properties().forEach(field -> {
-                        if (!List.of("id", "at", "event").contains(field.getKey())) {
-                            line.append(' ').append(field.getKey()).append('=').append(
-                                    field.getValue().isTextual() ? field.getValue().asText() : field.getValue().toString());
+                    StringBuilder line = new StringBuilder(String.valueOf(event.get("at"))).append(' ')
+                            .append(event.get("event"));
+                    event.forEach((name, value) -> {
+                        if (!List.of("id", "at", "event").contains(name)) {
+                            line.append(' ').append(name).append('=').append(text(value));
                         }
                     });
                     System.out.println(line);
@@ -394,8 +401,12 @@ final class ControlCommands {
     }
 
     /** One "name: value" line per field of a JSON object. */
-    static void printFields(JsonNode object) {
-        object.properties().forEach(field -> System.out.printf("%-20s %s%n", field.getKey() + ":",
-                field.getValue().isTextual() ? field.getValue().asText() : field.getValue().toString()));
+    static void printFields(Map<?, ?> object) {
+        object.forEach((name, value) -> System.out.printf("%-20s %s%n", name + ":", text(value)));
+    }
+
+    /** A JSON value as text: a string as it is, anything else as its JSON. */
+    private static String text(Object value) {
+        return value instanceof String string ? string : ControlJson.write(value);
     }
 }

@@ -1,9 +1,9 @@
 package dev.herd.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.ClusterSpec;
 import dev.herd.StartupException;
+import dev.herd.command.Answers;
+import dev.herd.control.ControlJson;
 import dev.herd.control.ControlProtocol;
 import dev.herd.control.ControlServer;
 import picocli.CommandLine.Option;
@@ -61,26 +61,25 @@ final class MasterConnection {
     }
 
     /** Sends a command with its words and returns the master's answer. */
-    JsonNode send(String command, java.util.List<String> args) {
+    ControlProtocol.Answer send(String command, java.util.List<String> args) {
         return url != null ? http(command, ControlProtocol.body(args)) : local(ControlProtocol.request(command, args));
     }
 
     /** Sends a request object (command plus fields, e.g. upgrade's argv and env). */
-    JsonNode send(ObjectNode request) {
+    ControlProtocol.Answer send(java.util.Map<String, Object> request) {
         if (url == null) {
-            return local(request.toString());
+            return local(ControlJson.write(request));
         }
-        String command = request.path("command").asText();
-        ObjectNode body = request.deepCopy();
-        body.remove("command");
-        return http(command, body.toString());
+        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>(request);
+        String command = String.valueOf(body.remove("command"));
+        return http(command, ControlJson.write(body));
     }
 
     /** One request line over the local socket; a missing master is a one-line error (exit 3). */
-    private JsonNode local(String request) {
-        JsonNode[] first = new JsonNode[1];
-        localStream(request, answer -> {
-            first[0] = answer;
+    private ControlProtocol.Answer local(String request) {
+        ControlProtocol.Answer[] first = new ControlProtocol.Answer[1];
+        localStream(request, line -> {
+            first[0] = ControlProtocol.answer(line);
             return false;
         });
         return first[0];
@@ -90,7 +89,7 @@ final class MasterConnection {
      * Sends a request line and hands each line the master writes back to {@code onLine} (the answer first, then
      * what a follow request streams) until it returns false or the master closes the connection.
      */
-    private void localStream(String request, java.util.function.Predicate<JsonNode> onLine) {
+    private void localStream(String request, java.util.function.Predicate<String> onLine) {
         Path socket = socket();
         try {
             Files.readAttributes(socket, java.nio.file.attribute.BasicFileAttributes.class);
@@ -117,9 +116,9 @@ final class MasterConnection {
             if (line == null) {
                 throw new StartupException(NO_MASTER, "the master at " + socket + " closed the connection without answering");
             }
-            boolean more = onLine.test(ControlProtocol.answer(line));
+            boolean more = onLine.test(line);
             while (more && (line = in.readLine()) != null) {
-                more = onLine.test(ControlProtocol.answer(line));
+                more = onLine.test(line);
             }
         } catch (IOException e) {
             throw new StartupException(NO_MASTER, "no master answers at " + socket + " (" + e.getMessage()
@@ -144,46 +143,47 @@ final class MasterConnection {
     }
 
     /**
-     * Sends a command whose answer is a list (events, log lines) and hands on each item, then, with {@code follow},
-     * each object the master streams after it on the local socket.
+     * Sends a command whose answer is a list (events, log lines) and hands on each item as {@code type}, then, with
+     * {@code follow}, each object the master streams after it on the local socket.
      */
-    private void localFollow(String request, boolean follow, java.util.function.Consumer<JsonNode> onItem) {
-        ObjectNode node = (ObjectNode) ControlProtocol.answer(request);
-        if (follow) {
-            node.put("follow", true);
-        }
+    private <T> void localFollow(String command, java.util.List<String> args, boolean follow, Class<T> type,
+                                 java.util.function.Consumer<T> onItem) {
         boolean[] first = {true};
-        localStream(node.toString(), line -> {
+        localStream(ControlJson.write(ControlProtocol.requestObject(command, args, follow)), line -> {
             if (!first[0]) {
-                onItem.accept(line);
+                onItem.accept(ControlJson.convert(ControlJson.parse(line), type));
                 return true;
             }
             first[0] = false;
-            if (!line.path("ok").asBoolean()) {
-                throw new StartupException(COMMAND_FAILED, line.path("error").asText());
+            ControlProtocol.Answer answer = ControlProtocol.answer(line);
+            if (!answer.ok()) {
+                throw new StartupException(COMMAND_FAILED, answer.error());
             }
-            line.path("result").forEach(onItem);
+            answer.resultList(type).forEach(onItem);
             return follow;
         });
     }
 
     /**
      * The last events, then (with {@code follow}) each new one as it happens, until the master stops: over the
-     * local socket, or the HTTP API's event stream with --url.
+     * local socket, or the HTTP API's event stream with --url. An event is an object of its id, time, name and
+     * fields, in that order.
      */
-    void events(int count, boolean follow, java.util.function.Consumer<JsonNode> onEvent) {
+    @SuppressWarnings("unchecked")
+    void events(int count, boolean follow, java.util.function.Consumer<java.util.Map<String, Object>> onEvent) {
         if (url == null) {
-            localFollow(ControlProtocol.request("events", Integer.toString(count)), follow, onEvent);
+            localFollow("events", java.util.List.of(Integer.toString(count)), follow, java.util.Map.class,
+                    event -> onEvent.accept((java.util.Map<String, Object>) event));
             return;
         }
-        JsonNode answer = send("events", java.util.List.of(Integer.toString(count)));
-        if (!answer.path("ok").asBoolean()) {
-            throw new StartupException(COMMAND_FAILED, answer.path("error").asText());
+        ControlProtocol.Answer answer = send("events", java.util.List.of(Integer.toString(count)));
+        if (!answer.ok()) {
+            throw new StartupException(COMMAND_FAILED, answer.error());
         }
         long last = 0;
-        for (JsonNode event : answer.path("result")) {
+        for (java.util.Map<String, Object> event : (java.util.List<java.util.Map<String, Object>>) (java.util.List<?>) answer.resultList(java.util.Map.class)) {
             onEvent.accept(event);
-            last = event.path("id").asLong();
+            last = event.get("id") instanceof Number id ? id.longValue() : 0;
         }
         if (follow) {
             followSse(last, onEvent);
@@ -197,8 +197,8 @@ final class MasterConnection {
     void logs(String slot, int count, boolean follow, java.util.function.Consumer<String> onLine) {
         boolean all = slot.equals("all");
         if (url == null) {
-            localFollow(ControlProtocol.request("logs", slot, Integer.toString(count)), follow,
-                    line -> onLine.accept(logLine(line, all)));
+            localFollow("logs", java.util.List.of(slot, Integer.toString(count)), follow, Answers.LogLine.class,
+                    line -> onLine.accept(all ? "[" + line.slot() + "] " + line.line() : line.line()));
             return;
         }
         HttpRequest request = HttpRequest.newBuilder(url.resolve("/logs?slot=" + java.net.URLEncoder.encode(slot,
@@ -208,7 +208,7 @@ final class MasterConnection {
             HttpResponse<java.util.stream.Stream<String>> response = client.send(request, HttpResponse.BodyHandlers.ofLines());
             if (response.statusCode() != 200) {
                 String body = response.body().collect(java.util.stream.Collectors.joining("\n"));
-                String error = body.startsWith("{") ? ControlProtocol.answer(body).path("error").asText() : body;
+                String error = body.startsWith("{") ? ControlProtocol.answer(body).error() : body;
                 throw new StartupException(COMMAND_FAILED, error.isEmpty() ? url + "/logs answered HTTP " + response.statusCode() : error);
             }
             response.body().forEach(onLine);
@@ -219,11 +219,8 @@ final class MasterConnection {
         }
     }
 
-    private static String logLine(JsonNode line, boolean withSlot) {
-        return withSlot ? "[" + line.path("slot").asInt() + "] " + line.path("line").asText() : line.path("line").asText();
-    }
-
-    private void followSse(long after, java.util.function.Consumer<JsonNode> onEvent) {
+    @SuppressWarnings("unchecked")
+    private void followSse(long after, java.util.function.Consumer<java.util.Map<String, Object>> onEvent) {
         HttpRequest request = HttpRequest.newBuilder(url.resolve("/events?after=" + after))
                 .header("Authorization", "Bearer " + accessKey()).GET().build();
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
@@ -232,7 +229,7 @@ final class MasterConnection {
                 throw new StartupException(COMMAND_FAILED, url + "/events answered HTTP " + response.statusCode());
             }
             response.body().filter(line -> line.startsWith("data: "))
-                    .forEach(line -> onEvent.accept(ControlProtocol.answer(line.substring(6))));
+                    .forEach(line -> onEvent.accept((java.util.Map<String, Object>) ControlJson.parse(line.substring(6))));
         } catch (IOException e) {
             throw new StartupException(NO_MASTER, "the event stream at " + url + " ended: " + e.getMessage());
         } catch (InterruptedException e) {
@@ -241,7 +238,7 @@ final class MasterConnection {
     }
 
     /** {@code POST URL/api/COMMAND} with the key; the answer has the same shape as the local socket's. */
-    private JsonNode http(String command, String body) {
+    private ControlProtocol.Answer http(String command, String body) {
         URI target = url.resolve("/api/" + command);
         HttpRequest request = HttpRequest.newBuilder(target)
                 .header("Authorization", "Bearer " + accessKey())

@@ -2,6 +2,7 @@ package dev.herd.control;
 
 import dev.herd.Access;
 import dev.herd.ClusterSpec;
+import dev.herd.command.Answers;
 import dev.herd.command.ClusterStatus;
 import dev.herd.command.CommandGateway;
 import dev.herd.command.Containment;
@@ -11,7 +12,6 @@ import dev.herd.command.ControlCommand;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -79,11 +79,7 @@ final class BuiltInCommands {
                         throw new CommandException("logs takes at most a slot (or all) and a number of lines");
                     }
                     LogRequest wanted = LogRequest.parse(r.arg(0), r.arg(1), logs.slots());
-                    List<Object> lines = new ArrayList<>();
-                    for (dev.herd.logs.WorkerLogs.Line line : wanted.tail(logs)) {
-                        lines.add(Map.of("slot", line.slot(), "line", line.text()));
-                    }
-                    return CompletableFuture.completedFuture(lines);
+                    return CompletableFuture.completedFuture(wanted.tail(logs).stream().map(BuiltInCommands::logLine).toList());
                 });
         write("reload", Access.REMOTE, "reload",
                 "replace every worker with a new generation, slot by slot, without dropping a connection; answers when done",
@@ -154,62 +150,42 @@ final class BuiltInCommands {
         return supervisor.submit(new ControlCommand.Status());
     }
 
-    private Map<String, Object> health(ClusterStatus status) {
+    private Answers.Health health(ClusterStatus status) {
         List<Integer> readySlots = new ArrayList<>();
         List<Integer> failedSlots = new ArrayList<>();
         for (ClusterStatus.WorkerInfo w : status.workers()) {
-            if (!w.retired() && w.state().equals("ready") && !readySlots.contains(w.slot())) {
+            if (!w.retired() && w.state() == ClusterStatus.WorkerState.READY && !readySlots.contains(w.slot())) {
                 readySlots.add(w.slot());
             }
-            if (w.state().equals("failed")) {
+            if (w.state() == ClusterStatus.WorkerState.FAILED) {
                 failedSlots.add(w.slot());
             }
         }
         int slots = status.slots();
-        Map<String, Object> health = new LinkedHashMap<>();
-        health.put("status", readySlots.size() == slots ? "ok" : readySlots.isEmpty() ? "down" : "degraded");
-        health.put("slots", slots);
-        health.put("readySlots", readySlots.size());
-        health.put("failedSlots", failedSlots);
-        health.put("rollout", status.rollout());
-        health.put("ecv", ecv.enabled() ? "enabled" : "disabled");
+        Answers.Health.Status overall = readySlots.size() == slots ? Answers.Health.Status.OK
+                : readySlots.isEmpty() ? Answers.Health.Status.DOWN : Answers.Health.Status.DEGRADED;
         Map<Integer, String> logsFailing = logs.failing();
-        health.put("logs", logsFailing.isEmpty() ? "ok" : "failing");
-        List<Object> failingLogs = new ArrayList<>();
-        logsFailing.forEach((slot, error) -> failingLogs.add(Map.of("slot", slot, "error", error)));
-        health.put("logsFailing", failingLogs);
-        return health;
+        List<Answers.LogFailure> failingLogs = new ArrayList<>();
+        logsFailing.forEach((slot, error) -> failingLogs.add(new Answers.LogFailure(slot, error)));
+        return new Answers.Health(overall, slots, readySlots.size(), failedSlots, status.rollout(),
+                ecv.enabled() ? "enabled" : "disabled", logsFailing.isEmpty() ? "ok" : "failing", failingLogs);
     }
 
-    private Map<String, Object> info(ClusterStatus status) {
-        Map<String, Object> info = new LinkedHashMap<>();
-        info.put("version", HerdVersion.herd());
-        info.put("java", HerdVersion.java());
-        info.put("masterPid", status.masterPid());
-        info.put("startedAt", startedAt.toString());
-        info.put("uptimeMillis", Duration.between(startedAt, Instant.now()).toMillis());
-        info.put("address", address);
-        info.put("mode", spec.mode().name().toLowerCase(java.util.Locale.ROOT));
-        info.put("workers", status.slots());
-        info.put("generation", status.generation());
-        info.put("command", spec.command());
-        info.put("readyWhen", spec.readyWhen().name().toLowerCase(java.util.Locale.ROOT));
-        info.put("drainTimeoutMillis", spec.drainTimeout().toMillis());
-        info.put("containment", containment.mode());
-        info.put("cgroup", containment.cgroup());
-        info.put("containmentReason", containment.reason());
-        info.put("stateDir", spec.stateDir().toString());
-        info.put("logDir", spec.logDir().toString());
-        info.put("api", apiUrl.get());
-        return info;
+    private Answers.Info info(ClusterStatus status) {
+        return new Answers.Info(HerdVersion.herd(), HerdVersion.java(), status.masterPid(), startedAt.toString(),
+                Duration.between(startedAt, Instant.now()).toMillis(), address, spec.mode().label(), status.slots(),
+                status.generation(), spec.command(), spec.readyWhen().label(), spec.drainTimeout().toMillis(),
+                containment.mode(), containment.cgroup(), containment.reason(), spec.stateDir().toString(),
+                spec.logDir().toString(), apiUrl.get());
     }
 
-    static Map<String, Object> version() {
-        Map<String, Object> version = new LinkedHashMap<>();
-        version.put("herd", HerdVersion.herd());
-        version.put("java", HerdVersion.java());
-        version.put("protocol", ControlProtocol.VERSION);
-        return version;
+    static Answers.Versions version() {
+        return new Answers.Versions(HerdVersion.herd(), HerdVersion.java(), ControlProtocol.VERSION);
+    }
+
+    /** A log line as the local socket and the logs command give it. */
+    static Answers.LogLine logLine(dev.herd.logs.WorkerLogs.Line line) {
+        return new Answers.LogLine(line.slot(), line.text());
     }
 
     private CompletableFuture<Object> help(CommandRequest r) {
@@ -224,16 +200,12 @@ final class BuiltInCommands {
         return CompletableFuture.completedFuture(table.all().stream().map(BuiltInCommands::describe).toList());
     }
 
-    private CompletableFuture<Object> events(CommandRequest r) {
+    private CompletableFuture<List<Map<String, Object>>> events(CommandRequest r) {
         int count = r.args().isEmpty() ? 100 : count(r.arg(0), "events", EventHub.KEEP);
         if (r.args().size() > 1) {
             throw new CommandException("events takes at most one word: how many of the last events");
         }
-        List<Object> out = new ArrayList<>();
-        for (EventHub.Entry entry : events.recent(count)) {
-            out.add(ControlProtocol.answer(entry.json()));
-        }
-        return CompletableFuture.completedFuture(out);
+        return CompletableFuture.completedFuture(events.recent(count).stream().map(EventHub.Entry::toMap).toList());
     }
 
     static int count(String text, String command, int max) {
@@ -248,14 +220,9 @@ final class BuiltInCommands {
         throw new CommandException(command + ": '" + text + "' is not a count from 1 to " + max);
     }
 
-    private static Map<String, Object> describe(CommandDef command) {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("name", command.name());
-        d.put("usage", command.usage());
-        d.put("summary", command.summary());
-        d.put("access", command.access().label());
-        d.put("readOnly", command.readOnly());
-        return d;
+    private static Answers.CommandHelp describe(CommandDef command) {
+        return new Answers.CommandHelp(command.name(), command.usage(), command.summary(), command.access().label(),
+                command.readOnly());
     }
 
     private CompletableFuture<Object> ecv(CommandRequest r) {
@@ -269,10 +236,7 @@ final class BuiltInCommands {
                 default -> throw new CommandException("ecv: '" + r.arg(0) + "' is not enable or disable");
             }
         }
-        Map<String, Object> state = new LinkedHashMap<>();
-        state.put("enabled", ecv.enabled());
-        state.put("since", ecv.since().toString());
-        return CompletableFuture.completedFuture(state);
+        return CompletableFuture.completedFuture(new Answers.EcvState(ecv.enabled(), ecv.since().toString()));
     }
 
     record TargetWords(ControlCommand.Target target, Duration timeout) {

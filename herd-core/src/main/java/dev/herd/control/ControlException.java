@@ -14,10 +14,6 @@ public final class ControlException extends RuntimeException {
         this.httpStatus = httpStatus;
     }
 
-    static ControlException badRequest(String message) {
-        return new ControlException(400, message);
-    }
-
     static ControlException unknownCommand(String name, CommandTable table) {
         return new ControlException(404, "unknown command '" + name + "'; commands: " + table.names());
     }

@@ -31,14 +31,12 @@ public final class ControlPlane implements AutoCloseable {
     /** Where the CLI finds the HTTP API of the master of a state dir. */
     public static final String API_URL_FILE = "api.url";
 
-    private final CommandTable commands;
     private final ControlServer local;
     private final HttpApi http;
     private final Path apiUrlFile;
     private final Observers observers;
 
-    private ControlPlane(CommandTable commands, ControlServer local, HttpApi http, Path apiUrlFile, Observers observers) {
-        this.commands = commands;
+    private ControlPlane(ControlServer local, HttpApi http, Path apiUrlFile, Observers observers) {
         this.local = local;
         this.http = http;
         this.apiUrlFile = apiUrlFile;
@@ -50,7 +48,7 @@ public final class ControlPlane implements AutoCloseable {
      * before the supervisor, which must have them among its listeners from its first event.
      */
     public record Observers(EventHub events, Metrics metrics, ApiStats apiStats, java.time.Instant startedAt) {
-        public static Observers create(ClusterSpec spec) {
+        public static Observers create() {
             ApiStats stats = new ApiStats();
             java.time.Instant now = java.time.Instant.now();
             return new Observers(new EventHub(), new Metrics(now, stats), stats, now);
@@ -64,7 +62,7 @@ public final class ControlPlane implements AutoCloseable {
     /**
      * @param serviceAddress the address clients reach the service on
      * @param address        the same, as text for operators
-     * @param custom the application's own commands (library mode), added after the built-in ones
+     * @param custom         the application's own commands (library mode), added after the built-in ones
      * @throws StartupException when a custom command's name is malformed or taken
      */
     public static ControlPlane open(ClusterSpec spec, CommandGateway supervisor, Containment containment, Observers observers,
@@ -115,7 +113,7 @@ public final class ControlPlane implements AutoCloseable {
             }
             throw new StartupException(StartupException.SETUP, "cannot set up the HTTP API: " + e.getMessage(), e);
         }
-        return new ControlPlane(commands, local, http[0], urlFile, observers);
+        return new ControlPlane(local, http[0], urlFile, observers);
     }
 
     private static void logLimits(ControlLimits limits, int workers) {
@@ -129,10 +127,6 @@ public final class ControlPlane implements AutoCloseable {
             log.debug("event=control.limits api_connections={} local_connections={} fd_limit={} fds_open={}",
                     limits.apiConnections(), limits.localConnections(), limits.fdLimit(), limits.fdsOpen());
         }
-    }
-
-    public CommandTable commands() {
-        return commands;
     }
 
     private static InetAddress resolve(String host) {

@@ -1,9 +1,7 @@
 package dev.herd.control;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.herd.command.CommandException;
+import dev.herd.command.ControlCommand;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,151 +11,177 @@ import java.util.Map;
 /**
  * The local control socket's protocol (docs/api.md): one JSON object per line each way.
  * Request {@code {"command":"reload"}}; answer {@code {"ok":true,"result":...}} or {@code {"ok":false,"error":"..."}}.
+ * The JSON itself is {@link ControlJson}'s.
  */
 public final class ControlProtocol {
     public static final int VERSION = 1;
     /** Longest request line accepted; an upgrade's command line and environment fit easily. */
     public static final int MAX_LINE_BYTES = 1 << 20;
-
-    static final ObjectMapper JSON = new ObjectMapper();
+    /** At most this many words after a command name. */
+    static final int MAX_ARGS = 64;
 
     private ControlProtocol() {
     }
 
     /** Parses a request line; throws {@link IllegalArgumentException} with a message fit for the caller. */
     public static CommandRequest parse(String line) {
-        JsonNode request;
+        Object request;
         try {
-            request = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("request is not valid JSON: " + e.getOriginalMessage());
+            request = ControlJson.parse(line);
+        } catch (ControlJson.Malformed e) {
+            throw new IllegalArgumentException("request is not valid JSON: " + e.getMessage());
         }
-        if (request == null || !request.isObject()) {
+        if (!(request instanceof Map<?, ?> object)) {
             throw new IllegalArgumentException("request must be a JSON object like {\"command\":\"status\"}");
         }
-        JsonNode command = request.get("command");
-        if (command == null || !command.isTextual() || command.asText().isEmpty()) {
+        if (!(object.get("command") instanceof String command) || command.isEmpty()) {
             throw new IllegalArgumentException("request needs a \"command\" string, e.g. {\"command\":\"help\"}");
         }
-        return request(command.asText(), (ObjectNode) request);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> fields = (Map<String, Object>) object;
+        return request(command, fields);
     }
 
     /**
      * A command with a request object's {@code args} (an array of strings; optional) and its other fields (e.g.
      * upgrade's argv and env).
      */
-    static CommandRequest request(String command, ObjectNode body) {
-        JsonNode args = body.get("args");
+    static CommandRequest request(String command, Map<String, Object> body) {
+        Object args = body.get("args");
         List<String> words = new ArrayList<>();
-        if (args != null && !args.isNull()) {
-            if (!args.isArray()) {
+        if (args != null) {
+            if (!(args instanceof List<?> list)) {
                 throw new IllegalArgumentException("\"args\" must be an array of strings, e.g. [\"slot\",\"2\"]");
             }
-            if (args.size() > MAX_ARGS) {
-                throw new IllegalArgumentException("\"args\" has " + args.size() + " items; at most " + MAX_ARGS);
+            if (list.size() > MAX_ARGS) {
+                throw new IllegalArgumentException("\"args\" has " + list.size() + " items; at most " + MAX_ARGS);
             }
-            for (JsonNode arg : args) {
-                if (!arg.isTextual() && !arg.isNumber()) {
-                    throw new IllegalArgumentException("\"args\" must hold only strings, found " + arg.getNodeType());
+            for (Object arg : list) {
+                if (!(arg instanceof String) && !(arg instanceof Number)) {
+                    throw new IllegalArgumentException("\"args\" must hold only strings, found " + ControlJson.kind(arg));
                 }
-                words.add(arg.asText());
+                words.add(String.valueOf(arg));
             }
         }
         return new CommandRequest(command, words, body);
     }
 
-    /** At most this many words after a command name. */
-    static final int MAX_ARGS = 64;
-
     /** upgrade's request: {@code argv} (required) and {@code env} (optional) from the request object. */
-    static dev.herd.command.ControlCommand.Upgrade upgrade(CommandRequest request) {
+    static ControlCommand.Upgrade upgrade(CommandRequest request) {
         try {
-            return new dev.herd.command.ControlCommand.Upgrade(stringList(request.field("argv"), "argv"),
-                    stringMap(request.field("env"), "env"));
+            return new ControlCommand.Upgrade(stringList(request.field("argv"), "argv"), stringMap(request.field("env"), "env"));
         } catch (IllegalArgumentException e) {
-            throw new dev.herd.command.CommandException(e.getMessage());
+            throw new CommandException(e.getMessage());
         }
     }
 
-    private static List<String> stringList(JsonNode node, String field) {
-        if (node == null || !node.isArray() || node.isEmpty()) {
+    private static List<String> stringList(Object node, String field) {
+        if (!(node instanceof List<?> items) || items.isEmpty()) {
             throw new IllegalArgumentException("upgrade needs \"" + field + "\": a non-empty array of strings (the new command line)");
         }
         List<String> values = new ArrayList<>();
-        for (JsonNode item : node) {
-            if (!item.isTextual()) {
-                throw new IllegalArgumentException("\"" + field + "\" must hold only strings, found " + item.getNodeType());
+        for (Object item : items) {
+            if (!(item instanceof String text)) {
+                throw new IllegalArgumentException("\"" + field + "\" must hold only strings, found " + ControlJson.kind(item));
             }
-            values.add(item.asText());
+            values.add(text);
         }
         return values;
     }
 
-    private static Map<String, String> stringMap(JsonNode node, String field) {
+    private static Map<String, String> stringMap(Object node, String field) {
         Map<String, String> values = new LinkedHashMap<>();
-        if (node == null || node.isNull()) {
+        if (node == null) {
             return values;
         }
-        if (!node.isObject()) {
+        if (!(node instanceof Map<?, ?> entries)) {
             throw new IllegalArgumentException("\"" + field + "\" must be an object of string values");
         }
-        for (Map.Entry<String, JsonNode> entry : node.properties()) {
-            if (!entry.getValue().isTextual() || entry.getKey().isEmpty() || entry.getKey().contains("=")) {
-                throw new IllegalArgumentException("\"" + field + "\": '" + entry.getKey()
+        for (Map.Entry<?, ?> entry : entries.entrySet()) {
+            String name = String.valueOf(entry.getKey());
+            if (!(entry.getValue() instanceof String value) || name.isEmpty() || name.contains("=")) {
+                throw new IllegalArgumentException("\"" + field + "\": '" + name
                         + "' needs a non-empty name without '=' and a string value");
             }
-            values.put(entry.getKey(), entry.getValue().asText());
+            values.put(name, value);
         }
         return values;
-    }
-
-    public static String request(String command, String... args) {
-        return request(command, List.of(args));
     }
 
     public static String request(String command, List<String> args) {
-        ObjectNode node = JSON.createObjectNode().put("command", command);
+        return ControlJson.write(requestObject(command, args, false));
+    }
+
+    /** A request object: {@code {"command":...,"args":[...]}} (no args field when there are none), maybe following. */
+    public static Map<String, Object> requestObject(String command, List<String> args, boolean follow) {
+        Map<String, Object> node = new LinkedHashMap<>();
+        node.put("command", command);
         if (!args.isEmpty()) {
-            args.forEach(node.putArray("args")::add);
+            node.put("args", List.copyOf(args));
         }
-        return node.toString();
+        if (follow) {
+            node.put("follow", true);
+        }
+        return node;
     }
 
     /** An HTTP request body with a command's words: {@code {"args":[...]}}. */
     public static String body(List<String> args) {
-        ObjectNode node = JSON.createObjectNode();
-        args.forEach(node.putArray("args")::add);
-        return node.toString();
+        return ControlJson.write(Map.of("args", List.copyOf(args)));
     }
 
-    public static ObjectNode upgradeRequestNode(List<String> argv, Map<String, String> env) {
-        return (ObjectNode) answer(upgradeRequest(argv, env));
-    }
-
-    public static String upgradeRequest(List<String> argv, Map<String, String> env) {
-        ObjectNode node = JSON.createObjectNode().put("command", "upgrade");
-        argv.forEach(node.putArray("argv")::add);
-        ObjectNode envNode = node.putObject("env");
-        env.forEach(envNode::put);
-        return node.toString();
+    /** upgrade's request object: {@code {"command":"upgrade","argv":[...],"env":{...}}}. */
+    public static Map<String, Object> upgradeRequest(List<String> argv, Map<String, String> env) {
+        Map<String, Object> node = new LinkedHashMap<>();
+        node.put("command", "upgrade");
+        node.put("argv", List.copyOf(argv));
+        node.put("env", new LinkedHashMap<>(env));
+        return node;
     }
 
     public static String ok(Object result) {
-        ObjectNode node = JSON.createObjectNode().put("ok", true).put("version", VERSION);
-        node.set("result", JSON.valueToTree(result));
-        return node.toString();
+        Map<String, Object> node = new LinkedHashMap<>();
+        node.put("ok", true);
+        node.put("version", VERSION);
+        node.put("result", result);
+        return ControlJson.write(node);
     }
 
     public static String error(String message) {
-        return JSON.createObjectNode().put("ok", false).put("version", VERSION).put("error", message).toString();
+        Map<String, Object> node = new LinkedHashMap<>();
+        node.put("ok", false);
+        node.put("version", VERSION);
+        node.put("error", message);
+        return ControlJson.write(node);
+    }
+
+    /**
+     * An answer as the client reads it: whether the command ran, its result (plain Java values, see
+     * {@link ControlJson}; read it into a result record with {@link #result(Class)}) or its error, and the text
+     * itself.
+     */
+    public record Answer(boolean ok, Object result, String error, String text) {
+        public <T> T result(Class<T> type) {
+            return ControlJson.convert(result, type);
+        }
+
+        public <T> List<T> resultList(Class<T> type) {
+            return ControlJson.convertList(result, type);
+        }
     }
 
     /** Parses an answer line (client side). */
-    public static JsonNode answer(String line) {
+    public static Answer answer(String line) {
+        Object value;
         try {
-            return JSON.readTree(line);
-        } catch (JsonProcessingException e) {
+            value = ControlJson.parse(line);
+        } catch (ControlJson.Malformed e) {
             throw new IllegalStateException("the master answered something that is not JSON: " + line);
         }
+        if (!(value instanceof Map<?, ?> object)) {
+            throw new IllegalStateException("the master answered something that is not a JSON object: " + line);
+        }
+        return new Answer(Boolean.TRUE.equals(object.get("ok")), object.get("result"),
+                object.get("error") instanceof String error ? error : "", line);
     }
 }

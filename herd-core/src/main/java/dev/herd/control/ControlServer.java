@@ -22,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.concurrent.CompletionException;
 
 /**
  * The master's local control socket ({@code STATE-DIR/control.sock}, mode 0600 inside a 0700 directory): the
@@ -71,8 +70,9 @@ public final class ControlServer implements AutoCloseable {
             channel.bind(UnixDomainSocketAddress.of(path));
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
             ControlServer server = new ControlServer(path, channel, commands, streams, maxConnections);
-            Thread.ofPlatform().daemon().name("herd-control").start(server::acceptLoop);
-            Thread.ofPlatform().daemon().name("herd-control-timeouts").start(server::closeOverdueLoop);
+            // virtual: a blocked accept or a sleep holds no platform thread
+            Thread.ofVirtual().name("herd-control").start(server::acceptLoop);
+            Thread.ofVirtual().name("herd-control-timeouts").start(server::closeOverdueLoop);
             return server;
         } catch (IOException e) {
             throw new StartupException(StartupException.SETUP, "cannot open control socket " + path + ": " + e.getMessage(), e);
@@ -182,7 +182,7 @@ public final class ControlServer implements AutoCloseable {
         try {
             CommandRequest request = ControlProtocol.parse(line);
             boolean streams = request.name().equals("events") || request.name().equals("logs");
-            return streams && request.body().path("follow").asBoolean() ? request : null;
+            return streams && request.flag("follow") ? request : null;
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -201,7 +201,7 @@ public final class ControlServer implements AutoCloseable {
             return;
         }
         stream(out, line, streams.logs().follow(wanted.slot()),
-                logLine -> ControlProtocol.JSON.createObjectNode().put("slot", logLine.slot()).put("line", logLine.text()).toString());
+                logLine -> ControlJson.write(BuiltInCommands.logLine(logLine)));
     }
 
     /**
@@ -239,15 +239,8 @@ public final class ControlServer implements AutoCloseable {
         }
         try {
             return ControlProtocol.ok(commands.run(request, Access.LOCAL).join());
-        } catch (ControlException e) {
-            return ControlProtocol.error(e.getMessage());
-        } catch (CompletionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof CommandException) {
-                return ControlProtocol.error(cause.getMessage());
-            }
-            log.error("event=control.error command={} error=\"{}\"", request.name(), String.valueOf(cause), cause);
-            return ControlProtocol.error("internal error: " + cause);
+        } catch (RuntimeException e) {
+            return ControlProtocol.error(ControlErrors.of(e, request.name(), "control.error").message());
         }
     }
 

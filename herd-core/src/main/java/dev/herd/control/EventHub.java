@@ -1,13 +1,14 @@
 package dev.herd.control;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herd.Event;
 import dev.herd.EventListener;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArraySet;
 
@@ -21,8 +22,35 @@ public final class EventHub implements EventListener {
     static final int KEEP = 1000;
     static final int QUEUE = 10_000;
 
-    /** One event: its sequence number (from 1), name and JSON text {@code {"id","at","event",...fields}}. */
-    public record Entry(long id, String name, String json) {
+    /** One event with its sequence number (from 1). */
+    public record Entry(long id, Event event) {
+        public String name() {
+            return event.name();
+        }
+
+        /**
+         * {@code {"id","at","event",...fields}}: numbers and booleans as they are, anything else (durations, paths)
+         * as its text.
+         */
+        public Map<String, Object> toMap() {
+            Map<String, Object> map = new LinkedHashMap<>();
+            map.put("id", id);
+            map.put("at", event.at().toString());
+            map.put("event", event.name());
+            event.fields().forEach((key, value) -> map.put(key, switch (value) {
+                case null -> null;
+                case Integer i -> i;
+                case Long l -> l;
+                case Double d -> d;
+                case Boolean b -> b;
+                default -> String.valueOf(value);
+            }));
+            return map;
+        }
+
+        public String json() {
+            return ControlJson.write(toMap());
+        }
     }
 
     private final Deque<Entry> recent = new ArrayDeque<>();
@@ -32,29 +60,13 @@ public final class EventHub implements EventListener {
 
     @Override
     public void onEvent(Event event) {
-        ObjectNode node = ControlProtocol.JSON.createObjectNode();
-        Entry entry;
         synchronized (this) {
-            long id = nextId++;
-            node.put("id", id).put("at", event.at().toString()).put("event", event.name());
-            event.fields().forEach((key, value) -> put(node, key, value));
-            entry = new Entry(id, event.name(), node.toString());
+            Entry entry = new Entry(nextId++, event);
             recent.addLast(entry);
             if (recent.size() > KEEP) {
                 recent.removeFirst();
             }
             subscribers.forEach(s -> s.offer(entry));
-        }
-    }
-
-    private static void put(ObjectNode node, String key, Object value) {
-        switch (value) {
-            case null -> node.putNull(key);
-            case Integer i -> node.put(key, i);
-            case Long l -> node.put(key, l);
-            case Double d -> node.put(key, d);
-            case Boolean b -> node.put(key, b);
-            default -> node.put(key, String.valueOf(value));
         }
     }
 
@@ -92,7 +104,7 @@ public final class EventHub implements EventListener {
 
     /** A live feed of events; close it when the reader goes away. */
     public static final class Subscription extends dev.herd.logs.LiveFeed<Entry> {
-        private static final Entry END = new Entry(-1, "", "");
+        private static final Entry END = new Entry(-1, null);
         private boolean gap;
 
         private Subscription(EventHub hub) {

@@ -68,7 +68,7 @@ final class Metrics implements EventListener {
         header(out, "herd_worker_info", "gauge", "One series per worker process, 1, labelled with its generation, state and whether it is retired.");
         for (ClusterStatus.WorkerInfo w : status.workers()) {
             out.append("herd_worker_info{").append(workerLabels(w)).append(",generation=\"").append(w.generation())
-                    .append("\",state=\"").append(w.state()).append("\",retired=\"").append(w.retired()).append("\"} 1\n");
+                    .append("\",state=\"").append(w.state().label()).append("\",retired=\"").append(w.retired()).append("\"} 1\n");
         }
         workerGauge(out, status, "herd_worker_generation", "gauge", "The generation the worker runs.", w -> w.generation());
         workerGauge(out, status, "herd_worker_resident_memory_bytes", "gauge", "Resident memory (VmRSS) of the worker.", w -> w.rssBytes());

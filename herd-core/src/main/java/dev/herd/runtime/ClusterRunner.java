@@ -92,7 +92,7 @@ public final class ClusterRunner {
                 logs.workerExited(exited.slot());
             }
         });
-        ControlPlane.Observers observers = ControlPlane.Observers.create(spec);
+        ControlPlane.Observers observers = ControlPlane.Observers.create();
         all.addAll(observers.listeners());
         all.addAll(listeners);
         Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
