@@ -186,18 +186,20 @@ public final class Supervisor implements CommandGateway {
 
     /**
      * One turn of the loop without waiting, for tests that step a fake clock: handles every queued message, runs
-     * the timers due at the clock's time, and returns the exit code once the cluster has stopped (else null). The
+     * the timers due at the clock's time, until nothing is left to do now, and returns the exit code once the cluster has stopped (else null). The
      * first call starts the slots' workers, as {@link #run} does.
      */
     Integer step() {
         startSlots();
-        Message message;
-        while (shutdown.exitCode() == null && (message = inbox.poll()) != null) {
-            process(message);
-        }
-        if (shutdown.exitCode() == null) {
-            process(null);
-        }
+        do {
+            Message message;
+            while (shutdown.exitCode() == null && (message = inbox.poll()) != null) {
+                process(message);
+            }
+            if (shutdown.exitCode() == null) {
+                process(null); // the timers due now, which may post more (a SIGKILLed worker's exit)
+            }
+        } while (shutdown.exitCode() == null && !inbox.isEmpty());
         return shutdown.exitCode() == null ? null : stopped();
     }
 
