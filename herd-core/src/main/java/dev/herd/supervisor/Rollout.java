@@ -33,13 +33,13 @@ final class Rollout {
         }
     }
 
-    final Kind kind;
-    final Deployment target;
-    final Deployment previous;
-    final int batchSize;
-    final long startedNanos;
+    private final Kind kind;
+    private final Deployment target;
+    private final Deployment previous;
+    private final int batchSize;
+    private final long startedNanos;
     /** Answered with the {@link RolloutResult} when the rollout ends. */
-    final List<CompletableFuture<RolloutResult>> waiters = new ArrayList<>();
+    private final List<CompletableFuture<RolloutResult>> waiters;
     /** The slots it changes, in the order they get their new worker. */
     private final List<Slot> slots;
     /** Slots handed out whose change is under way (new worker starting, watched, or old one releasing). */
@@ -55,14 +55,41 @@ final class Rollout {
      */
     private final Map<Slot, WorkerProcess> releasing = new LinkedHashMap<>();
 
-    Rollout(Kind kind, Deployment target, Deployment previous, List<Slot> slots, int batchSize, long startedNanos) {
+    Rollout(Kind kind, Deployment target, Deployment previous, List<Slot> slots, int batchSize, long startedNanos,
+            List<CompletableFuture<RolloutResult>> waiters) {
         this.kind = kind;
+        this.waiters = List.copyOf(waiters);
         this.target = target;
         this.previous = previous;
         this.batchSize = Math.max(1, batchSize);
         this.startedNanos = startedNanos;
         this.slots = List.copyOf(slots);
         this.canaryPending = kind == Kind.UPGRADE && !slots.isEmpty();
+    }
+
+    Kind kind() {
+        return kind;
+    }
+
+    Deployment target() {
+        return target;
+    }
+
+    /** What the cluster ran when it began: where a failed upgrade rolls back to. */
+    Deployment previous() {
+        return previous;
+    }
+
+    int batchSize() {
+        return batchSize;
+    }
+
+    java.time.Duration took(long nowNanos) {
+        return java.time.Duration.ofNanos(nowNanos - startedNanos);
+    }
+
+    List<CompletableFuture<RolloutResult>> waiters() {
+        return waiters;
     }
 
     int size() {

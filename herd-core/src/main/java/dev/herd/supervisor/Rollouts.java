@@ -62,7 +62,7 @@ final class Rollouts {
 
     /** The kind of rollout in progress (reload, upgrade, rollback), or null. */
     String activeKind() {
-        return rollout == null ? null : rollout.kind.label();
+        return rollout == null ? null : rollout.kind().label();
     }
 
     /** Whether a rollout runs or waits. */
@@ -72,7 +72,7 @@ final class Rollouts {
 
     /** Why a command that needs the slots to themselves cannot run while {@link #busy()}, and when to retry. */
     CommandException busyRefusal(String retry) {
-        return new CommandException("a " + (rollout != null ? rollout.kind.label() : "reload")
+        return new CommandException("a " + (rollout != null ? rollout.kind().label() : "reload")
                 + " is in progress; " + retry + " when it has finished");
     }
 
@@ -83,7 +83,7 @@ final class Rollouts {
             begin(Rollout.Kind.RELOAD, current.withGeneration(++highestGeneration), pool.running(), List.of(reply));
         } else if (queuedReload == null) {
             queuedReload = new ArrayList<>(List.of(reply));
-            loop.emit(new Event.ReloadQueued(loop.instant(), "a " + rollout.kind.label()
+            loop.emit(new Event.ReloadQueued(loop.instant(), "a " + rollout.kind().label()
                     + " is running; this reload starts when it ends"));
         } else {
             queuedReload.add(reply);
@@ -127,14 +127,13 @@ final class Rollouts {
     private void begin(Rollout.Kind kind, Deployment target, List<Slot> slots,
                        List<CompletableFuture<RolloutResult>> waiters) {
         Deployment previous = current;
-        rollout = new Rollout(kind, target, previous, slots, loop.spec().reloadBatch(), loop.now());
-        rollout.waiters.addAll(waiters);
+        rollout = new Rollout(kind, target, previous, slots, loop.spec().reloadBatch(), loop.now(), waiters);
         slots.forEach(slot -> slot.want(target));
         if (kind == Rollout.Kind.RELOAD || kind == Rollout.Kind.ROLLBACK) {
             current = target; // a reload or rollback is what runs from now on, whatever its outcome
         }
         loop.emit(new Event.ReloadBegun(loop.instant(), kind.label(), target.generation(), previous.generation(),
-                rollout.size(), rollout.batchSize));
+                rollout.size(), rollout.batchSize()));
         converge();
     }
 
@@ -257,7 +256,7 @@ final class Rollouts {
 
     private void slotReplaced(Slot slot, WorkerProcess old, WorkerProcess incoming, String priority) {
         rollout.slotReplaced(slot);
-        loop.emit(new Event.SlotReplaced(loop.instant(), rollout.kind.label(), slot.id(), old == null ? 0 : old.pid(),
+        loop.emit(new Event.SlotReplaced(loop.instant(), rollout.kind().label(), slot.id(), old == null ? 0 : old.pid(),
                 incoming.pid(), incoming.generation(), incoming.uptime(loop.now())));
         if (old != null) {
             loop.emit(new Event.WorkerRetired(loop.instant(), old.slot(), old.pid(), old.generation(), priority));
@@ -321,33 +320,33 @@ final class Rollouts {
             failed.canary().abandon();
         }
         failed.giveUp();
-        Duration took = Duration.ofNanos(loop.now() - failed.startedNanos);
+        Duration took = failed.took(loop.now());
         String outcome;
         boolean rolledBack = false;
         List<Integer> replaced = failed.replaced();
-        if (failed.kind == Rollout.Kind.UPGRADE) {
+        if (failed.kind() == Rollout.Kind.UPGRADE) {
             rolledBack = true;
             outcome = replaced.isEmpty()
-                    ? "rolled back: generation " + failed.previous.generation() + " kept serving every slot"
-                    : "rolling back slots " + replaced + " to generation " + failed.previous.generation();
+                    ? "rolled back: generation " + failed.previous().generation() + " kept serving every slot"
+                    : "rolling back slots " + replaced + " to generation " + failed.previous().generation();
         } else {
             outcome = replaced.isEmpty() ? "no slot was replaced"
-                    : "slots " + replaced + " run generation " + failed.target.generation() + ", the others their old one";
+                    : "slots " + replaced + " run generation " + failed.target().generation() + ", the others their old one";
         }
-        loop.emit(new Event.ReloadFailed(loop.instant(), failed.kind.label(), failed.target.generation(), reason,
+        loop.emit(new Event.ReloadFailed(loop.instant(), failed.kind().label(), failed.target().generation(), reason,
                 outcome, took));
-        RolloutResult result = new RolloutResult(failed.kind.label(), false, failed.target.generation(), reason,
+        RolloutResult result = new RolloutResult(failed.kind().label(), false, failed.target().generation(), reason,
                 rolledBack, replaced, took.toMillis());
-        if (failed.kind == Rollout.Kind.UPGRADE && !replaced.isEmpty()) {
-            Deployment back = failed.previous.withGeneration(++highestGeneration);
-            List<CompletableFuture<RolloutResult>> chained = failed.waiters.stream().map(w -> {
+        if (failed.kind() == Rollout.Kind.UPGRADE && !replaced.isEmpty()) {
+            Deployment back = failed.previous().withGeneration(++highestGeneration);
+            List<CompletableFuture<RolloutResult>> chained = failed.waiters().stream().map(w -> {
                 CompletableFuture<RolloutResult> then = new CompletableFuture<>();
                 then.whenComplete((r, e) -> w.complete(result)); // the upgrade's waiters learn of its failure
                 return then;
             }).toList();
             begin(Rollout.Kind.ROLLBACK, back, replaced.stream().map(pool::slot).toList(), chained);
         } else {
-            failed.waiters.forEach(w -> w.complete(result));
+            failed.waiters().forEach(w -> w.complete(result));
             startQueuedReload();
         }
     }
@@ -355,15 +354,15 @@ final class Rollouts {
     private void done() {
         Rollout done = rollout;
         rollout = null;
-        if (done.kind == Rollout.Kind.UPGRADE) {
-            current = done.target;
+        if (done.kind() == Rollout.Kind.UPGRADE) {
+            current = done.target();
         }
-        Duration took = Duration.ofNanos(loop.now() - done.startedNanos);
-        loop.emit(new Event.ReloadDone(loop.instant(), done.kind.label(), done.target.generation(),
+        Duration took = done.took(loop.now());
+        loop.emit(new Event.ReloadDone(loop.instant(), done.kind().label(), done.target().generation(),
                 done.replaced().size(), took));
-        RolloutResult result = new RolloutResult(done.kind.label(), true, done.target.generation(), null, false,
+        RolloutResult result = new RolloutResult(done.kind().label(), true, done.target().generation(), null, false,
                 done.replaced(), took.toMillis());
-        done.waiters.forEach(w -> w.complete(result));
+        done.waiters().forEach(w -> w.complete(result));
         startQueuedReload();
     }
 
@@ -381,9 +380,9 @@ final class Rollouts {
             Rollout stopped = rollout;
             rollout = null;
             stopped.giveUp();
-            RolloutResult result = new RolloutResult(stopped.kind.label(), false, stopped.target.generation(),
-                    why, false, stopped.replaced(), Duration.ofNanos(loop.now() - stopped.startedNanos).toMillis());
-            stopped.waiters.forEach(w -> w.complete(result));
+            RolloutResult result = new RolloutResult(stopped.kind().label(), false, stopped.target().generation(),
+                    why, false, stopped.replaced(), stopped.took(loop.now()).toMillis());
+            stopped.waiters().forEach(w -> w.complete(result));
         }
         if (queuedReload != null) {
             queuedReload.forEach(w -> w.completeExceptionally(new CommandException(why)));
