@@ -520,6 +520,20 @@ class SupervisorTest {
     }
 
     @Test
+    void aShutdownAbortsTheRolloutAndFailsTheQueuedReload() {
+        start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.NOTIFY));
+        ready(1001);
+        CompletableFuture<RolloutResult> running = submit(new ControlCommand.Reload());
+        CompletableFuture<RolloutResult> queued = submit(new ControlCommand.Reload());
+        signal(Signal.TERM);
+        assertThat(running.join().ok()).isFalse();
+        assertThat(running.join().reason()).isEqualTo("the master is shutting down");
+        assertThat(queued).isCompletedExceptionally();
+        assertThat(exitCode).isZero();
+        assertThat(launcher.launched).hasSize(2); // the queued reload never started
+    }
+
+    @Test
     void restartOfOneSlotReplacesOnlyItsWorkerKeepingTheGeneration() {
         start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.NOTIFY));
         ready(1001);
