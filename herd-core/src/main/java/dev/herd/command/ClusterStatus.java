@@ -24,31 +24,6 @@ public record ClusterStatus(long masterPid, int port, int generation, String rol
     public record WorkerInfo(int slot, long pid, int generation, WorkerState state, boolean retired, long uptimeMillis,
                              String status, int restarts, long rssBytes, double cpuSeconds, long connections,
                              long requests, LastFailure lastFailure) {
-
-        /** The same with the state as its label ({@code "ready"}), as the supervisor gives it. */
-        public WorkerInfo(int slot, long pid, int generation, String state, boolean retired, long uptimeMillis,
-                          String status, int restarts, long rssBytes, double cpuSeconds, long connections,
-                          long requests, LastFailure lastFailure) {
-            this(slot, pid, generation, WorkerState.of(state), retired, uptimeMillis, status, restarts, rssBytes,
-                    cpuSeconds, connections, requests, lastFailure);
-        }
-    }
-
-    /**
-     * A worker's lifecycle state, or {@code failed} for a slot given up on and {@code stopped} for one stopped by
-     * {@code shutdown}; written as its lower-case label.
-     */
-    public enum WorkerState {
-        STARTING, READY, DRAINING, EXITED, FAILED, STOPPED;
-
-        public String label() {
-            return dev.herd.EnumLabels.label(this);
-        }
-
-        /** @throws IllegalArgumentException for a label that is none of these */
-        public static WorkerState of(String label) {
-            return valueOf(label.toUpperCase(java.util.Locale.ROOT));
-        }
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.herd.control;
 
+import dev.herd.command.WorkerState;
+
 import dev.herd.Access;
 import dev.herd.ClusterSpec;
 import dev.herd.command.Answers;
@@ -154,10 +156,10 @@ final class BuiltInCommands {
         List<Integer> readySlots = new ArrayList<>();
         List<Integer> failedSlots = new ArrayList<>();
         for (ClusterStatus.WorkerInfo w : status.workers()) {
-            if (!w.retired() && w.state() == ClusterStatus.WorkerState.READY && !readySlots.contains(w.slot())) {
+            if (!w.retired() && w.state() == WorkerState.READY && !readySlots.contains(w.slot())) {
                 readySlots.add(w.slot());
             }
-            if (w.state() == ClusterStatus.WorkerState.FAILED) {
+            if (w.state() == WorkerState.FAILED) {
                 failedSlots.add(w.slot());
             }
         }

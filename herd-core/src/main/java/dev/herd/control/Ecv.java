@@ -95,7 +95,7 @@ final class Ecv {
         }
         long ready;
         try {
-            ready = status.get().workers().stream().filter(w -> !w.retired() && w.state() == dev.herd.command.ClusterStatus.WorkerState.READY).count();
+            ready = status.get().workers().stream().filter(w -> !w.retired() && w.state() == dev.herd.command.WorkerState.READY).count();
         } catch (java.util.concurrent.CompletionException e) {
             return new Check(State.WARNING, e.getCause() == null ? String.valueOf(e) : e.getCause().getMessage());
         }

@@ -1,47 +1,265 @@
 package dev.herd.supervisor;
 
+import dev.herd.command.WorkerState;
+
 import dev.herd.Event.ExitReason;
+import dev.herd.os.ExitStatus;
+import dev.herd.os.Signal;
+import dev.herd.wire.WorkerProtocol;
 
-/** One worker process as the supervisor sees it. Mutated only on the supervisor thread. */
+import java.time.Duration;
+
+/**
+ * One worker process as the supervisor sees it, and the only code that moves it through its lifecycle: each
+ * transition records why the master wants it gone (so its exit is judged a crash or not) before the signal that
+ * makes it go. Mutated only on the supervisor thread.
+ */
 final class WorkerProcess {
-    final int slot;
-    final int generation;
-    final long pid;
-    final long spawnedAtNanos;
+    private final WorkerLauncher launcher;
+    private final int slot;
+    private final int generation;
+    private final long pid;
+    private final long spawnedAtNanos;
     /** Proxy and nat modes: the private port the worker listens on; 0 when it accepts on an inherited socket. */
-    final int port;
-    WorkerState state = WorkerState.STARTING;
-    long readyAtNanos;
-    /** It became ready at some point: an unexpected exit before that is a failed start. */
-    boolean wasReady;
+    private final int port;
     /** {@link WorkerOutput#mark} of its slot's output when it was spawned: what it wrote comes after. */
-    long outputMark;
+    private final long outputMark;
+    private WorkerState state = WorkerState.STARTING;
+    private long readyAtNanos;
+    /** It became ready at some point: an unexpected exit before that is a failed start. */
+    private boolean wasReady;
     /** Set when the master decided this worker should end, so its exit is not a crash. */
-    ExitReason stopReason;
-    String status;
-    /** Replaced by a newer generation and draining. */
-    boolean retired;
+    private ExitReason stopReason;
+    private String status;
+    /** Left its slot (replaced, shut down, scaled away) and drains. */
+    private boolean retired;
     /** SIGTERM was sent (a retired worker may still be in its grace period, not yet told). */
-    boolean termSent;
+    private boolean termSent;
     /** When the worker last sent a heartbeat (0: never, so the watchdog leaves it alone). */
-    long lastHeartbeatNanos;
+    private long lastHeartbeatNanos;
     /** The watchdog found it hung: it is replaced, then killed rather than asked to drain. */
-    boolean hung;
+    private boolean hung;
     /** Connections and requests served, as the worker last reported them (0 when it does not). */
-    long connections;
-    long requests;
+    private long connections;
+    private long requests;
     /** Malformed channel lines seen, for logging the first ones and then only now and then. */
-    int badLines;
+    private int badLines;
 
-    WorkerProcess(int slot, int generation, long pid, long spawnedAtNanos, int port) {
-        this.port = port;
+    WorkerProcess(WorkerLauncher launcher, int slot, int generation, long pid, long spawnedAtNanos, int port,
+                  long outputMark) {
+        this.launcher = launcher;
         this.slot = slot;
         this.generation = generation;
         this.pid = pid;
         this.spawnedAtNanos = spawnedAtNanos;
+        this.port = port;
+        this.outputMark = outputMark;
+    }
+
+    int slot() {
+        return slot;
+    }
+
+    int generation() {
+        return generation;
+    }
+
+    long pid() {
+        return pid;
+    }
+
+    int port() {
+        return port;
+    }
+
+    long spawnedAtNanos() {
+        return spawnedAtNanos;
+    }
+
+    long outputMark() {
+        return outputMark;
+    }
+
+    WorkerState state() {
+        return state;
     }
 
     boolean live() {
         return state != WorkerState.EXITED;
+    }
+
+    boolean starting() {
+        return state == WorkerState.STARTING;
+    }
+
+    /** Ready and not draining: it takes connections for its slot. */
+    boolean serving() {
+        return state == WorkerState.READY;
+    }
+
+    boolean wasReady() {
+        return wasReady;
+    }
+
+    boolean retired() {
+        return retired;
+    }
+
+    boolean hung() {
+        return hung;
+    }
+
+    String status() {
+        return status;
+    }
+
+    long connections() {
+        return connections;
+    }
+
+    long requests() {
+        return requests;
+    }
+
+    long lastHeartbeatNanos() {
+        return lastHeartbeatNanos;
+    }
+
+    Duration uptime(long nowNanos) {
+        return Duration.ofNanos(nowNanos - spawnedAtNanos);
+    }
+
+    // ---- what the worker tells the master ----
+
+    /** STARTING → READY; false when it was not starting (already ready, draining or gone). */
+    boolean markReady(long nowNanos) {
+        if (state != WorkerState.STARTING) {
+            return false;
+        }
+        state = WorkerState.READY;
+        wasReady = true;
+        readyAtNanos = nowNanos;
+        return true;
+    }
+
+    Duration startup() {
+        return Duration.ofNanos(readyAtNanos - spawnedAtNanos);
+    }
+
+    /**
+     * The worker announced it is going away: it no longer counts as serving. Whether its exit is a crash is still
+     * judged by who asked for it (nobody did, unless the master is stopping it). False when already draining.
+     */
+    boolean announcedStopping() {
+        if (!live() || state == WorkerState.DRAINING) {
+            return false;
+        }
+        state = WorkerState.DRAINING;
+        return true;
+    }
+
+    /** Its new status line; false when unchanged. */
+    boolean statusChanged(String newStatus) {
+        if (newStatus == null || newStatus.equals(status)) {
+            return false;
+        }
+        status = newStatus;
+        return true;
+    }
+
+    void heartbeat(long nowNanos) {
+        lastHeartbeatNanos = nowNanos;
+    }
+
+    void counters(long connections, long requests) {
+        this.connections = connections;
+        this.requests = requests;
+    }
+
+    /** Counts a malformed channel line; returns how many so far. */
+    int badLine() {
+        return ++badLines;
+    }
+
+    // ---- what the master does to the worker ----
+
+    /** The watchdog found it silent too long: it is replaced and then killed rather than asked to drain. */
+    void markHung() {
+        hung = true;
+    }
+
+    /** It leaves its slot (replaced, shut down, scaled away): it no longer serves; the drain follows. */
+    void retire() {
+        stopReason = ExitReason.STOPPED;
+        state = WorkerState.DRAINING;
+        retired = true;
+    }
+
+    /**
+     * The drain message on its channel (for apps that do not handle signals) and SIGTERM, once; false when it was
+     * already told.
+     */
+    boolean drain() {
+        if (termSent) {
+            return false;
+        }
+        if (stopReason == null) {
+            stopReason = ExitReason.STOPPED;
+        }
+        state = WorkerState.DRAINING;
+        termSent = true;
+        launcher.send(pid, WorkerProtocol.line("drain"));
+        launcher.signal(pid, Signal.TERM);
+        return true;
+    }
+
+    /** A retired hung worker cannot drain: SIGKILL instead of the drain, once. */
+    boolean killInsteadOfDrain() {
+        if (termSent) {
+            return false;
+        }
+        termSent = true;
+        kill(ExitReason.KILLED);
+        return true;
+    }
+
+    /** SIGKILL, recording why: its exit reports that reason. */
+    void kill(ExitReason why) {
+        stopReason = why;
+        launcher.signal(pid, Signal.KILL);
+    }
+
+    /**
+     * SIGKILL, keeping the reason already given (a drain that ran out of time: a stopped worker killed reports
+     * {@code killed}; one nobody asked to stop stays a crash).
+     */
+    void forceKill() {
+        launcher.signal(pid, Signal.KILL);
+    }
+
+    /** A rollout's new worker no longer wanted (its rollout failed): killed, and its exit is no crash. */
+    void abandon() {
+        if (live() && stopReason == null) {
+            stopReason = ExitReason.STOPPED;
+            state = WorkerState.DRAINING;
+            launcher.signal(pid, Signal.KILL);
+        }
+    }
+
+    /** Still starting and nobody asked it to stop: at the start timeout it is killed. */
+    boolean startingUnasked() {
+        return state == WorkerState.STARTING && stopReason == null;
+    }
+
+    /** It is gone; returns why, judged by whether the master asked for it. */
+    ExitReason exited(ExitStatus status) {
+        state = WorkerState.EXITED;
+        if (stopReason == null) {
+            return ExitReason.CRASH;
+        }
+        if (stopReason == ExitReason.STOPPED && status.signaled() && status.signal() == Signal.KILL.number()) {
+            return ExitReason.KILLED;
+        }
+        return stopReason;
     }
 }

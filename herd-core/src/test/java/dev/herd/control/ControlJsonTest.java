@@ -1,5 +1,7 @@
 package dev.herd.control;
 
+import dev.herd.command.WorkerState;
+
 import dev.herd.command.Answers;
 import dev.herd.command.ClusterStatus;
 import dev.herd.command.RolloutResult;
@@ -18,7 +20,7 @@ class ControlJsonTest {
         ControlProtocol.Answer status = ControlProtocol.answer(ControlProtocol.ok(ControlTestRig.STATUS));
         assertThat(status.ok()).isTrue();
         assertThat(status.result(ClusterStatus.class)).isEqualTo(ControlTestRig.STATUS);
-        assertThat(status.result(ClusterStatus.class).workers().getFirst().state()).isEqualTo(ClusterStatus.WorkerState.READY);
+        assertThat(status.result(ClusterStatus.class).workers().getFirst().state()).isEqualTo(WorkerState.READY);
 
         RolloutResult rollout = new RolloutResult("reload", false, 4, "canary crashed", true, List.of(0, 1), 1200);
         assertThat(ControlProtocol.answer(ControlProtocol.ok(rollout)).result(RolloutResult.class)).isEqualTo(rollout);
@@ -37,9 +39,9 @@ class ControlJsonTest {
 
     @Test
     void aWorkerStateIsWrittenAsTheSupervisorsLabel() {
-        for (ClusterStatus.WorkerState state : ClusterStatus.WorkerState.values()) {
+        for (WorkerState state : WorkerState.values()) {
             assertThat(ControlJson.write(state)).isEqualTo("\"" + state.name().toLowerCase(java.util.Locale.ROOT) + "\"");
-            assertThat(ClusterStatus.WorkerState.of(state.label())).isEqualTo(state);
+            assertThat(WorkerState.of(state.label())).isEqualTo(state);
         }
     }
 

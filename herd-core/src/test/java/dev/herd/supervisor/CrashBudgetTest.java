@@ -44,7 +44,7 @@ class CrashBudgetTest {
     /** The exits of a worker that never starts, spaced by the default restart delays (200 ms doubling to 30 s). */
     private static long[] exitTimesWithDefaultBackoff(int count) {
         RestartBackoff backoff = RestartBackoff.initial(java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(30),
-                Supervisor.CALM_PERIOD);
+                ExitHandler.CALM_PERIOD);
         long[] times = new long[count];
         long now = 0;
         for (int i = 0; i < count; i++) {

@@ -1,61 +1,95 @@
 package dev.herd.supervisor;
 
-import dev.herd.command.ClusterStatus;
-import dev.herd.command.ControlCommand;
-import dev.herd.command.RolloutResult;
+import dev.herd.command.WorkerState;
 
 import dev.herd.ClusterSpec;
 import dev.herd.Event;
+import dev.herd.Event.ExitReason;
 import dev.herd.ReadyWhen;
+import dev.herd.command.ClusterStatus;
+import dev.herd.command.ControlCommand;
+import dev.herd.command.RolloutResult;
+import dev.herd.listen.Listeners;
+import dev.herd.listen.ServingWorker;
 import dev.herd.os.ExitStatus;
+import dev.herd.os.ListenSocket;
 import dev.herd.os.Signal;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
-/** The loop's decisions, with a launcher that starts no processes: exits and readiness are simulated. */
+/**
+ * The loop's decisions, stepped on a fake clock with a launcher that starts no processes: the test decides when
+ * "processes" exit, become ready or let go of the socket, and when time passes. Nothing sleeps or polls.
+ */
 class SupervisorTest {
 
-    /** Records what the supervisor asked for; a test decides when "processes" exit or become accepting. */
+    /** Records what the supervisor asked for; exits it decides are posted back as a real launcher's thread would. */
     static final class FakeLauncher implements WorkerLauncher {
-        final AtomicLong nextPid = new AtomicLong(1000);
-        final List<Plan> launched = new CopyOnWriteArrayList<>();
-        final Map<Long, Callbacks> callbacks = new ConcurrentHashMap<>();
-        final List<String> signals = new CopyOnWriteArrayList<>();
-        final Map<Long, Boolean> accepting = new ConcurrentHashMap<>();
-        volatile boolean exitOnTerm = true;
+        long nextPid = 1000;
+        final List<Plan> launched = new ArrayList<>();
+        final Map<Long, Callbacks> live = new HashMap<>();
+        final List<String> signals = new ArrayList<>();
+        final List<String> sent = new ArrayList<>();
+        final Set<Long> accepting = new HashSet<>();
+        /** Old workers that still hold the listening socket (a rollout waits for them to let go). */
+        final Set<Long> holdingSocket = new HashSet<>();
+        /** Workers that ignore SIGTERM; {@link #exitOnTerm} does so for all. */
+        final Set<Long> ignoringTerm = new HashSet<>();
+        /** Workers a SIGKILL does not reap at once (stuck in the kernel). */
+        final Set<Long> slowToDie = new HashSet<>();
+        boolean exitOnTerm = true;
+        int failingLaunches;
 
         @Override
         public long launch(Plan plan, Callbacks cb) {
-            long pid = nextPid.incrementAndGet();
+            if (failingLaunches > 0) {
+                failingLaunches--;
+                throw new IllegalStateException("posix_spawn failed: EAGAIN");
+            }
+            long pid = ++nextPid;
             launched.add(plan);
-            callbacks.put(pid, cb);
+            live.put(pid, cb);
             return pid;
         }
 
         @Override
         public boolean signal(long pid, Signal signal) {
             signals.add(pid + ":" + signal.name());
-            Callbacks cb = callbacks.remove(pid);
-            if (cb != null && (signal == Signal.KILL || (signal == Signal.TERM && exitOnTerm))) {
-                cb.exited(pid, new ExitStatus(0, signal == Signal.KILL ? 9 : 0));
-            } else if (cb != null) {
-                callbacks.put(pid, cb);
+            if (!live.containsKey(pid)) {
+                return false;
             }
-            return cb != null;
+            if (signal == Signal.KILL && !slowToDie.contains(pid)) {
+                exit(pid, new ExitStatus(0, 9));
+            } else if (signal == Signal.TERM && exitOnTerm && !ignoringTerm.contains(pid)) {
+                exit(pid, new ExitStatus(0, 0));
+            }
+            return true;
+        }
+
+        void exit(long pid, ExitStatus status) {
+            live.remove(pid).exited(pid, status);
+        }
+
+        void crash(long pid, int code) {
+            exit(pid, new ExitStatus(code, 0));
+        }
+
+        void notify(long pid, String datagram) {
+            live.get(pid).notified(pid, datagram);
         }
 
         @Override
@@ -71,142 +105,175 @@ class SupervisorTest {
 
         @Override
         public boolean holdsSocket(long pid) {
-            return false;
+            return holdingSocket.contains(pid);
         }
 
         @Override
         public boolean isAccepting(long pid) {
-            return accepting.getOrDefault(pid, false);
+            return accepting.contains(pid);
+        }
+
+        @Override
+        public boolean send(long pid, String line) {
+            sent.add(pid + ":" + line);
+            return live.containsKey(pid);
         }
 
         @Override
         public void release(long pid) {
         }
 
-        void crash(long pid, int code) {
-            callbacks.remove(pid).exited(pid, new ExitStatus(code, 0));
+        List<Integer> generations() {
+            return launched.stream().map(Plan::generation).toList();
         }
     }
 
-    /** Records what the supervisor tells the listening sockets. */
-    final class FakeListeners implements dev.herd.listen.Listeners {
+    /** Records which slots the supervisor tells the listening sockets are served. */
+    final class FakeListeners implements Listeners {
         @Override
-        public dev.herd.os.ListenSocket socketFor(int slot) {
+        public ListenSocket socketFor(int slot) {
             throw new UnsupportedOperationException("the fake launcher spawns nothing");
         }
 
         @Override
-        public java.net.InetSocketAddress address() {
-            return new java.net.InetSocketAddress("127.0.0.1", 9999);
+        public InetSocketAddress address() {
+            return new InetSocketAddress("127.0.0.1", 9999);
         }
 
         @Override
-        public void servingChanged(List<dev.herd.listen.ServingWorker> now) {
+        public void servingChanged(List<ServingWorker> now) {
             boolean[] bySlot = new boolean[slots];
             now.forEach(w -> bySlot[w.slot()] = true);
-            servingUpdates.add(java.util.Arrays.toString(bySlot));
+            servingUpdates.add(Arrays.toString(bySlot));
         }
 
         @Override
         public void close() {
-            listenerClosed.set(true);
+            listenerClosed = true;
         }
     }
 
-    private final List<String> servingUpdates = new CopyOnWriteArrayList<>();
-    private int slots;
     private final FakeLauncher launcher = new FakeLauncher();
-    private final List<Event> events = new CopyOnWriteArrayList<>();
-    private final AtomicBoolean listenerClosed = new AtomicBoolean();
+    private final List<Event> events = new ArrayList<>();
+    private final List<String> servingUpdates = new ArrayList<>();
+    private boolean listenerClosed;
+    private int slots;
+    private long nanos = 1_000_000_000L;
     private Supervisor supervisor;
-    private CompletableFuture<Integer> exit;
+    private Integer exitCode;
 
     private void start(ClusterSpec.Builder spec) {
         ClusterSpec built = spec.command(List.of("/bin/true")).stateDir(Path.of("/tmp/herd-unit")).build();
         slots = built.workers();
-        supervisor = new Supervisor(spec.command(List.of("/bin/true")).stateDir(Path.of("/tmp/herd-unit")).build(),
-                9999, Map.of("PATH", "/bin"), launcher, new FakeListeners(),
-                List.of(events::add), System::nanoTime, InstantSource.system());
-        exit = CompletableFuture.supplyAsync(supervisor::run, r -> Thread.ofPlatform().daemon().start(r));
+        supervisor = new Supervisor(built, 9999, Map.of("PATH", "/bin"), launcher, new FakeListeners(),
+                List.of(events::add), () -> nanos, () -> Instant.EPOCH.plusNanos(nanos));
+        step();
     }
 
-    @AfterEach
-    void stop() {
-        if (exit != null && !exit.isDone()) {
-            supervisor.post(new Supervisor.SignalArrived(Signal.INT));
-            supervisor.post(new Supervisor.SignalArrived(Signal.INT));
+    /** Handles what the fake processes posted and the timers due now. */
+    private void step() {
+        exitCode = supervisor.step();
+    }
+
+    /** Lets time pass in steps of 10 ms, so periodic checks run as often as they would. */
+    private void runFor(Duration duration) {
+        long end = nanos + duration.toNanos();
+        while (nanos < end && exitCode == null) {
+            nanos = Math.min(end, nanos + 10_000_000L);
+            step();
         }
+    }
+
+    private void signal(Signal signal) {
+        supervisor.signal(signal);
+        step();
+    }
+
+    private void ready(long pid) {
+        launcher.notify(pid, "READY=1");
+        step();
+    }
+
+    private void crash(long pid) {
+        launcher.crash(pid, 1);
+        step();
+    }
+
+    /** A crash, and time for the respawn (the backoff doubles from 100 ms on repeated quick crashes). */
+    private void crashAndWait(long pid) {
+        crash(pid);
+        runFor(Duration.ofSeconds(2));
+    }
+
+    private <R> CompletableFuture<R> submit(ControlCommand<R> command) {
+        CompletableFuture<R> reply = supervisor.submit(command);
+        step();
+        return reply;
     }
 
     private <T extends Event> List<T> events(Class<T> type) {
         return events.stream().filter(type::isInstance).map(type::cast).toList();
     }
 
+    private List<Long> replacedOldPids() {
+        return events(Event.SlotReplaced.class).stream().map(Event.SlotReplaced::oldPid).toList();
+    }
+
+    // ---- start, readiness, crashes ----
+
     @Test
     void listeningReadinessComesFromTheLauncherAndSlotsGetTheirIdentity() {
         start(ClusterSpec.builder().workers(3).readyWhen(ReadyWhen.LISTENING));
-        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 3);
         assertThat(launcher.launched).extracting(p -> p.env().get("HERD_WORKER_ID")).containsExactly("0", "1", "2");
+        runFor(Duration.ofMillis(100));
         assertThat(events(Event.WorkerReady.class)).isEmpty();
-        launcher.accepting.put(1001L, true);
-        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 1);
-        assertThat(events(Event.WorkerReady.class).getFirst().slot()).isZero();
+        launcher.accepting.add(1001L);
+        runFor(Duration.ofMillis(20));
+        assertThat(events(Event.WorkerReady.class)).extracting(Event.WorkerReady::slot).containsExactly(0);
     }
 
     @Test
-    void crashRespawnsIntoTheSameSlotWithTheSameGeneration() {
-        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED).restartDelay(Duration.ofMillis(10)));
-        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 2);
-        launcher.crash(1002, 1);
-        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 3);
-        WorkerLauncher.Plan replacement = launcher.launched.get(2);
-        assertThat(replacement.slot()).isEqualTo(1);
-        assertThat(replacement.generation()).isEqualTo(1);
-        assertThat(events(Event.WorkerExited.class).getFirst().reason()).isEqualTo(Event.ExitReason.CRASH);
+    void crashRespawnsIntoTheSameSlotWithTheSameGenerationAfterTheRestartDelay() {
+        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED).restartDelay(Duration.ofMillis(500)));
+        crash(1002);
+        assertThat(events(Event.WorkerExited.class).getFirst().reason()).isEqualTo(ExitReason.CRASH);
+        runFor(Duration.ofMillis(490));
+        assertThat(launcher.launched).hasSize(2);
+        runFor(Duration.ofMillis(10));
+        assertThat(launcher.launched).hasSize(3);
+        assertThat(launcher.launched.get(2).slot()).isEqualTo(1);
+        assertThat(launcher.launched.get(2).generation()).isEqualTo(1);
         // the listeners hear of slot 1 going away and coming back (what sticky sessions steer by)
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(servingUpdates).containsSubsequence("[true, true]", "[true, false]", "[true, true]"));
+        assertThat(servingUpdates).containsExactly("[true, true]", "[true, false]", "[true, true]");
     }
 
     @Test
     void slotOverItsBudgetFailsAndTheOthersStay() {
         start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED).restartDelay(Duration.ZERO)
                 .maxRestartsPerMinute(2));
-        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 2);
         for (int attempt = 0; attempt < 3; attempt++) {
-            int launchedBefore = launcher.launched.size();
-            launcher.crash(launcher.nextPid.get(), 3); // only slot 1 crashes, so the newest pid is always its worker
-            if (attempt < 2) {
-                await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == launchedBefore + 1);
-            }
+            crashAndWait(launcher.nextPid); // only slot 1 crashes, so the newest pid is always its worker
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> !events(Event.SlotFailed.class).isEmpty());
-        assertThat(events(Event.SlotFailed.class).getFirst().slot()).isEqualTo(1);
-        assertThat(exit).isNotDone();
+        assertThat(events(Event.SlotFailed.class)).extracting(Event.SlotFailed::slot).containsExactly(1);
+        assertThat(exitCode).isNull();
         assertThat(launcher.launched).hasSize(4);
     }
 
     @Test
-    void failedStartsInARowFailTheSlotAndAReadyWorkerEndsTheStreak() {
+    void failedStartsInARowFailTheSlotAndEverySlotFailedExitsFour() {
         start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.LISTENING).restartDelay(Duration.ZERO)
                 .maxFailedStarts(3));
-        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 1);
-        launcher.crash(1001, 1);
-        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 2);
-        launcher.crash(1002, 1);
-        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 3);
-        launcher.accepting.put(1003L, true);
-        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 1);
-        launcher.crash(1003, 1); // it had served: no failed start, and the two before are forgiven
-        for (long pid = 1004; pid <= 1005; pid++) {
-            long expected = pid - 1000 + 1;
-            await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == expected - 1);
-            launcher.crash(pid, 1);
-        }
-        assertThat(exit).isNotDone();
-        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 6);
-        launcher.crash(1006, 1);
-        assertThat(exit.orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).join()).isEqualTo(Supervisor.EXIT_ALL_SLOTS_FAILED);
+        crashAndWait(1001);
+        crashAndWait(1002);
+        launcher.accepting.add(1003L);
+        runFor(Duration.ofMillis(20));
+        assertThat(events(Event.WorkerReady.class)).hasSize(1);
+        crashAndWait(1003); // it had served: no failed start, and the two before are forgiven
+        crashAndWait(1004);
+        crashAndWait(1005);
+        assertThat(exitCode).isNull();
+        crash(1006);
+        assertThat(exitCode).isEqualTo(Supervisor.EXIT_ALL_SLOTS_FAILED);
         Event.SlotFailed failed = events(Event.SlotFailed.class).getFirst();
         assertThat(failed.budget()).isEqualTo("max-failed-starts");
         assertThat(failed.failedStarts()).isEqualTo(3);
@@ -223,115 +290,357 @@ class SupervisorTest {
     void startTimeoutKillsAndCountsAsAFailedStart() {
         start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.NOTIFY).startTimeout(Duration.ofMillis(100))
                 .restartDelay(Duration.ofSeconds(10)));
-        // the exit and the restart it schedules are two events of one message: wait for the second
-        await().atMost(Duration.ofSeconds(5)).until(() -> !events(Event.RestartScheduled.class).isEmpty());
+        runFor(Duration.ofMillis(90));
+        assertThat(launcher.signals).isEmpty();
+        runFor(Duration.ofMillis(10));
         assertThat(launcher.signals).containsExactly("1001:KILL", "1001:leftovers");
-        assertThat(events(Event.WorkerExited.class).getFirst().reason()).isEqualTo(Event.ExitReason.START_TIMEOUT);
+        assertThat(events(Event.WorkerExited.class).getFirst().reason()).isEqualTo(ExitReason.START_TIMEOUT);
+        assertThat(events(Event.RestartScheduled.class)).extracting(Event.RestartScheduled::failedStarts)
+                .containsExactly(1);
+    }
+
+    @Test
+    void aSpawnFailureCountsAsACrashOfItsSlot() {
+        launcher.failingLaunches = 1;
+        start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.STARTED).restartDelay(Duration.ofMillis(100)));
+        assertThat(launcher.launched).isEmpty();
         assertThat(events(Event.RestartScheduled.class)).hasSize(1);
+        runFor(Duration.ofMillis(100));
+        assertThat(launcher.launched).hasSize(1);
+        assertThat(events(Event.WorkerReady.class)).hasSize(1);
     }
 
     @Test
     void notifyReadyMarksReadyAndStatusIsAnEvent() {
         start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.NOTIFY));
-        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.callbacks.containsKey(1001L));
-        launcher.callbacks.get(1001L).notified(1001, "STATUS=loading");
-        launcher.callbacks.get(1001L).notified(1001, "READY=1\nSTATUS=serving");
-        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 1);
+        launcher.notify(1001, "STATUS=loading");
+        launcher.notify(1001, "READY=1\nSTATUS=serving");
+        step();
+        assertThat(events(Event.WorkerReady.class)).hasSize(1);
         assertThat(events(Event.WorkerStatus.class)).extracting(Event.WorkerStatus::status)
                 .containsExactly("loading", "serving");
-        launcher.callbacks.get(1001L).notified(1001, "STOPPING=1");
-        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerStopping.class).size() == 1);
+        launcher.notify(1001, "STOPPING=1");
+        step();
+        assertThat(events(Event.WorkerStopping.class)).hasSize(1);
     }
 
+    // ---- shutdown ----
+
     @Test
-    void sigtermDrainsClosesTheListenerAndExitsZero() throws Exception {
+    void sigtermDrainsClosesTheListenerAndExitsZero() {
         start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED));
-        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 2);
-        supervisor.post(new Supervisor.SignalArrived(Signal.TERM));
-        assertThat(exit.get(5, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+        signal(Signal.TERM);
+        assertThat(exitCode).isZero();
         assertThat(listenerClosed).isTrue();
         assertThat(launcher.signals).contains("1001:TERM", "1002:TERM");
+        assertThat(launcher.sent).anyMatch(line -> line.startsWith("1001:") && line.contains("\"drain\""))
+                .anyMatch(line -> line.startsWith("1002:") && line.contains("\"drain\""));
         assertThat(events(Event.WorkerExited.class)).extracting(Event.WorkerExited::reason)
-                .containsOnly(Event.ExitReason.STOPPED);
+                .containsOnly(ExitReason.STOPPED);
+        assertThat(events(Event.ClusterStopped.class)).hasSize(1);
     }
 
     @Test
-    void drainTimeoutKillsStragglersAndSecondSigintStopsHard() throws Exception {
+    void drainTimeoutKillsStragglersAndSecondSigintStopsHard() {
         launcher.exitOnTerm = false;
         start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.STARTED).drainTimeout(Duration.ofMillis(100)));
-        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 1);
-        supervisor.post(new Supervisor.SignalArrived(Signal.TERM));
-        assertThat(exit.get(5, java.util.concurrent.TimeUnit.SECONDS)).isZero();
-        assertThat(launcher.signals).containsExactly("1001:TERM", "1001:KILL", "1001:leftovers");
-        assertThat(events(Event.WorkerExited.class).getFirst().reason()).isEqualTo(Event.ExitReason.KILLED);
+        launcher.slowToDie.add(1001L);
+        signal(Signal.INT);
+        runFor(Duration.ofMillis(90));
+        assertThat(launcher.signals).containsExactly("1001:TERM");
+        runFor(Duration.ofMillis(10));
+        assertThat(launcher.signals).containsExactly("1001:TERM", "1001:KILL"); // the straggler, at the drain timeout
+        assertThat(exitCode).isNull(); // it is not reaped yet
+        launcher.slowToDie.clear();
+        signal(Signal.INT);
+        assertThat(launcher.signals).containsExactly("1001:TERM", "1001:KILL", "1001:KILL", "1001:leftovers");
+        assertThat(exitCode).isEqualTo(Supervisor.EXIT_HARD_STOP);
+        assertThat(events(Event.SignalReceived.class)).extracting(Event.SignalReceived::action)
+                .containsExactly("drain", "hard-stop");
+        assertThat(events(Event.WorkerExited.class).getFirst().reason()).isEqualTo(ExitReason.KILLED);
     }
 
     @Test
-    void secondSigintIsAHardStop() throws Exception {
+    void aStragglerKilledAtTheDrainTimeoutEndsAGracefulStopWithZero() {
         launcher.exitOnTerm = false;
-        start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.STARTED));
-        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 1);
-        supervisor.post(new Supervisor.SignalArrived(Signal.INT));
-        supervisor.post(new Supervisor.SignalArrived(Signal.INT));
-        assertThat(exit.get(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(Supervisor.EXIT_HARD_STOP);
+        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED).drainTimeout(Duration.ofMillis(100)));
+        signal(Signal.TERM);
+        runFor(Duration.ofMillis(100));
+        assertThat(exitCode).isZero();
+        assertThat(events(Event.WorkerExited.class)).extracting(Event.WorkerExited::reason)
+                .containsOnly(ExitReason.KILLED);
     }
 
-    private <R> R command(ControlCommand<R> command) throws Exception {
-        return supervisor.submit(command).get(10, java.util.concurrent.TimeUnit.SECONDS);
-    }
+    // ---- rollouts ----
 
     @Test
-    void reloadReplacesEverySlotWithANewGenerationAndRetiresTheOldWorkers() throws Exception {
-        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED));
-        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 2);
-        RolloutResult result = command(new ControlCommand.Reload());
+    void reloadReplacesBatchByBatchEachOnceTheOldWorkerLetGoOfTheSocket() {
+        start(ClusterSpec.builder().workers(4).readyWhen(ReadyWhen.NOTIFY).reloadBatch(2));
+        launcher.exitOnTerm = false; // old workers drain on their own time
+        for (long pid = 1001; pid <= 1004; pid++) {
+            ready(pid);
+            launcher.holdingSocket.add(pid);
+        }
+        CompletableFuture<RolloutResult> reply = submit(new ControlCommand.Reload());
+        assertThat(launcher.generations()).containsExactly(1, 1, 1, 1, 2, 2); // the first batch: slots 0 and 1
+        ready(1005);
+        assertThat(launcher.signals).containsExactly("1001:TERM"); // slot 0 changed hands, slot 1 still waits
+        ready(1006);
+        launcher.holdingSocket.remove(1001L);
+        runFor(Duration.ofMillis(20));
+        assertThat(replacedOldPids()).containsExactly(1001L);
+        assertThat(launcher.launched).hasSize(7); // room for one more of the next batch
+        launcher.holdingSocket.clear();
+        runFor(Duration.ofMillis(20));
+        assertThat(launcher.launched).hasSize(8);
+        ready(1007);
+        ready(1008);
+        assertThat(reply).isCompleted();
+        RolloutResult result = reply.join();
         assertThat(result.ok()).isTrue();
         assertThat(result.generation()).isEqualTo(2);
-        assertThat(result.replaced()).containsExactly(0, 1);
-        assertThat(launcher.launched).extracting(WorkerLauncher.Plan::generation).containsExactly(1, 1, 2, 2);
-        assertThat(launcher.signals).contains("1001:TERM", "1002:TERM", "1001:deprioritise", "1002:deprioritise");
-        assertThat(events(Event.SlotReplaced.class)).extracting(Event.SlotReplaced::oldPid).containsExactly(1001L, 1002L);
-        ClusterStatus status = command(new ControlCommand.Status());
+        assertThat(result.replaced()).containsExactly(0, 1, 2, 3);
+        assertThat(replacedOldPids()).containsExactly(1001L, 1002L, 1003L, 1004L);
+        assertThat(launcher.signals).contains("1001:deprioritise", "1004:TERM");
+        assertThat(events(Event.WorkerRetired.class)).hasSize(4);
+        ClusterStatus status = submit(new ControlCommand.Status()).join();
         assertThat(status.generation()).isEqualTo(2);
         assertThat(status.workers()).filteredOn(w -> !w.retired()).extracting(ClusterStatus.WorkerInfo::generation)
                 .containsOnly(2);
     }
 
     @Test
-    void upgradeWhoseCanaryCrashesIsRolledBackWithoutTouchingTheOldWorkers() throws Exception {
+    void aRetiredWorkerThatDoesNotDrainIsKilledAtTheDrainTimeout() {
+        start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.STARTED).drainTimeout(Duration.ofSeconds(5)));
+        launcher.exitOnTerm = false;
+        RolloutResult result = submit(new ControlCommand.Reload()).join();
+        assertThat(result.ok()).isTrue();
+        runFor(Duration.ofMillis(4990));
+        assertThat(launcher.signals).doesNotContain("1001:KILL");
+        runFor(Duration.ofMillis(10));
+        assertThat(launcher.signals).contains("1001:KILL");
+        assertThat(events(Event.WorkerExited.class)).extracting(Event.WorkerExited::reason)
+                .containsExactly(ExitReason.KILLED);
+        assertThat(events(Event.RestartScheduled.class)).isEmpty();
+    }
+
+    @Test
+    void upgradeWatchesTheCanaryForTheCanaryPeriodThenRollsTheRest() {
+        start(ClusterSpec.builder().workers(3).readyWhen(ReadyWhen.STARTED).reloadBatch(2)
+                .canaryPeriod(Duration.ofSeconds(30)));
+        CompletableFuture<RolloutResult> reply = submit(new ControlCommand.Upgrade(List.of("/bin/sh"), Map.of("V", "2")));
+        assertThat(launcher.launched).hasSize(4); // the canary alone
+        assertThat(launcher.launched.get(3).env()).containsEntry("V", "2");
+        assertThat(events(Event.CanaryWatching.class)).hasSize(1);
+        runFor(Duration.ofMillis(29_990));
+        assertThat(launcher.launched).hasSize(4);
+        assertThat(launcher.signals).isEmpty();
+        runFor(Duration.ofMillis(10));
+        assertThat(launcher.launched).hasSize(6);
+        assertThat(reply).isCompleted();
+        assertThat(reply.join().ok()).isTrue();
+        assertThat(reply.join().replaced()).containsExactly(0, 1, 2);
+        assertThat(launcher.signals).contains("1001:TERM", "1002:TERM", "1003:TERM");
+        assertThat(submit(new ControlCommand.Status()).join().generation()).isEqualTo(2);
+        crash(1006); // a crash replacement runs the upgraded command
+        runFor(Duration.ofSeconds(1));
+        assertThat(launcher.launched.getLast().argv()).containsExactly("/bin/sh");
+    }
+
+    @Test
+    void upgradeWhoseCanaryCrashesIsRolledBackWithoutTouchingTheOldWorkers() {
         start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED).canaryPeriod(Duration.ofSeconds(30)));
-        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.WorkerReady.class).size() == 2);
-        var reply = supervisor.submit(new ControlCommand.Upgrade(List.of("/bin/sh"), Map.of("V", "2")));
-        await().atMost(Duration.ofSeconds(5)).until(() -> events(Event.CanaryWatching.class).size() == 1);
-        assertThat(launcher.launched.get(2).env()).containsEntry("V", "2");
-        launcher.crash(1003, 1);
-        RolloutResult result = reply.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        CompletableFuture<RolloutResult> reply = submit(new ControlCommand.Upgrade(List.of("/bin/sh"), Map.of("V", "2")));
+        runFor(Duration.ofSeconds(10));
+        crash(1003);
+        assertThat(reply).isCompleted();
+        RolloutResult result = reply.join();
         assertThat(result.ok()).isFalse();
         assertThat(result.rolledBack()).isTrue();
         assertThat(result.reason()).contains("while watched as the canary");
         assertThat(launcher.signals).doesNotContain("1001:TERM", "1002:TERM");
-        ClusterStatus status = command(new ControlCommand.Status());
-        assertThat(status.generation()).isEqualTo(1);
+        runFor(Duration.ofSeconds(30));
+        assertThat(launcher.launched).hasSize(3); // no more of the upgrade, no respawn of the canary
+        assertThat(submit(new ControlCommand.Status()).join().generation()).isEqualTo(1);
     }
 
     @Test
-    void anUpgradeDuringARolloutIsRefusedAndReloadsQueueOnce() throws Exception {
+    void upgradeThatFailsAfterReplacingSlotsRollsThoseBack() {
+        start(ClusterSpec.builder().workers(3).readyWhen(ReadyWhen.NOTIFY).canaryPeriod(Duration.ofSeconds(1)));
+        for (long pid = 1001; pid <= 1003; pid++) {
+            ready(pid);
+        }
+        CompletableFuture<RolloutResult> reply = submit(new ControlCommand.Upgrade(List.of("/bin/sh"), Map.of()));
+        ready(1004);
+        runFor(Duration.ofSeconds(1)); // the canary passes: slot 0 is replaced, slot 1 is next
+        assertThat(replacedOldPids()).containsExactly(1001L);
+        ready(1005); // slot 1 replaced too
+        crash(1006); // slot 2's new worker dies before it is ready
+        Event.ReloadFailed failed = events(Event.ReloadFailed.class).getFirst();
+        assertThat(failed.outcome()).isEqualTo("rolling back slots [0, 1] to generation 1");
+        assertThat(reply).isNotDone(); // answered when the rollback has ended
+        assertThat(launcher.launched.subList(6, 7)).extracting(WorkerLauncher.Plan::slot, WorkerLauncher.Plan::generation)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(0, 3));
+        assertThat(launcher.launched.get(6).argv()).containsExactly("/bin/true");
+        ready(1007);
+        ready(1008);
+        assertThat(events(Event.ReloadDone.class)).extracting(Event.ReloadDone::kind).containsExactly("rollback");
+        assertThat(reply).isCompleted();
+        RolloutResult result = reply.join();
+        assertThat(result.kind()).isEqualTo("upgrade");
+        assertThat(result.ok()).isFalse();
+        assertThat(result.rolledBack()).isTrue();
+        assertThat(result.replaced()).containsExactly(0, 1);
+        assertThat(result.reason()).startsWith("slot 2: new worker (pid 1006, generation 2) exited with exit code 1");
+        assertThat(launcher.signals).doesNotContain("1003:TERM"); // slot 2 kept its worker throughout
+        ClusterStatus status = submit(new ControlCommand.Status()).join();
+        assertThat(status.generation()).isEqualTo(3);
+        assertThat(status.workers()).filteredOn(w -> !w.retired()).extracting(ClusterStatus.WorkerInfo::pid)
+                .containsExactly(1007L, 1008L, 1003L);
+    }
+
+    @Test
+    void anUpgradeDuringARolloutIsRefusedAndReloadsQueueOnce() {
         start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.NOTIFY));
-        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.callbacks.containsKey(1001L));
-        launcher.callbacks.get(1001L).notified(1001, "READY=1");
-        var first = supervisor.submit(new ControlCommand.Reload());
-        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 2);
-        var second = supervisor.submit(new ControlCommand.Reload());
-        var third = supervisor.submit(new ControlCommand.Reload());
-        var upgrade = supervisor.submit(new ControlCommand.Upgrade(List.of("/bin/sh"), Map.of()));
-        assertThat(upgrade).failsWithin(Duration.ofSeconds(5)).withThrowableThat()
-                .withMessageContaining("is in progress; upgrade again when it has finished");
-        launcher.callbacks.get(1002L).notified(1002, "READY=1");
-        assertThat((first.get(5, java.util.concurrent.TimeUnit.SECONDS)).generation()).isEqualTo(2);
-        await().atMost(Duration.ofSeconds(5)).until(() -> launcher.launched.size() == 3);
-        launcher.callbacks.get(1003L).notified(1003, "READY=1");
-        assertThat((second.get(5, java.util.concurrent.TimeUnit.SECONDS)).generation()).isEqualTo(3);
-        assertThat((third.get(5, java.util.concurrent.TimeUnit.SECONDS)).generation()).isEqualTo(3);
+        ready(1001);
+        CompletableFuture<RolloutResult> first = submit(new ControlCommand.Reload());
+        assertThat(launcher.launched).hasSize(2);
+        CompletableFuture<RolloutResult> second = submit(new ControlCommand.Reload());
+        CompletableFuture<RolloutResult> third = submit(new ControlCommand.Reload());
+        CompletableFuture<RolloutResult> upgrade = submit(new ControlCommand.Upgrade(List.of("/bin/sh"), Map.of()));
+        assertThat(upgrade).isCompletedExceptionally();
+        assertThat(upgrade.handle((r, e) -> e.getMessage()).join())
+                .contains("is in progress; upgrade again when it has finished");
+        assertThat(events(Event.ReloadQueued.class)).hasSize(2);
+        ready(1002);
+        assertThat(first.join().generation()).isEqualTo(2);
+        assertThat(launcher.launched).hasSize(3); // the queued reload, once
+        ready(1003);
+        assertThat(second.join().generation()).isEqualTo(3);
+        assertThat(third.join().generation()).isEqualTo(3);
+        assertThat(launcher.launched).hasSize(3);
+    }
+
+    @Test
+    void aShutdownAbortsTheRolloutAndFailsTheQueuedReload() {
+        start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.NOTIFY));
+        ready(1001);
+        CompletableFuture<RolloutResult> running = submit(new ControlCommand.Reload());
+        CompletableFuture<RolloutResult> queued = submit(new ControlCommand.Reload());
+        signal(Signal.TERM);
+        assertThat(running.join().ok()).isFalse();
+        assertThat(running.join().reason()).isEqualTo("the master is shutting down");
+        assertThat(queued).isCompletedExceptionally();
+        assertThat(exitCode).isZero();
+        assertThat(launcher.launched).hasSize(2); // the queued reload never started
+    }
+
+    @Test
+    void restartOfOneSlotReplacesOnlyItsWorkerKeepingTheGeneration() {
+        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.NOTIFY));
+        ready(1001);
+        ready(1002);
+        CompletableFuture<RolloutResult> reply = submit(new ControlCommand.Restart(new ControlCommand.Target.OfSlot(1)));
+        assertThat(launcher.launched).extracting(WorkerLauncher.Plan::slot).containsExactly(0, 1, 1);
+        assertThat(launcher.signals).isEmpty(); // the old one serves until the new one is ready
+        ready(1003);
+        assertThat(reply.join().kind()).isEqualTo("restart");
+        assertThat(reply.join().generation()).isEqualTo(1);
+        assertThat(reply.join().replaced()).containsExactly(1);
+        assertThat(launcher.signals).containsExactly("1002:TERM", "1002:deprioritise", "1002:leftovers");
+    }
+
+    @Test
+    void aNewWorkerThatCrashesFailsTheReloadAndTheOldOnesKeepServing() {
+        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.NOTIFY));
+        ready(1001);
+        ready(1002);
+        CompletableFuture<RolloutResult> reply = submit(new ControlCommand.Reload());
+        crash(1003);
+        RolloutResult result = reply.join();
+        assertThat(result.ok()).isFalse();
+        assertThat(result.rolledBack()).isFalse();
+        assertThat(result.replaced()).isEmpty();
+        assertThat(events(Event.ReloadFailed.class).getFirst().outcome()).isEqualTo("no slot was replaced");
+        runFor(Duration.ofSeconds(5));
+        assertThat(launcher.launched).hasSize(3); // no respawn of the new worker, slot 1 untouched
+        assertThat(launcher.signals).containsExactly("1003:leftovers");
+    }
+
+    @Test
+    void anOldWorkerCrashingDuringAReloadIsRespawnedAndThenReplaced() {
+        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.NOTIFY).restartDelay(Duration.ofMillis(100)));
+        ready(1001);
+        ready(1002);
+        CompletableFuture<RolloutResult> reply = submit(new ControlCommand.Reload());
+        crash(1002); // slot 1 waits for its turn
+        runFor(Duration.ofMillis(100));
+        assertThat(launcher.launched.get(3).generation()).isEqualTo(1); // a crash replacement runs what it ran
+        ready(1004);
+        ready(1003); // slot 0 replaced; slot 1 next
+        ready(1005);
+        assertThat(reply.join().ok()).isTrue();
+        assertThat(replacedOldPids()).containsExactly(1001L, 1004L);
+    }
+
+    @Test
+    void aReloadWhoseNewWorkerCannotBeSpawnedFails() {
+        start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.STARTED));
+        launcher.failingLaunches = 1;
+        RolloutResult result = submit(new ControlCommand.Reload()).join();
+        assertThat(result.ok()).isFalse();
+        assertThat(result.reason()).isEqualTo("slot 0: cannot start the new worker: posix_spawn failed: EAGAIN");
+        assertThat(events(Event.RestartScheduled.class)).isEmpty(); // not a crash: the old worker still serves
+    }
+
+    @Test
+    void aHungWorkerIsReplacedAndThenKilledNotDrained() {
+        start(ClusterSpec.builder().workers(1).readyWhen(ReadyWhen.NOTIFY).watchdogTimeout(Duration.ofSeconds(4)));
+        ready(1001);
+        launcher.notify(1001, "WATCHDOG=1");
+        step();
+        runFor(Duration.ofMillis(3990));
+        assertThat(launcher.launched).hasSize(1);
+        runFor(Duration.ofSeconds(1)); // the next check after the timeout finds it silent
+        assertThat(launcher.launched).hasSize(2);
+        assertThat(launcher.signals).isEmpty(); // it keeps its socket until the new one is ready
+        ready(1002);
+        assertThat(launcher.signals).startsWith("1001:KILL");
+        assertThat(events(Event.WorkerExited.class)).extracting(Event.WorkerExited::reason)
+                .containsExactly(ExitReason.KILLED);
+        assertThat(events(Event.ReloadDone.class)).extracting(Event.ReloadDone::kind).containsExactly("restart");
+    }
+
+    // ---- commands ----
+
+    @Test
+    void scaleUpStartsNewSlotsAndScaleDownDrainsTheHighest() {
+        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED));
+        slots = 4;
+        ControlCommand.Scaled up = submit(new ControlCommand.Scale(4)).join();
+        assertThat(up.startedSlots()).containsExactly(2, 3);
+        assertThat(launcher.launched).extracting(WorkerLauncher.Plan::slot).containsExactly(0, 1, 2, 3);
+        ControlCommand.Scaled down = submit(new ControlCommand.Scale(1)).join();
+        assertThat(down.removedSlots()).containsExactly(3, 2, 1);
+        assertThat(launcher.signals).contains("1002:TERM", "1003:TERM", "1004:TERM");
+        assertThat(events(Event.RestartScheduled.class)).isEmpty();
+        ClusterStatus status = submit(new ControlCommand.Status()).join();
+        assertThat(status.slots()).isEqualTo(1);
+        assertThat(servingUpdates.getLast()).isEqualTo("[true, false, false, false]");
+    }
+
+    @Test
+    void shutdownStopsSlotsUntilARestartStartsThemAgain() {
+        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED));
+        ControlCommand.SlotsStopped stopped = submit(new ControlCommand.Shutdown(
+                new ControlCommand.Target.OfSlot(1), null)).join();
+        assertThat(stopped.drainingPids()).containsExactly(1002L);
+        runFor(Duration.ofSeconds(5));
+        assertThat(launcher.launched).hasSize(2);
+        assertThat(submit(new ControlCommand.Status()).join().workers()).extracting(ClusterStatus.WorkerInfo::state)
+                .containsExactly(WorkerState.READY, WorkerState.STOPPED);
+        RolloutResult restarted = submit(new ControlCommand.Restart(new ControlCommand.Target.OfSlot(1))).join();
+        assertThat(restarted.ok()).isTrue();
         assertThat(launcher.launched).hasSize(3);
     }
 }
