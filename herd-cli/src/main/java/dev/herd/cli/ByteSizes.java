@@ -11,6 +11,21 @@ final class ByteSizes implements CommandLine.ITypeConverter<Long> {
     static final long MAX_BYTES = 1L << 50;
     private static final Pattern FORMAT = Pattern.compile("(\\d+)([kmgKMG])?");
 
+    /** The shortest exact spelling: {@code 10m} for 10 MiB, {@code 4097} for 4097 bytes. */
+    static String format(long bytes) {
+        for (String unit : new String[] {"g", "m", "k"}) {
+            int shift = switch (unit) {
+                case "g" -> 30;
+                case "m" -> 20;
+                default -> 10;
+            };
+            if (bytes != 0 && bytes % (1L << shift) == 0) {
+                return (bytes >> shift) + unit;
+            }
+        }
+        return Long.toString(bytes);
+    }
+
     @Override
     public Long convert(String value) {
         Matcher matcher = FORMAT.matcher(value.trim());

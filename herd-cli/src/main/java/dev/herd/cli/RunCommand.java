@@ -21,7 +21,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code herd run}: supervise a pool of workers in the foreground until SIGTERM or Ctrl-C. */
-@Command(name = "run",
+@Command(name = "run", defaultValueProvider = RunDefaults.class,
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {"Runs COMMAND as a pool of worker processes sharing one listening socket, in the foreground.",
@@ -60,15 +60,15 @@ final class RunCommand implements Callable<Integer> {
             description = "Number of workers (slots). 'auto' = available processors. Default: auto.")
     Integer workers;
 
-    @Option(names = {"-p", "--port"}, paramLabel = "PORT", defaultValue = "8080",
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT",
             description = "TCP port to listen on; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
     int port;
 
-    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
+    @Option(names = "--host", paramLabel = "ADDRESS",
             description = "Address to listen on (IPv4 or IPv6; '::' is dual-stack). Default: ${DEFAULT-VALUE}.")
     String host;
 
-    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "shared", converter = ListenModeConverter.class,
+    @Option(names = "--mode", paramLabel = "MODE", converter = ListenModeConverter.class,
             description = "How the port reaches the workers: shared (one socket, every worker accepts), reuseport (one SO_REUSEPORT socket per slot, kept open by the master), proxy (each worker binds its own $PORT; the master forwards connections) or nat (each worker binds its own $PORT on every address; nftables redirects each client's connections to one worker by address band, sticky; needs root and nft). Default: ${DEFAULT-VALUE}.")
     ListenMode mode;
 
@@ -76,60 +76,60 @@ final class RunCommand implements Callable<Integer> {
             description = "With --mode reuseport: the same client address always reaches the same slot (an in-kernel BPF program picks it; a slot without a ready worker lends its clients to the next one meanwhile).")
     boolean sticky;
 
-    @Option(names = "--balance", paramLabel = "POLICY", defaultValue = "round-robin", converter = BalanceConverter.class,
+    @Option(names = "--balance", paramLabel = "POLICY", converter = BalanceConverter.class,
             description = "With --mode proxy: round-robin, least-conn or ip-hash. Default: ${DEFAULT-VALUE}.")
     Balance balance;
 
-    @Option(names = "--proxy-protocol", paramLabel = "v1|v2", defaultValue = "none", converter = ProxyHeaderConverter.class,
+    @Option(names = "--proxy-protocol", paramLabel = "v1|v2", converter = ProxyHeaderConverter.class,
             description = "With --mode proxy: send a PROXY protocol header (HAProxy's v1 text or v2 binary) first on every connection to a worker, so it sees the client address. Default: ${DEFAULT-VALUE}.")
     ProxyHeader proxyHeader;
 
-    @Option(names = "--backlog", paramLabel = "N", defaultValue = "4096",
+    @Option(names = "--backlog", paramLabel = "N",
             description = "Listen backlog: connections that wait while no worker accepts. Default: ${DEFAULT-VALUE}.")
     int backlog;
 
-    @Option(names = "--socket-fd", paramLabel = "0|3", defaultValue = "0",
+    @Option(names = "--socket-fd", paramLabel = "0|3",
             description = "Where workers find the socket: 0 (System.inheritedChannel(), inetd style) or 3 (systemd LISTEN_FDS=1, LISTEN_PID). Default: ${DEFAULT-VALUE}.")
     int socketFd;
 
-    @Option(names = "--ready-when", paramLabel = "MODE", defaultValue = "listening",
+    @Option(names = "--ready-when", paramLabel = "MODE",
             converter = ReadyWhenConverter.class,
             description = "When a new worker counts as ready: started, listening (seen accepting on the socket), notify (sends READY=1 to NOTIFY_SOCKET). Default: ${DEFAULT-VALUE}.")
     ReadyWhen readyWhen;
 
-    @Option(names = "--start-timeout", paramLabel = "DURATION", defaultValue = "60s", converter = Durations.class,
+    @Option(names = "--start-timeout", paramLabel = "DURATION", converter = Durations.class,
             description = "A worker not ready by then is killed and counts as a failed start. Default: ${DEFAULT-VALUE}.")
     Duration startTimeout;
 
-    @Option(names = "--restart-delay", paramLabel = "DURATION", defaultValue = "200ms", converter = Durations.class,
+    @Option(names = "--restart-delay", paramLabel = "DURATION", converter = Durations.class,
             description = "Delay before respawning a crashed worker; doubles while crashes repeat, halves again per 30s of calm. Default: ${DEFAULT-VALUE}.")
     Duration restartDelay;
 
-    @Option(names = "--max-restart-delay", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
+    @Option(names = "--max-restart-delay", paramLabel = "DURATION", converter = Durations.class,
             description = "Ceiling of the restart delay. Default: ${DEFAULT-VALUE}.")
     Duration maxRestartDelay;
 
-    @Option(names = "--max-restarts-per-minute", paramLabel = "N", defaultValue = "10",
+    @Option(names = "--max-restarts-per-minute", paramLabel = "N",
             description = "A slot with more unexpected exits than this within 60s is marked FAILED and left stopped. Default: ${DEFAULT-VALUE}.")
     int maxRestartsPerMinute;
 
-    @Option(names = "--max-failed-starts", paramLabel = "N", defaultValue = "5",
+    @Option(names = "--max-failed-starts", paramLabel = "N",
             description = "A slot whose workers failed to start this many times in a row (exited, or killed at --start-timeout, before they were ready) is marked FAILED and left stopped; a ready worker resets the count. With the default restart delays 5 failed starts take about 3s plus the workers' start-up time. Default: ${DEFAULT-VALUE}.")
     int maxFailedStarts;
 
-    @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "30s", converter = Durations.class,
+    @Option(names = "--drain-timeout", paramLabel = "DURATION", converter = Durations.class,
             description = "How long a worker may drain after SIGTERM before SIGKILL. Default: ${DEFAULT-VALUE}.")
     Duration drainTimeout;
 
-    @Option(names = "--reload-batch", paramLabel = "K", defaultValue = "1",
+    @Option(names = "--reload-batch", paramLabel = "K",
             description = "Slots a reload or upgrade replaces at a time. Default: ${DEFAULT-VALUE}.")
     int reloadBatch;
 
-    @Option(names = "--canary-seconds", paramLabel = "N", defaultValue = "10",
+    @Option(names = "--canary-seconds", paramLabel = "N",
             description = "How long an upgrade's first new worker must stay up and ready before the rest roll. Default: ${DEFAULT-VALUE}.")
     int canarySeconds;
 
-    @Option(names = "--retired-nice", paramLabel = "0-19", defaultValue = "10",
+    @Option(names = "--retired-nice", paramLabel = "0-19",
             description = "CPU priority given to retired (draining) workers once they stopped accepting: their session's autogroup nice value; 19 is lowest, 0 leaves them alone. Default: ${DEFAULT-VALUE}.")
     int retiredNice;
 
@@ -141,23 +141,23 @@ final class RunCommand implements Callable<Integer> {
             description = "Per-slot worker log files (worker-SLOT.log: stdout and stderr, rotated by size). Default: STATE-DIR/logs.")
     Path logDir;
 
-    @Option(names = "--watchdog-timeout", paramLabel = "DURATION", defaultValue = "0", converter = Durations.class,
+    @Option(names = "--watchdog-timeout", paramLabel = "DURATION", converter = Durations.class,
             description = "A ready worker that has sent heartbeats (herd-worker's heartbeat(), or WATCHDOG=1 on NOTIFY_SOCKET) and then sends none for this long is hung: its slot gets a new worker without downtime and the hung one is killed. 0 (default) turns the watchdog off. Workers see it as HERD_WATCHDOG_MS.")
     Duration watchdogTimeout;
 
-    @Option(names = "--log-max-size", paramLabel = "SIZE", defaultValue = "10m", converter = ByteSizes.class,
+    @Option(names = "--log-max-size", paramLabel = "SIZE", converter = ByteSizes.class,
             description = "A worker log file (worker-SLOT.log) is rotated to worker-SLOT.log.1 before it grows beyond this: bytes, or with k, m, g. Default: ${DEFAULT-VALUE}.")
     long logMaxBytes;
 
-    @Option(names = "--log-keep", paramLabel = "N", defaultValue = "5",
+    @Option(names = "--log-keep", paramLabel = "N",
             description = "Rotated log files kept per slot (.1 newest); older ones are deleted. Default: ${DEFAULT-VALUE}.")
     int logKeep;
 
-    @Option(names = "--api-host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+    @Option(names = "--api-host", paramLabel = "ADDRESS",
             description = "Address of the HTTP control API; keep it on loopback or a management network. Default: ${DEFAULT-VALUE}.")
     String apiHost;
 
-    @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "" + dev.herd.ApiSpec.DEFAULT_PORT,
+    @Option(names = "--api-port", paramLabel = "PORT",
             description = "Port of the HTTP control API; 0 picks a free one (written to STATE-DIR/api.url). Default: ${DEFAULT-VALUE}.")
     int apiPort;
 
