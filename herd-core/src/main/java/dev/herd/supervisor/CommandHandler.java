@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -160,7 +159,7 @@ final class CommandHandler {
             throw new CommandException("scale: " + workers + " workers; use 1 to " + ClusterSpec.MAX_WORKERS);
         }
         if (workers != now && !loop.listeners().slotCountCanChange()) {
-            throw new CommandException("scale is not available in --mode " + spec.mode().name().toLowerCase(Locale.ROOT)
+            throw new CommandException("scale is not available in --mode " + spec.mode().label()
                     + (spec.sticky() ? " --sticky" : "") + ": its sockets or rules are made per slot at start; restart the master with --workers "
                     + workers);
         }

@@ -1,12 +1,12 @@
 package dev.herd.supervisor;
 
+import dev.herd.EnumLabels;
 import dev.herd.command.RolloutResult;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -29,7 +29,7 @@ final class Rollout {
         RESTART;
 
         String label() {
-            return name().toLowerCase(Locale.ROOT);
+            return EnumLabels.label(this);
         }
     }
 
