@@ -132,6 +132,10 @@ public final class FootprintBenchmark {
      *
      * @param listeningMs exec to the {@code cluster.listening} line (for the idle JVM: to its one line)
      * @param readyMs     exec to the last {@code worker.ready} line (-1 for the idle JVM)
+     * @param cpuListeningMs the master's CPU time (utime + stime, all its threads, bin/herd's shell before the exec
+     *                    included) when the {@code cluster.listening} line was read: start-up work, less disturbed by
+     *                    a busy machine than the wall time
+     * @param cpuReadyMs  the same when the last worker was ready
      * @param atReady     the master when the last worker was ready
      * @param idle        the master after the pause
      * @param cpuMs       the master's utime + stime over the CPU window, in ms
@@ -139,8 +143,8 @@ public final class FootprintBenchmark {
      * @param exitCode    the master's exit code after SIGTERM (-1: killed, not exited in time)
      * @param error       why the run failed, or null
      */
-    record Sample(String config, int run, long listeningMs, long readyMs, ProcSample atReady, ProcSample idle,
-                  double cpuMs, double runMs, int exitCode, String error) {
+    record Sample(String config, int run, long listeningMs, long readyMs, double cpuListeningMs, double cpuReadyMs,
+                  ProcSample atReady, ProcSample idle, double cpuMs, double runMs, int exitCode, String error) {
         boolean ok() {
             return error == null;
         }
@@ -322,6 +326,8 @@ public final class FootprintBenchmark {
         AutoCloseable stop = null;
         long listening = -1;
         long ready = -1;
+        double cpuListening = -1;
+        double cpuReady = -1;
         ProcSample atReady = null;
         ProcSample idle = null;
         double cpuMs = -1;
@@ -334,11 +340,13 @@ public final class FootprintBenchmark {
             stop = () -> Procs.stopTree(started.pid(), "TERM", Duration.ofSeconds(45));
             BenchCleanup.register(stop);
             EventLog events = new EventLog(p.getInputStream(), dir.resolve("master.log"), c.name());
+            long pid = p.pid();
             listening = millis(events.awaitCountStamp(0, EventLog.event("cluster.listening"), 1,
                     Duration.ofSeconds(60), "event=cluster.listening") - t0);
+            cpuListening = cpuMillis(pid);
             ready = millis(events.awaitCountStamp(0, EventLog.event("worker.ready"), o.workers(),
                     Duration.ofSeconds(120), "event=worker.ready") - t0);
-            long pid = p.pid();
+            cpuReady = cpuMillis(pid);
             String comm = Files.readString(Path.of("/proc", Long.toString(pid), "comm")).strip();
             if (!comm.equals("java")) {
                 throw new IOException("pid " + pid + " is '" + comm + "', not the master JVM (bin/herd must exec java)");
@@ -351,9 +359,10 @@ public final class FootprintBenchmark {
             runMs = cpu[1];
             int exit = stopMaster(p);
             String error = exit == 0 ? null : "exit code " + exit + " after SIGTERM (log: " + dir.resolve("master.log") + ")";
-            return new Sample(c.name(), run, listening, ready, atReady, idle, cpuMs, runMs, exit, error);
+            return new Sample(c.name(), run, listening, ready, cpuListening, cpuReady, atReady, idle, cpuMs, runMs, exit,
+                    error);
         } catch (Exception e) {
-            return new Sample(c.name(), run, listening, ready, atReady, idle, cpuMs, runMs, -1,
+            return new Sample(c.name(), run, listening, ready, cpuListening, cpuReady, atReady, idle, cpuMs, runMs, -1,
                     e.getClass().getSimpleName() + ": " + e.getMessage() + " (log: " + dir.resolve("master.log") + ")");
         } finally {
             if (p != null) {
@@ -397,11 +406,12 @@ public final class FootprintBenchmark {
                 EventLog events = new EventLog(p.getInputStream(), dir.resolve("idle.log"), "idle");
                 long first = millis(events.awaitCountStamp(0, EventLog.event("idle.ready"), 1, Duration.ofSeconds(60),
                         "event=idle.ready") - t0);
+                double cpuFirst = cpuMillis(p.pid());
                 ProcSample atReady = ProcSample.of(p.pid());
                 Procs.sleep(TimeUnit.SECONDS.toMillis(o.settleSeconds()));
                 ProcSample idle = ProcSample.of(p.pid());
                 double[] cpu = cpuOver(p.pid(), o.cpuSeconds());
-                return new Sample(IDLE, run, first, -1, atReady, idle, cpu[0], cpu[1], 0, null);
+                return new Sample(IDLE, run, first, -1, cpuFirst, -1, atReady, idle, cpu[0], cpu[1], 0, null);
             } finally {
                 stop.close();
                 BenchCleanup.unregister(stop);
@@ -410,7 +420,7 @@ public final class FootprintBenchmark {
             if (p != null) {
                 Procs.killAll(Procs.tree(p.pid()));
             }
-            return new Sample(IDLE, run, -1, -1, null, null, -1, -1, -1, e.getClass().getSimpleName() + ": " + e.getMessage());
+            return new Sample(IDLE, run, -1, -1, -1, -1, null, null, -1, -1, -1, e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
 
@@ -436,6 +446,15 @@ public final class FootprintBenchmark {
                 (after.runNanos() - before.runNanos()) / 1e6};
     }
 
+    /** The process's utime + stime so far, in ms (-1 when it cannot be read). */
+    private static double cpuMillis(long pid) {
+        try {
+            return ProcSample.cpuTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))) * 1000.0 / CLOCK_TICKS;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     static final long CLOCK_TICKS = Procs.capture(List.of("getconf", "CLK_TCK")).map(Long::parseLong).orElse(100L);
 
     private static long millis(long nanos) {
@@ -447,9 +466,10 @@ public final class FootprintBenchmark {
             return "FAILED: " + s.error();
         }
         StringBuilder b = new StringBuilder();
-        b.append(s.config().equals(IDLE) ? "first line " : "listening ").append(s.listeningMs()).append(" ms");
+        b.append(s.config().equals(IDLE) ? "first line " : "listening ").append(s.listeningMs()).append(" ms (CPU ")
+                .append(Math.round(s.cpuListeningMs())).append(" ms)");
         if (s.readyMs() >= 0) {
-            b.append(", all ready ").append(s.readyMs()).append(" ms");
+            b.append(", all ready ").append(s.readyMs()).append(" ms (CPU ").append(Math.round(s.cpuReadyMs())).append(" ms)");
         }
         if (s.atReady() != null) {
             b.append(", RSS at ready ").append(FootprintReport.mb(s.atReady().rssKb())).append(" MB");

@@ -12,10 +12,10 @@ record FootprintReport(List<String> configs, List<FootprintBenchmark.Sample> sam
     String table() {
         StringBuilder b = new StringBuilder();
         b.append("| configuration | exec → `cluster.listening` (ms) | exec → ").append(workers)
-                .append(" workers ready (ms) | RSS when ready (MB) | RSS after ").append(settleSeconds)
+                .append(" workers ready (ms) | master CPU until listening (ms) | master CPU until ready (ms) | RSS when ready (MB) | RSS after ").append(settleSeconds)
                 .append(" s idle (MB) | Pss idle (MB) | threads idle | CPU over ").append(cpuSeconds)
                 .append(" s idle (ms) |\n");
-        b.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String c : configs) {
             List<FootprintBenchmark.Sample> of = of(c);
             if (of.isEmpty()) {
@@ -24,6 +24,8 @@ record FootprintReport(List<String> configs, List<FootprintBenchmark.Sample> sam
             b.append("| ").append(c.equals(FootprintBenchmark.IDLE) ? "idle JVM (exec → its first line)" : "`" + c + "`")
                     .append(" | ").append(stat(of, s -> s.listeningMs(), "%.0f"))
                     .append(" | ").append(stat(of, s -> s.readyMs(), "%.0f"))
+                    .append(" | ").append(stat(of, s -> s.cpuListeningMs(), "%.0f"))
+                    .append(" | ").append(stat(of, s -> s.cpuReadyMs(), "%.0f"))
                     .append(" | ").append(stat(of, s -> s.atReady() == null ? -1 : s.atReady().rssKb() / 1024.0, "%.1f"))
                     .append(" | ").append(stat(of, s -> s.idle() == null ? -1 : s.idle().rssKb() / 1024.0, "%.1f"))
                     .append(" | ").append(stat(of, s -> s.idle() == null ? -1 : s.idle().pssKb() / 1024.0, "%.1f"))
@@ -54,14 +56,16 @@ record FootprintReport(List<String> configs, List<FootprintBenchmark.Sample> sam
             }
             b.append("\n");
         }
-        b.append("\nEach cell: exec → listening / exec → all ready (ms); RSS after the idle pause (MB, = anonymous + file-backed); ")
+        b.append("\nEach cell: exec → listening / exec → all ready in ms (the master's CPU time by then); RSS after the idle pause (MB, = anonymous + file-backed); ")
                 .append("Pss; threads; CPU over the idle window in ms (utime + stime; the threads' schedstat run time).\n");
         return b.toString();
     }
 
     private static String cell(FootprintBenchmark.Sample s) {
         StringBuilder b = new StringBuilder();
-        b.append(s.listeningMs()).append(s.readyMs() >= 0 ? " / " + s.readyMs() : "").append(" ms");
+        b.append(s.listeningMs()).append(s.readyMs() >= 0 ? " / " + s.readyMs() : "").append(" ms (CPU ")
+                .append(Math.round(s.cpuListeningMs())).append(s.cpuReadyMs() >= 0 ? " / " + Math.round(s.cpuReadyMs()) : "")
+                .append(")");
         if (s.idle() != null) {
             ProcSample i = s.idle();
             b.append("; ").append(mb(i.rssKb())).append(" = ").append(mb(i.rssAnonKb())).append(" + ")
