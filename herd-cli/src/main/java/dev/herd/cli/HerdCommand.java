@@ -3,36 +3,67 @@ package dev.herd.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /** The {@code herd} command: entry point of the CLI. */
 @Command(name = "herd",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "Runs one network service as a pool of worker processes behind one port, and keeps it serving.",
-        subcommands = {RunCommand.class, ControlCommands.Status.class, ControlCommands.Workers.class,
-                ControlCommands.Health.class, ControlCommands.Info.class, ControlCommands.Version.class,
-                ControlCommands.Reload.class, ControlCommands.Restart.class, ControlCommands.Shutdown.class,
-                ControlCommands.Scale.class, ControlCommands.Upgrade.class, ControlCommands.KillRetired.class,
-                ControlCommands.Stop.class, ControlCommands.Exit.class, ControlCommands.EcvCommand.class,
-                ControlCommands.Logs.class, ControlCommands.Events.class, ControlCommands.Exec.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes of 'herd run': 0 stopped cleanly, 1 internal error, 2 bad usage,",
                 "3 could not listen or set up, 4 every slot failed, 130 hard stop (second Ctrl-C).",
                 "Other commands: 0 done, 1 the master reports failure, 2 bad usage,",
                 "3 no master answers."})
 public final class HerdCommand implements Runnable {
 
+    /**
+     * The subcommands, in the order {@code herd --help} lists them. picocli builds a command's model from its
+     * annotations by reflection when the command is added, and the model of all of them cost the master more CPU
+     * at start-up than anything else it did before listening (docs/benchmarks.md, "Master footprint"): a command
+     * line naming one of them gets only that one (see {@link #execute}).
+     */
+    static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        if (System.getProperty("slf4j.provider") == null) {
+            // SLF4J finds its provider without a ServiceLoader scan of every jar on the class path
+            System.setProperty("slf4j.provider", MasterLog.class.getName());
+        }
         System.exit(execute(args));
     }
 
     /** Runs the CLI and returns its exit code (what {@link #main} exits with). */
     public static int execute(String... args) {
         CommandLine commandLine = new CommandLine(new HerdCommand());
+        // "herd run ..." needs the run command only; anything else (help, an option, an unknown word) gets them all,
+        // so help, suggestions and errors are what they always were
+        Class<?> only = args.length > 0 && !args[0].equals("help") ? SUBCOMMANDS.get(args[0]) : null;
+        SUBCOMMANDS.forEach((name, type) -> {
+            if (only == null || only == type) {
+                commandLine.addSubcommand(name, type);
+            }
+        });
         commandLine.setParameterExceptionHandler(new OneLineErrors());
         commandLine.setExecutionExceptionHandler(new OneLineErrors());
         return commandLine.execute(args);
+    }
+
+    private static Map<String, Class<?>> subcommands() {
+        Map<String, Class<?>> all = new LinkedHashMap<>();
+        for (Class<?> type : new Class<?>[] {RunCommand.class, ControlCommands.Status.class,
+                ControlCommands.Workers.class, ControlCommands.Health.class, ControlCommands.Info.class,
+                ControlCommands.Version.class, ControlCommands.Reload.class, ControlCommands.Restart.class,
+                ControlCommands.Shutdown.class, ControlCommands.Scale.class, ControlCommands.Upgrade.class,
+                ControlCommands.KillRetired.class, ControlCommands.Stop.class, ControlCommands.Exit.class,
+                ControlCommands.EcvCommand.class, ControlCommands.Logs.class, ControlCommands.Events.class,
+                ControlCommands.Exec.class, CommandLine.HelpCommand.class}) {
+            all.put(type.getAnnotation(Command.class).name(), type);
+        }
+        return all;
     }
 
     @Override
