@@ -19,9 +19,9 @@ public final class HerdCommand implements Runnable {
 
     /**
      * The subcommands, in the order {@code herd --help} lists them. picocli builds a command's model from its
-     * annotations by reflection when the command is added, and the model of all of them cost the master more CPU
-     * at start-up than anything else it did before listening (docs/benchmarks.md, "Master footprint"): a command
-     * line naming one of them gets only that one (see {@link #execute}).
+     * annotations by reflection when the command is added, and the model of all of them was one of the master's
+     * largest start-up costs (docs/benchmarks.md, "Master footprint"): a command line naming one of them gets only
+     * that one (see {@link #execute}).
      */
     static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
 

@@ -17,8 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * timestamp in the local zone ({@code yyyy-MM-dd'T'HH:mm:ss.SSSXXX}), the level padded to 5, the message, and a
  * stack trace below it when the call passed a throwable. It is the line Logback wrote with Herd's former
  * {@code logback.xml} ({@code %d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %msg%n}), without Logback's start-up: its
- * configuration, XML parser and appender machinery loaded 700 classes and took a fifth of the master's time to
- * {@code cluster.listening} (docs/benchmarks.md, "Master footprint").
+ * configuration, XML parser and appender machinery loaded about 700 classes at every start of the master
+ * (docs/benchmarks.md, "Master footprint").
  *
  * <p>The level is {@code HERD_LOG_LEVEL} (a system property, else the environment variable; TRACE, DEBUG, INFO, WARN,
  * ERROR, OFF or ALL, any case; default INFO; anything else is DEBUG, as Logback read it). Found by SLF4J through
