@@ -30,8 +30,12 @@ public final class HerdCommand implements Runnable {
 
     public static void main(String[] args) {
         if (System.getProperty("slf4j.provider") == null) {
-            // SLF4J finds its provider without a ServiceLoader scan of every jar on the class path
+            // SLF4J finds its provider without a ServiceLoader scan of every jar on the class path; it reports that
+            // on stderr at its INFO level ("Attempting to load provider"), which stays out of the master's output
             System.setProperty("slf4j.provider", MasterLog.class.getName());
+            if (System.getProperty("slf4j.internal.verbosity") == null) {
+                System.setProperty("slf4j.internal.verbosity", "WARN");
+            }
         }
         System.exit(execute(args));
     }
