@@ -48,8 +48,9 @@ public final class FootprintBenchmark {
                                         --config 'c1;opts=-XX:TieredStopAtLevel=1'
               --idle-opts OPTS     JVM options of the idle JVM (default: the master's own, as bin/herd gives them)
               --no-idle            do not measure the idle JVM
-              --no-build           do not let bin/herd build (or prepare) a configuration before it is measured
-                                   (also when HERD_NO_BUILD=1 is set)
+              --no-build           no first bin/herd run with building allowed before a configuration is measured
+                                   (by default each gets one: its launcher builds and makes what it makes on first
+                                   use, such as a start-up cache; also off when HERD_NO_BUILD=1 is set)
               --warmup-runs N      unrecorded start-to-ready runs of each configuration first (default 1)
               --write FILE         update the "Master footprint" section of FILE (e.g. docs/benchmarks.md)
               --root DIR           the Herd checkout (default: current directory)
@@ -63,9 +64,13 @@ public final class FootprintBenchmark {
      * The master's JVM options as {@code bin/herd run} gives them where {@code env --block-signal} exists: the idle
      * JVM gets the same, so the two differ only in what runs.
      */
-    static final String MASTER_JVM = "-XX:+UseSerialGC -Xms16m -Xmx256m -Xrs -XX:+StartAttachListener";
+    static final String MASTER_JVM = "-XX:+UseSerialGC -Xms16m -Xmx256m -XX:TieredStopAtLevel=1 --finalization=disabled -Xrs -XX:+StartAttachListener";
 
     static final String IDLE = "idle JVM";
+
+    private static final java.util.concurrent.atomic.AtomicInteger STATE_DIRS = new java.util.concurrent.atomic.AtomicInteger();
+    /** Where the masters' state directories go: {@code WORK/s/N}. */
+    private static Path stateRoot = Path.of(System.getProperty("java.io.tmpdir"), "hfb-s");
 
     /**
      * One configuration.
@@ -138,13 +143,15 @@ public final class FootprintBenchmark {
      * @param cpuReadyMs  the same when the last worker was ready
      * @param atReady     the master when the last worker was ready
      * @param idle        the master after the pause
+     * @param end         the master after the CPU window (the pause and the window after the last worker was ready)
      * @param cpuMs       the master's utime + stime over the CPU window, in ms
      * @param runMs       the master's threads' run time (schedstat) over the CPU window, in ms
      * @param exitCode    the master's exit code after SIGTERM (-1: killed, not exited in time)
      * @param error       why the run failed, or null
      */
     record Sample(String config, int run, long listeningMs, long readyMs, double cpuListeningMs, double cpuReadyMs,
-                  ProcSample atReady, ProcSample idle, double cpuMs, double runMs, int exitCode, String error) {
+                  ProcSample atReady, ProcSample idle, ProcSample end, double cpuMs, double runMs, int exitCode,
+                  String error) {
         boolean ok() {
             return error == null;
         }
@@ -163,7 +170,8 @@ public final class FootprintBenchmark {
         String loadAtStart = ReloadBenchmark.loadAverage();
         String startedAt = LocalTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MINUTES).toString();
         BenchCleanup.install("footprint-bench-cleanup");
-        Path work = Files.createTempDirectory("herd-footprint-bench-");
+        Path work = Files.createTempDirectory("hfb-"); // short: state directories hold Unix sockets (107 bytes)
+        stateRoot = work.resolve("s");
         System.out.println("footprint-bench: logs under " + work);
         List<Config> configs = new ArrayList<>();
         List<Sample> samples = new ArrayList<>();
@@ -232,10 +240,11 @@ public final class FootprintBenchmark {
 
     /**
      * Makes a configuration runnable: a commit is extracted ({@code git archive}) and built; then, unless
-     * {@code --no-build}, {@code bin/herd --version} runs once without {@code HERD_NO_BUILD}, so that the checkout's
-     * own launcher builds whatever it builds on first use (the jar, a start-up cache).
+     * {@code --no-build}, the checkout's {@code bin/herd run} starts once without {@code HERD_NO_BUILD} (1 worker,
+     * stopped when it is ready), so that its launcher builds and makes whatever it makes on first use (the jar, a
+     * start-up cache) before anything is measured.
      */
-    static Config prepare(Options o, Config c, Path work) throws IOException {
+    static Config prepare(Options o, Config c, Path work) throws Exception {
         Config ready = c.root() == null && c.commit() == null ? c.withRoot(o.root()) : c;
         if (c.commit() != null) {
             Path src = Files.createDirectories(work.resolve(dirName(c.name()) + "-src"));
@@ -259,15 +268,9 @@ public final class FootprintBenchmark {
             throw new IOException(ready.root() + " has no bin/herd");
         }
         if (o.build()) {
-            say(c.name(), "preparing: bin/herd --version (builds on first use)");
-            Map<String, String> env = new LinkedHashMap<>(ready.env());
-            env.put("HERD_NO_BUILD", "0");
-            env.put("JAVA_HOME", System.getProperty("java.home"));
-            Procs.Result r = Procs.run(List.of(ready.root().resolve("bin/herd").toString(), "--version"), ready.root(),
-                    env, Duration.ofMinutes(20), work.resolve(dirName(c.name()) + "-build.log"));
-            if (!r.ok()) {
-                throw new IOException("bin/herd --version failed: " + r.output().strip());
-            }
+            say(c.name(), "preparing: a first bin/herd run, building allowed (1 worker, stopped when ready)");
+            Path dir = Files.createDirectories(work.resolve(dirName(c.name()) + "-prepare"));
+            startToReady(o, ready, dir, 1, true, Duration.ofMinutes(20));
         }
         if (!Files.isRegularFile(ready.root().resolve("herd-cli/target/herd.jar"))) {
             throw new IOException(ready.root().resolve("herd-cli/target/herd.jar") + " is missing (build first)");
@@ -276,10 +279,18 @@ public final class FootprintBenchmark {
     }
 
     private static ProcessBuilder herd(Options o, Config c, Path dir) throws IOException {
+        return herd(c, dir, o.workers(), false);
+    }
+
+    private static ProcessBuilder herd(Config c, Path dir, int workers, boolean build) throws IOException {
         int port = Http.freePort();
+        // the state directory holds Unix sockets, whose paths are limited to 107 bytes: a short one beside the logs
+        Path state = stateRoot.resolve(Integer.toString(STATE_DIRS.incrementAndGet()));
+        Files.createDirectories(stateRoot);
+        Files.writeString(dir.resolve("state-dir.txt"), state + "\n");
         List<String> command = List.of(c.root().resolve("bin/herd").toString(), "run",
-                "--workers", Integer.toString(o.workers()), "--port", Integer.toString(port), "--host", "127.0.0.1",
-                "--state-dir", dir.resolve("state").toString(), "--api-port", "0");
+                "--workers", Integer.toString(workers), "--port", Integer.toString(port), "--host", "127.0.0.1",
+                "--state-dir", state.toString(), "--api-port", "0");
         ProcessBuilder pb = new ProcessBuilder(command).directory(c.root().toFile()).redirectErrorStream(true);
         Map<String, String> env = pb.environment();
         env.remove("HERD_JAVA_OPTS");
@@ -287,7 +298,7 @@ public final class FootprintBenchmark {
         env.remove("JAVA_TOOL_OPTIONS");
         env.remove("_JAVA_OPTIONS");
         env.put("JAVA_HOME", System.getProperty("java.home"));
-        env.put("HERD_NO_BUILD", "1");
+        env.put("HERD_NO_BUILD", build ? "0" : "1");
         if (c.javaOpts() != null) {
             env.put("HERD_JAVA_OPTS", c.javaOpts());
         }
@@ -297,27 +308,33 @@ public final class FootprintBenchmark {
 
     /** Starts, waits for every worker, stops; nothing recorded (file caches and the machine settle). */
     static void warmUp(Options o, Config c, Path dir) {
-        Process p = null;
         try {
-            Files.createDirectories(dir);
-            p = herd(o, c, dir).start();
-            Process started = p;
-            AutoCloseable stop = () -> Procs.stopTree(started.pid(), "TERM", Duration.ofSeconds(45));
-            BenchCleanup.register(stop);
-            try {
-                EventLog events = new EventLog(p.getInputStream(), dir.resolve("master.log"), "warmup");
-                events.awaitCount(0, EventLog.event("worker.ready"), o.workers(), Duration.ofSeconds(120),
-                        "event=worker.ready");
-                say(c.name(), "warm-up start done");
-            } finally {
-                stop.close();
-                BenchCleanup.unregister(stop);
-            }
+            startToReady(o, c, dir, o.workers(), false, Duration.ofSeconds(120));
+            say(c.name(), "warm-up start done");
         } catch (Exception e) {
             say(c.name(), "warm-up FAILED: " + e);
-            if (p != null) {
-                Procs.killAll(Procs.tree(p.pid()));
+        }
+    }
+
+    /** {@code bin/herd run} until {@code workers} are ready, then SIGTERM; throws when it does not get there or exit 0. */
+    private static void startToReady(Options o, Config c, Path dir, int workers, boolean build, Duration timeout)
+            throws Exception {
+        Files.createDirectories(dir);
+        Process p = herd(c, dir, workers, build).start();
+        AutoCloseable stop = () -> Procs.stopTree(p.pid(), "TERM", Duration.ofSeconds(45));
+        BenchCleanup.register(stop);
+        try {
+            EventLog events = new EventLog(p.getInputStream(), dir.resolve("master.log"), "start");
+            events.awaitCount(0, EventLog.event("worker.ready"), workers, timeout, "event=worker.ready");
+            int exit = stopMaster(p);
+            if (exit != 0) {
+                throw new IOException("exit code " + exit + " after SIGTERM (log: " + dir.resolve("master.log") + ")");
             }
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException(e.getMessage() + " (log: " + dir.resolve("master.log") + ")", e);
+        } finally {
+            stop.close();
+            BenchCleanup.unregister(stop);
         }
     }
 
@@ -330,6 +347,7 @@ public final class FootprintBenchmark {
         double cpuReady = -1;
         ProcSample atReady = null;
         ProcSample idle = null;
+        ProcSample end = null;
         double cpuMs = -1;
         double runMs = -1;
         try {
@@ -357,12 +375,13 @@ public final class FootprintBenchmark {
             double[] cpu = cpuOver(pid, o.cpuSeconds());
             cpuMs = cpu[0];
             runMs = cpu[1];
+            end = ProcSample.of(pid);
             int exit = stopMaster(p);
             String error = exit == 0 ? null : "exit code " + exit + " after SIGTERM (log: " + dir.resolve("master.log") + ")";
-            return new Sample(c.name(), run, listening, ready, cpuListening, cpuReady, atReady, idle, cpuMs, runMs, exit,
-                    error);
+            return new Sample(c.name(), run, listening, ready, cpuListening, cpuReady, atReady, idle, end, cpuMs, runMs,
+                    exit, error);
         } catch (Exception e) {
-            return new Sample(c.name(), run, listening, ready, cpuListening, cpuReady, atReady, idle, cpuMs, runMs, -1,
+            return new Sample(c.name(), run, listening, ready, cpuListening, cpuReady, atReady, idle, end, cpuMs, runMs, -1,
                     e.getClass().getSimpleName() + ": " + e.getMessage() + " (log: " + dir.resolve("master.log") + ")");
         } finally {
             if (p != null) {
@@ -411,7 +430,8 @@ public final class FootprintBenchmark {
                 Procs.sleep(TimeUnit.SECONDS.toMillis(o.settleSeconds()));
                 ProcSample idle = ProcSample.of(p.pid());
                 double[] cpu = cpuOver(p.pid(), o.cpuSeconds());
-                return new Sample(IDLE, run, first, -1, cpuFirst, -1, atReady, idle, cpu[0], cpu[1], 0, null);
+                return new Sample(IDLE, run, first, -1, cpuFirst, -1, atReady, idle, ProcSample.of(p.pid()), cpu[0],
+                        cpu[1], 0, null);
             } finally {
                 stop.close();
                 BenchCleanup.unregister(stop);
@@ -420,7 +440,7 @@ public final class FootprintBenchmark {
             if (p != null) {
                 Procs.killAll(Procs.tree(p.pid()));
             }
-            return new Sample(IDLE, run, -1, -1, -1, -1, null, null, -1, -1, -1, e.getClass().getSimpleName() + ": " + e.getMessage());
+            return new Sample(IDLE, run, -1, -1, -1, -1, null, null, null, -1, -1, -1, e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
 
@@ -482,6 +502,10 @@ public final class FootprintBenchmark {
                     .append(" threads, CPU ").append(Math.round(s.cpuMs())).append(" ms (schedstat ")
                     .append(Math.round(s.runMs())).append(" ms)");
         }
+        if (s.end() != null) {
+            b.append(", then RSS ").append(FootprintReport.mb(s.end().rssKb())).append(" MB, ").append(s.end().threads())
+                    .append(" threads");
+        }
         if (!s.ok()) {
             b.append("; FAILED: ").append(s.error());
         }
@@ -501,8 +525,8 @@ public final class FootprintBenchmark {
         b.append("## Master footprint\n\n");
         b.append("`bin/herd run --workers ").append(o.workers())
                 .append("` (the demo worker) from exec to its `event=cluster.listening` line and to the last `event=worker.ready` line; ")
-                .append("the master's RSS, Pss and threads when every worker is ready and after ").append(o.settleSeconds())
-                .append(" s idle; its CPU time over the next ").append(o.cpuSeconds()).append(" s idle. ")
+                .append("the master's RSS, Pss and threads when every worker is ready, after ").append(o.settleSeconds())
+                .append(" s idle, and after its CPU time was taken over the next ").append(o.cpuSeconds()).append(" s idle. ")
                 .append(o.runs()).append(o.runs() == 1 ? " run" : " runs")
                 .append(", each starting every configuration once; median (min–max) over the runs.\n\n");
         b.append(report.table()).append("\n");

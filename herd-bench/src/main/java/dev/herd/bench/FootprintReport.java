@@ -12,10 +12,12 @@ record FootprintReport(List<String> configs, List<FootprintBenchmark.Sample> sam
     String table() {
         StringBuilder b = new StringBuilder();
         b.append("| configuration | exec → `cluster.listening` (ms) | exec → ").append(workers)
-                .append(" workers ready (ms) | master CPU until listening (ms) | master CPU until ready (ms) | RSS when ready (MB) | RSS after ").append(settleSeconds)
-                .append(" s idle (MB) | Pss idle (MB) | threads idle | CPU over ").append(cpuSeconds)
+                .append(" workers ready (ms) | master CPU until listening (ms) | master CPU until ready (ms) | RSS when ready (MB) | RSS ")
+                .append(settleSeconds).append(" s later (MB) | RSS ").append(settleSeconds + cpuSeconds)
+                .append(" s later (MB) | Pss then (MB) | threads ").append(settleSeconds).append(" s after ready | threads ")
+                .append(settleSeconds + cpuSeconds).append(" s after | CPU over ").append(cpuSeconds)
                 .append(" s idle (ms) |\n");
-        b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String c : configs) {
             List<FootprintBenchmark.Sample> of = of(c);
             if (of.isEmpty()) {
@@ -28,8 +30,10 @@ record FootprintReport(List<String> configs, List<FootprintBenchmark.Sample> sam
                     .append(" | ").append(stat(of, s -> s.cpuReadyMs(), "%.0f"))
                     .append(" | ").append(stat(of, s -> s.atReady() == null ? -1 : s.atReady().rssKb() / 1024.0, "%.1f"))
                     .append(" | ").append(stat(of, s -> s.idle() == null ? -1 : s.idle().rssKb() / 1024.0, "%.1f"))
-                    .append(" | ").append(stat(of, s -> s.idle() == null ? -1 : s.idle().pssKb() / 1024.0, "%.1f"))
+                    .append(" | ").append(stat(of, s -> s.end() == null ? -1 : s.end().rssKb() / 1024.0, "%.1f"))
+                    .append(" | ").append(stat(of, s -> s.end() == null ? -1 : s.end().pssKb() / 1024.0, "%.1f"))
                     .append(" | ").append(stat(of, s -> s.idle() == null ? -1 : s.idle().threads(), "%.0f"))
+                    .append(" | ").append(stat(of, s -> s.end() == null ? -1 : s.end().threads(), "%.0f"))
                     .append(" | ").append(stat(of, s -> s.cpuMs(), "%.0f"))
                     .append(" |\n");
         }
@@ -57,7 +61,7 @@ record FootprintReport(List<String> configs, List<FootprintBenchmark.Sample> sam
             b.append("\n");
         }
         b.append("\nEach cell: exec → listening / exec → all ready in ms (the master's CPU time by then); RSS after the idle pause (MB, = anonymous + file-backed); ")
-                .append("Pss; threads; CPU over the idle window in ms (utime + stime; the threads' schedstat run time).\n");
+                .append("Pss; threads; CPU over the idle window in ms (utime + stime; the threads' schedstat run time); then RSS and threads after that window.\n");
         return b.toString();
     }
 
@@ -72,6 +76,11 @@ record FootprintReport(List<String> configs, List<FootprintBenchmark.Sample> sam
                     .append(mb(i.rssFileKb())).append(" MB; Pss ").append(mb(i.pssKb())).append("; ")
                     .append(i.threads()).append(" thr; ").append(Math.round(s.cpuMs())).append("; ")
                     .append(Math.round(s.runMs())).append(" ms");
+        }
+        if (s.end() != null) {
+            ProcSample e = s.end();
+            b.append("; then ").append(mb(e.rssKb())).append(" = ").append(mb(e.rssAnonKb())).append(" + ")
+                    .append(mb(e.rssFileKb())).append(" MB, ").append(e.threads()).append(" thr");
         }
         if (!s.ok()) {
             b.append("; **failed**");

@@ -47,6 +47,6 @@ class FootprintBenchmarkTest {
     }
 
     private static FootprintBenchmark.Sample sample(int run, long listeningMs) {
-        return new FootprintBenchmark.Sample("c", run, listeningMs, -1, -1, -1, null, null, -1, -1, 0, null);
+        return new FootprintBenchmark.Sample("c", run, listeningMs, -1, -1, -1, null, null, null, -1, -1, 0, null);
     }
 }
