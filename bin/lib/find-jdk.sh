@@ -1,27 +1,52 @@
 # Sourced by bin/herd and bin/test. Sets HERD_JAVA_HOME to a JDK whose version is >= 25:
 # JAVA_HOME if it is one, else the `java` on PATH, else the newest under /usr/lib/jvm.
 # Prints what to install and returns 1 when there is none.
+# Every `herd` command runs this first, so it starts no JVM and few processes where it can: a JDK's `release`
+# file (every JDK since 9 has one) gives its version, read with shell builtins, and the candidates are tried in
+# order, the later ones looked up only when the earlier ones do not do.
 
 herd_java_major() { # $1 = path to a java binary; prints its major version or nothing
+  local home="${1%/bin/java}" line version
+  if [ -f "$home/release" ]; then
+    while IFS= read -r line || [ -n "$line" ]; do
+      case "$line" in
+        JAVA_VERSION=*)
+          version="${line#JAVA_VERSION=}"
+          version="${version#\"}"
+          version="${version%%[!0-9]*}"
+          if [ -n "$version" ]; then
+            echo "$version"
+            return 0
+          fi ;;
+      esac
+    done < "$home/release"
+  fi
   "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
 }
 
-herd_find_jdk() {
-  local candidate major
-  local -a candidates=()
-  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
-  if command -v java >/dev/null 2>&1; then
-    candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")")
+herd_jdk_candidate() { # $1 = a JDK home; sets HERD_JAVA_HOME and returns 0 when it is a JDK >= 25
+  local major
+  [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 1
+  major=$(herd_java_major "$1/bin/java")
+  if [ -n "$major" ] && [ "$major" -ge 25 ]; then
+    HERD_JAVA_HOME="$1"
+    export HERD_JAVA_HOME
+    return 0
   fi
-  for candidate in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do candidates+=("${candidate%/}"); done
-  for candidate in "${candidates[@]}"; do
-    [ -x "$candidate/bin/java" ] && [ -x "$candidate/bin/javac" ] || continue
-    major=$(herd_java_major "$candidate/bin/java")
-    if [ -n "$major" ] && [ "$major" -ge 25 ]; then
-      HERD_JAVA_HOME="$candidate"
-      export HERD_JAVA_HOME
-      return 0
-    fi
+  return 1
+}
+
+herd_find_jdk() {
+  local candidate
+  if [ -n "${JAVA_HOME:-}" ] && herd_jdk_candidate "${JAVA_HOME%/}"; then
+    return 0
+  fi
+  if command -v java >/dev/null 2>&1; then
+    candidate="$(readlink -f "$(command -v java)")"
+    herd_jdk_candidate "$(dirname "$(dirname "$candidate")")" && return 0
+  fi
+  for candidate in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do
+    herd_jdk_candidate "${candidate%/}" && return 0
   done
   echo "herd: no JDK 25 or newer found (looked at JAVA_HOME, java on PATH and /usr/lib/jvm/*)." >&2
   echo "herd: install one, e.g. 'apt-get install -y temurin-25-jdk' (Adoptium repository) or 'openjdk-25-jdk', or set JAVA_HOME to it." >&2

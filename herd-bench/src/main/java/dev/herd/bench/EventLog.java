@@ -16,10 +16,14 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Reads a supervisor's stdout line by line into a log file and a list that can be waited on. */
+/**
+ * Reads a supervisor's stdout line by line into a log file and a list that can be waited on; each line is stamped
+ * with {@link System#nanoTime()} when it was read.
+ */
 final class EventLog {
 
     private final List<String> lines = new ArrayList<>();
+    private final List<Long> stamps = new ArrayList<>();
     private boolean closed;
 
     EventLog(InputStream in, Path file, String name) throws IOException {
@@ -36,8 +40,10 @@ final class EventLog {
                 out.write(line);
                 out.write('\n');
                 out.flush();
+                long stamp = System.nanoTime();
                 synchronized (this) {
                     lines.add(line);
+                    stamps.add(stamp);
                     notifyAll();
                 }
             }
@@ -85,11 +91,22 @@ final class EventLog {
     /** Counts matching lines at index >= from, waiting until there are {@code count}. */
     synchronized void awaitCount(int from, Predicate<String> match, int count, Duration timeout, String what)
             throws TimeoutException, InterruptedException {
+        awaitCountStamp(from, match, count, timeout, what);
+    }
+
+    /**
+     * Like {@link #awaitCount}; returns the {@link System#nanoTime()} at which the {@code count}-th matching line was
+     * read.
+     */
+    synchronized long awaitCountStamp(int from, Predicate<String> match, int count, Duration timeout, String what)
+            throws TimeoutException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            long n = lines.subList(from, lines.size()).stream().filter(match).count();
-            if (n >= count) {
-                return;
+            int n = 0;
+            for (int i = from; i < lines.size(); i++) {
+                if (match.test(lines.get(i)) && ++n == count) {
+                    return stamps.get(i);
+                }
             }
             if (closed) {
                 throw new TimeoutException("output ended (process exited?) before " + what);

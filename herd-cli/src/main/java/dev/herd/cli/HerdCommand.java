@@ -3,41 +3,84 @@ package dev.herd.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /** The {@code herd} command: entry point of the CLI. */
 @Command(name = "herd",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "Runs one network service as a pool of worker processes behind one port, and keeps it serving.",
-        subcommands = {RunCommand.class, ControlCommands.Status.class, ControlCommands.Workers.class,
-                ControlCommands.Health.class, ControlCommands.Info.class, ControlCommands.Version.class,
-                ControlCommands.Reload.class, ControlCommands.Restart.class, ControlCommands.Shutdown.class,
-                ControlCommands.Scale.class, ControlCommands.Upgrade.class, ControlCommands.KillRetired.class,
-                ControlCommands.Stop.class, ControlCommands.Exit.class, ControlCommands.EcvCommand.class,
-                ControlCommands.Logs.class, ControlCommands.Events.class, ControlCommands.Exec.class, CommandLine.HelpCommand.class},
         footer = {"", "Exit codes of 'herd run': 0 stopped cleanly, 1 internal error, 2 bad usage,",
                 "3 could not listen or set up, 4 every slot failed, 130 hard stop (second Ctrl-C).",
                 "Other commands: 0 done, 1 the master reports failure, 2 bad usage,",
                 "3 no master answers."})
 public final class HerdCommand implements Runnable {
 
+    /**
+     * The subcommands, in the order {@code herd --help} lists them. picocli builds a command's model from its
+     * annotations by reflection when the command is added, and the model of all of them was one of the master's
+     * largest start-up costs (docs/benchmarks.md, "Master footprint"): a command line naming one of them gets only
+     * that one (see {@link #execute}).
+     */
+    static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        if (System.getProperty("slf4j.provider") == null) {
+            // SLF4J finds its provider without a ServiceLoader scan of every jar on the class path; it reports that
+            // on stderr at its INFO level ("Attempting to load provider"), which stays out of the master's output
+            System.setProperty("slf4j.provider", MasterLog.class.getName());
+            if (System.getProperty("slf4j.internal.verbosity") == null) {
+                System.setProperty("slf4j.internal.verbosity", "WARN");
+            }
+        }
         System.exit(execute(args));
     }
 
     /** Runs the CLI and returns its exit code (what {@link #main} exits with). */
     public static int execute(String... args) {
-        return commandLine(CommandLine.defaultFactory()).execute(args);
+        Class<?> only = args.length > 0 && !args[0].equals("help") ? SUBCOMMANDS.get(args[0]) : null;
+        return commandLine(CommandLine.defaultFactory(), only).execute(args);
     }
 
-    /** The CLI with its error handling; the factory makes the subcommands (tests give one with a recording run). */
+    /** The CLI with every subcommand and its error handling; the factory makes the subcommands (tests give one). */
     static CommandLine commandLine(CommandLine.IFactory factory) {
+        return commandLine(factory, null);
+    }
+
+    /**
+     * The CLI with its error handling. "herd run ..." needs the run command only; anything else (help, an option, an
+     * unknown word) gets them all, so help, suggestions and errors are what they always were.
+     *
+     * @param only the one subcommand to add, or null for all
+     */
+    private static CommandLine commandLine(CommandLine.IFactory factory, Class<?> only) {
         CommandLine commandLine = new CommandLine(new HerdCommand(), factory);
+        SUBCOMMANDS.forEach((name, type) -> {
+            if (only == null || only == type) {
+                commandLine.addSubcommand(name, type);
+            }
+        });
         commandLine.setParameterExceptionHandler(new OneLineErrors());
         commandLine.setExecutionExceptionHandler(new OneLineErrors());
         return commandLine;
+    }
+
+    private static Map<String, Class<?>> subcommands() {
+        Map<String, Class<?>> all = new LinkedHashMap<>();
+        for (Class<?> type : new Class<?>[] {RunCommand.class, ControlCommands.Status.class,
+                ControlCommands.Workers.class, ControlCommands.Health.class, ControlCommands.Info.class,
+                ControlCommands.Version.class, ControlCommands.Reload.class, ControlCommands.Restart.class,
+                ControlCommands.Shutdown.class, ControlCommands.Scale.class, ControlCommands.Upgrade.class,
+                ControlCommands.KillRetired.class, ControlCommands.Stop.class, ControlCommands.Exit.class,
+                ControlCommands.EcvCommand.class, ControlCommands.Logs.class, ControlCommands.Events.class,
+                ControlCommands.Exec.class, CommandLine.HelpCommand.class}) {
+            all.put(type.getAnnotation(Command.class).name(), type);
+        }
+        return all;
     }
 
     @Override

@@ -210,7 +210,8 @@ final class RunCommand implements Callable<Integer> {
             builder.workers(workers);
         }
         ClusterSpec spec = builder.build();
-        List<EventListener> listeners = demo ? List.of(new DemoHint(System.out)) : List.of();
+        List<EventListener> listeners = demo ? List.of(new DemoHint(System.out), new StartedUp(spec.workers()))
+                : List.of(new StartedUp(spec.workers()));
         return launcher.run(spec, listeners);
     }
 
@@ -231,6 +232,45 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** Tells a newcomer running the demo what to try, once the port is open. */
+    /**
+     * Once every slot had a ready worker for the first time, the master's start-up is over, and what the C library's
+     * malloc kept of the memory the JVM freed since (the JIT compiler's arena chunks, which HotSpot's chunk pool
+     * frees every 5 s, class parsing) goes back to the kernel: about 6 MB of the master's RSS (docs/benchmarks.md,
+     * "Master footprint"). A short-lived thread does it 6 s later, when the last start-up compilations' chunks are
+     * freed; it then ends. Runs once; never fails.
+     */
+    static final class StartedUp implements EventListener {
+        static final java.time.Duration TRIM_AFTER = java.time.Duration.ofSeconds(6);
+        private final int workers;
+        private final java.util.Set<Integer> ready = new java.util.HashSet<>();
+        private boolean done;
+
+        StartedUp(int workers) {
+            this.workers = workers;
+        }
+
+        @Override
+        public void onEvent(Event event) {
+            if (!done && event instanceof Event.WorkerReady r && ready.add(r.slot()) && ready.size() >= workers) {
+                done = true;
+                try {
+                    Thread.ofPlatform().daemon().name("herd-trim").start(StartedUp::trimLater);
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    // no thread to spare (a process limit): the memory stays with the master
+                }
+            }
+        }
+
+        private static void trimLater() {
+            try {
+                Thread.sleep(TRIM_AFTER);
+                dev.herd.os.NativeHeap.trim();
+            } catch (InterruptedException | RuntimeException | LinkageError e) {
+                // only memory not given back
+            }
+        }
+    }
+
     private record DemoHint(PrintStream out) implements EventListener {
         @Override
         public void onEvent(Event event) {

@@ -1,5 +1,9 @@
 package dev.herd.logs;
 
+import dev.herd.os.EventFd;
+import dev.herd.os.Inotify;
+import dev.herd.os.NativeException;
+import dev.herd.os.Poller;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -9,11 +13,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -36,13 +36,22 @@ import java.util.regex.Pattern;
  * and a thread of the master copies each new complete line from there into {@code worker-SLOT.log}, rotated by
  * size, hands it to live followers ({@code herd logs -f}) and gives the spool's copied part back to the disk.
  * Rotation loses no line: the master writes whole lines, and the workers never need to reopen anything.
+ *
+ * <p>That thread ({@code herd-logs}) is the only one: it sleeps in poll(2) on an inotify descriptor watching the spool
+ * directory and on an eventfd the other threads use to wake it (a worker's exit, closing). The JDK's
+ * {@code WatchService} would add two threads of its own (its poller and one blocked in {@code take()}).
  */
 public final class WorkerLogs implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerLogs.class);
     /** The cadence when the spool directory cannot be watched (no inotify instance left, say). */
     static final Duration POLL = Duration.ofMillis(100);
-    /** With a watch, a copy runs on every change; this only bounds the delay should an event ever be missed. */
+    /**
+     * With a watch, a copy runs on every change; while a slot's files are open (they close after
+     * {@link SlotLog#IDLE_CLOSE_NANOS} without output) or its log is failing, a pass also runs this often.
+     */
     static final Duration IDLE_CHECK = Duration.ofSeconds(1);
+    /** With a watch and every slot's files closed, a pass runs at least this often (nothing is due in between). */
+    static final Duration QUIET_CHECK = Duration.ofSeconds(30);
     static final int FOLLOW_QUEUE = 10_000;
     private static final Pattern SPOOL_NAME = Pattern.compile("worker-(\\d{1,4})\\.out");
 
@@ -53,9 +62,12 @@ public final class WorkerLogs implements AutoCloseable {
     private final Map<Integer, SlotLog> slots = new TreeMap<>();
     private final Set<LiveFeed<Line>> followers = new CopyOnWriteArraySet<>();
     private final Thread poller;
-    /** Released by every change in the spool directory and by {@link #workerExited}: something to copy. */
+    /** Released by {@link #workerExited} and {@link #close}: where there is no eventfd, the copier waits on this. */
     private final Semaphore changed = new Semaphore(0);
-    private WatchService watch;
+    /** Wakes the copier from its poll(2); null where none could be made (the copier then waits on {@link #changed}). */
+    private EventFd wake;
+    /** The spool directory's changes; null where it cannot be watched (the copier then looks every {@link #POLL}). */
+    private volatile Inotify watch;
     /** How long the copier sleeps without a change: {@link #IDLE_CHECK} while watching, else {@link #POLL}. */
     private volatile Duration period = POLL;
     private volatile boolean closed;
@@ -113,7 +125,7 @@ public final class WorkerLogs implements AutoCloseable {
     /** A worker of the slot exited: copy its last lines now, an unfinished last line too. */
     public void workerExited(int slot) {
         exitedWriters.add(slot);
-        changed.release();
+        wakeCopier();
     }
 
     /** Where {@code logs.failing} and {@code logs.recovered} events go (called on the copier's thread). */
@@ -132,58 +144,97 @@ public final class WorkerLogs implements AutoCloseable {
      */
     public void start() {
         try {
-            watch = spoolDir.getFileSystem().newWatchService();
-            spoolDir.register(watch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
-            period = IDLE_CHECK;
-            Thread.ofPlatform().daemon().name("herd-logs-watch").start(this::watchLoop);
-        } catch (IOException | UnsupportedOperationException e) {
+            wake = EventFd.open();
+        } catch (NativeException e) {
+            log.warn("event=logs.wakeup_unavailable error=\"{}\"", e.getMessage());
+        }
+        try {
+            if (wake != null) {
+                watch = Inotify.watch(spoolDir, Inotify.IN_CREATE | Inotify.IN_MODIFY);
+                period = IDLE_CHECK;
+            }
+        } catch (NativeException e) {
             log.warn("event=logs.watch_unavailable dir={} poll_ms={} error=\"{}\"", spoolDir, POLL.toMillis(), e.getMessage());
+        }
+        if (watch == null) {
             period = POLL;
-            closeWatch();
         }
         poller.start();
     }
 
     private void pollLoop() {
         while (!closed) {
-            changed.drainPermits(); // what happened so far is copied by this pass
-            pollAll(false);
-            try {
-                // a cadence, not a synchronisation: a change or an exit wakes this at once
-                changed.tryAcquire(period.toNanos(), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                return; // close() copies the rest itself
+            takeWakeups(); // what happened so far is copied by this pass
+            boolean due = pollAll(false);
+            // a cadence, not a synchronisation: a change or an exit wakes this at once
+            Duration wait = period;
+            if (!due && wait == IDLE_CHECK) {
+                wait = QUIET_CHECK; // an idle cluster's copier sleeps
+            }
+            if (!awaitChange(wait)) {
+                return; // interrupted: close() copies the rest itself
             }
         }
     }
 
-    /** Turns the directory's change events into wake-ups of the copier. */
-    private void watchLoop() {
-        WatchService service = watch;
-        try {
-            while (!closed) {
-                WatchKey key = service.take();
-                key.pollEvents(); // what changed does not matter: the copier looks at every spool
-                changed.release();
-                if (!key.reset()) {
-                    log.warn("event=logs.watch_lost dir={} poll_ms={}", spoolDir, POLL.toMillis());
-                    period = POLL;
-                    return;
-                }
+    /** Waits until something may have changed or {@code timeout} passed; false when interrupted. */
+    private boolean awaitChange(Duration timeout) {
+        EventFd w = wake;
+        if (w == null) {
+            try {
+                changed.tryAcquire(timeout.toNanos(), TimeUnit.NANOSECONDS);
+                return true;
+            } catch (InterruptedException e) {
+                return false;
             }
-        } catch (InterruptedException | ClosedWatchServiceException e) {
-            // closing
+        }
+        Inotify i = watch;
+        int[] fds = i == null ? new int[] {w.fd()} : new int[] {i.fd(), w.fd()};
+        try {
+            Poller.awaitReadable(fds, (int) timeout.toMillis());
+        } catch (NativeException e) {
+            // poll(2) failing is no reason to stop copying: look again after the cadence without a watch
+            log.warn("event=logs.wait_failed error=\"{}\"", e.getMessage());
+            closeWatch();
+            period = POLL;
+            try {
+                Thread.sleep(POLL);
+            } catch (InterruptedException interrupted) {
+                return false;
+            }
+        }
+        return !Thread.currentThread().isInterrupted();
+    }
+
+    /** Resets the wake-ups (eventfd, semaphore, the directory's events) before a pass that looks at everything. */
+    private void takeWakeups() {
+        changed.drainPermits();
+        EventFd w = wake;
+        if (w != null) {
+            w.drain();
+        }
+        Inotify i = watch;
+        if (i != null && !i.drain()) {
+            log.warn("event=logs.watch_lost dir={} poll_ms={}", spoolDir, POLL.toMillis());
+            closeWatch();
+            period = POLL;
+        }
+    }
+
+    /** Wakes the copier for a pass now. */
+    private void wakeCopier() {
+        changed.release();
+        EventFd w = wake;
+        if (w != null) {
+            w.signal();
         }
     }
 
     private void closeWatch() {
-        WatchService service = watch;
-        if (service != null) {
-            try {
-                service.close();
-            } catch (IOException e) {
-                // closing anyway
-            }
+        Inotify i = watch;
+        watch = null;
+        if (i != null) {
+            i.close();
         }
     }
 
@@ -191,10 +242,14 @@ public final class WorkerLogs implements AutoCloseable {
      * Copies what is new in every slot's spool now (with {@code endAll}, unfinished last lines too). A slot whose
      * log cannot be written is tried again on the next pass (at least every {@link #IDLE_CHECK}), with or without
      * new output.
+     *
+     * @return whether a later pass has something to do without new output: a slot's files are still open (they close
+     * once idle) or its log is failing
      */
-    public synchronized void pollAll(boolean endAll) {
+    public synchronized boolean pollAll(boolean endAll) {
         discoverSpools();
         long now = System.nanoTime();
+        boolean due = false;
         for (SlotLog slot : slots.values()) {
             try {
                 if (exitedWriters.remove(slot.slot)) {
@@ -211,7 +266,9 @@ public final class WorkerLogs implements AutoCloseable {
                     events.accept(new dev.herd.Event.LogsFailing(java.time.Instant.now(), slot.slot, error));
                 }
             }
+            due |= slot.isOpen();
         }
+        return due || !failing.isEmpty() || !unopenable.isEmpty();
     }
 
     private void discoverSpools() {
@@ -373,14 +430,21 @@ public final class WorkerLogs implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        closeWatch();
-        changed.release(); // the copier leaves its loop; the rest is copied below (no interrupt: it would close the files)
+        wakeCopier(); // the copier leaves its loop; the rest is copied below (no interrupt: it would close the files)
         try {
             if (poller.getState() != Thread.State.NEW) {
                 poller.join(Duration.ofSeconds(5));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (!poller.isAlive()) {
+            // its descriptors are closed only once it no longer polls them (a closed fd number may be reused)
+            closeWatch();
+            EventFd w = wake;
+            if (w != null) {
+                w.close();
+            }
         }
         synchronized (this) {
             pollAll(true);

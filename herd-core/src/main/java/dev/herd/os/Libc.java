@@ -75,14 +75,8 @@ final class Libc {
     private static final MethodHandle LISTEN = errnoCall("listen", JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle GETSOCKNAME =
             errnoCall("getsockname", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
-    private static final MethodHandle SHUTDOWN = errnoCall("shutdown", JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle CLOSE = errnoCall("close", JAVA_INT, JAVA_INT);
-    private static final MethodHandle RECV = errnoCall("recv", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
-    private static final MethodHandle SENDTO =
-            errnoCall("sendto", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
     private static final MethodHandle POLL = errnoCall("poll", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
-    private static final MethodHandle KILL = errnoCall("kill", JAVA_INT, JAVA_INT, JAVA_INT);
-    private static final MethodHandle WAITPID = errnoCall("waitpid", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
     private static final MethodHandle GETPID = plainCall("getpid", JAVA_INT);
     private static final MethodHandle GETEUID = plainCall("geteuid", JAVA_INT);
     private static final MethodHandle SYSCONF = errnoCall("sysconf", JAVA_LONG, JAVA_INT);
@@ -94,35 +88,61 @@ final class Libc {
             symbol("syscall"),
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             ERRNO_OPTION, Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle DUP3 = errnoCall("dup3", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle OPEN = LINKER.downcallHandle(symbol("open"),
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION, Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle FALLOCATE =
-            errnoCall("fallocate", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
-    private static final MethodHandle STRERROR = plainCall("strerror", ADDRESS, JAVA_INT);
-    private static final MethodHandle STRERRORNAME =
-            LOOKUP.find("strerrorname_np").isPresent() ? plainCall("strerrorname_np", ADDRESS, JAVA_INT) : null;
 
-    private static final MethodHandle SPAWNP =
-            plainCall("posix_spawnp", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
-    private static final MethodHandle FA_INIT = plainCall("posix_spawn_file_actions_init", JAVA_INT, ADDRESS);
-    private static final MethodHandle FA_DESTROY = plainCall("posix_spawn_file_actions_destroy", JAVA_INT, ADDRESS);
-    private static final MethodHandle FA_ADDDUP2 =
-            plainCall("posix_spawn_file_actions_adddup2", JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
-    private static final MethodHandle FA_ADDOPEN = plainCall(
-            "posix_spawn_file_actions_addopen", JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
-    private static final MethodHandle FA_ADDCLOSEFROM =
-            plainCall("posix_spawn_file_actions_addclosefrom_np", JAVA_INT, ADDRESS, JAVA_INT);
-    private static final MethodHandle FA_ADDCHDIR =
-            plainCall("posix_spawn_file_actions_addchdir_np", JAVA_INT, ADDRESS, ADDRESS);
-    private static final MethodHandle ATTR_INIT = plainCall("posix_spawnattr_init", JAVA_INT, ADDRESS);
-    private static final MethodHandle ATTR_DESTROY = plainCall("posix_spawnattr_destroy", JAVA_INT, ADDRESS);
-    private static final MethodHandle ATTR_SETFLAGS =
-            plainCall("posix_spawnattr_setflags", JAVA_INT, ADDRESS, JAVA_SHORT);
-    private static final MethodHandle ATTR_SETSIGMASK =
-            plainCall("posix_spawnattr_setsigmask", JAVA_INT, ADDRESS, ADDRESS);
-    private static final MethodHandle ATTR_SETSIGDEFAULT =
-            plainCall("posix_spawnattr_setsigdefault", JAVA_INT, ADDRESS, ADDRESS);
+    static {
+        // A C library without one of these fails here, at start-up, as before their handles were made on first use
+        // (a lookup costs nothing next to making a downcall handle, ~10 ms of CPU each on first use).
+        for (String name : new String[] {"posix_spawnp", "posix_spawn_file_actions_init",
+                "posix_spawn_file_actions_destroy", "posix_spawn_file_actions_adddup2", "posix_spawn_file_actions_addopen",
+                "posix_spawn_file_actions_addclosefrom_np", "posix_spawn_file_actions_addchdir_np", "posix_spawnattr_init",
+                "posix_spawnattr_destroy", "posix_spawnattr_setflags", "posix_spawnattr_setsigmask",
+                "posix_spawnattr_setsigdefault", "shutdown", "recv", "sendto", "kill", "waitpid", "dup3", "fallocate",
+                "strerror"}) {
+            symbol(name);
+        }
+    }
+
+    /** posix_spawn(3) and its attributes: made when the first worker is spawned, after the master listens. */
+    private static final class Spawn {
+        static final MethodHandle SPAWNP =
+                plainCall("posix_spawnp", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+        static final MethodHandle FA_INIT = plainCall("posix_spawn_file_actions_init", JAVA_INT, ADDRESS);
+        static final MethodHandle FA_DESTROY = plainCall("posix_spawn_file_actions_destroy", JAVA_INT, ADDRESS);
+        static final MethodHandle FA_ADDDUP2 =
+                plainCall("posix_spawn_file_actions_adddup2", JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
+        static final MethodHandle FA_ADDOPEN = plainCall(
+                "posix_spawn_file_actions_addopen", JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
+        static final MethodHandle FA_ADDCLOSEFROM =
+                plainCall("posix_spawn_file_actions_addclosefrom_np", JAVA_INT, ADDRESS, JAVA_INT);
+        static final MethodHandle FA_ADDCHDIR =
+                plainCall("posix_spawn_file_actions_addchdir_np", JAVA_INT, ADDRESS, ADDRESS);
+        static final MethodHandle ATTR_INIT = plainCall("posix_spawnattr_init", JAVA_INT, ADDRESS);
+        static final MethodHandle ATTR_DESTROY = plainCall("posix_spawnattr_destroy", JAVA_INT, ADDRESS);
+        static final MethodHandle ATTR_SETFLAGS =
+                plainCall("posix_spawnattr_setflags", JAVA_INT, ADDRESS, JAVA_SHORT);
+        static final MethodHandle ATTR_SETSIGMASK =
+                plainCall("posix_spawnattr_setsigmask", JAVA_INT, ADDRESS, ADDRESS);
+        static final MethodHandle ATTR_SETSIGDEFAULT =
+                plainCall("posix_spawnattr_setsigdefault", JAVA_INT, ADDRESS, ADDRESS);
+    }
+
+    /** Calls the master needs once workers run, or only on errors: made on first use, not before the master listens. */
+    private static final class Later {
+        static final MethodHandle SHUTDOWN = errnoCall("shutdown", JAVA_INT, JAVA_INT, JAVA_INT);
+        static final MethodHandle RECV = errnoCall("recv", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+        static final MethodHandle SENDTO =
+                errnoCall("sendto", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
+        static final MethodHandle KILL = errnoCall("kill", JAVA_INT, JAVA_INT, JAVA_INT);
+        static final MethodHandle WAITPID = errnoCall("waitpid", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
+        static final MethodHandle DUP3 = errnoCall("dup3", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
+        static final MethodHandle FALLOCATE =
+                errnoCall("fallocate", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
+        static final MethodHandle STRERROR = plainCall("strerror", ADDRESS, JAVA_INT);
+        static final MethodHandle STRERRORNAME =
+                LOOKUP.find("strerrorname_np").isPresent() ? plainCall("strerrorname_np", ADDRESS, JAVA_INT) : null;
+    }
 
     private Libc() {}
 
@@ -199,7 +219,7 @@ final class Libc {
 
     static int shutdown(MemorySegment err, int fd, int how) {
         try {
-            return (int) SHUTDOWN.invokeExact(err, fd, how);
+            return (int) Later.SHUTDOWN.invokeExact(err, fd, how);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -215,7 +235,7 @@ final class Libc {
 
     static int fallocate(MemorySegment err, int fd, int mode, long offset, long length) {
         try {
-            return (int) FALLOCATE.invokeExact(err, fd, mode, offset, length);
+            return (int) Later.FALLOCATE.invokeExact(err, fd, mode, offset, length);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -231,7 +251,7 @@ final class Libc {
 
     static long recv(MemorySegment err, int fd, MemorySegment buffer, long length, int flags) {
         try {
-            return (long) RECV.invokeExact(err, fd, buffer, length, flags);
+            return (long) Later.RECV.invokeExact(err, fd, buffer, length, flags);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -240,7 +260,7 @@ final class Libc {
     static long sendto(MemorySegment err, int fd, MemorySegment buffer, long length, int flags,
             MemorySegment address, int addressLength) {
         try {
-            return (long) SENDTO.invokeExact(err, fd, buffer, length, flags, address, addressLength);
+            return (long) Later.SENDTO.invokeExact(err, fd, buffer, length, flags, address, addressLength);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -256,7 +276,7 @@ final class Libc {
 
     static int kill(MemorySegment err, int pid, int signal) {
         try {
-            return (int) KILL.invokeExact(err, pid, signal);
+            return (int) Later.KILL.invokeExact(err, pid, signal);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -264,7 +284,7 @@ final class Libc {
 
     static int waitpid(MemorySegment err, int pid, MemorySegment status, int options) {
         try {
-            return (int) WAITPID.invokeExact(err, pid, status, options);
+            return (int) Later.WAITPID.invokeExact(err, pid, status, options);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -312,7 +332,7 @@ final class Libc {
 
     static int dup3(MemorySegment err, int oldFd, int newFd, int flags) {
         try {
-            return (int) DUP3.invokeExact(err, oldFd, newFd, flags);
+            return (int) Later.DUP3.invokeExact(err, oldFd, newFd, flags);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -320,7 +340,7 @@ final class Libc {
 
     static MemorySegment strerror(int errno) {
         try {
-            return (MemorySegment) STRERROR.invokeExact(errno);
+            return (MemorySegment) Later.STRERROR.invokeExact(errno);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -328,11 +348,11 @@ final class Libc {
 
     /** NULL for an unknown errno or when glibc predates 2.32. */
     static MemorySegment strerrorname(int errno) {
-        if (STRERRORNAME == null) {
+        if (Later.STRERRORNAME == null) {
             return MemorySegment.NULL;
         }
         try {
-            return (MemorySegment) STRERRORNAME.invokeExact(errno);
+            return (MemorySegment) Later.STRERRORNAME.invokeExact(errno);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -341,7 +361,7 @@ final class Libc {
     static int posixSpawnp(MemorySegment pid, MemorySegment file, MemorySegment fileActions,
             MemorySegment attributes, MemorySegment argv, MemorySegment envp) {
         try {
-            return (int) SPAWNP.invokeExact(pid, file, fileActions, attributes, argv, envp);
+            return (int) Spawn.SPAWNP.invokeExact(pid, file, fileActions, attributes, argv, envp);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -349,7 +369,7 @@ final class Libc {
 
     static int fileActionsInit(MemorySegment actions) {
         try {
-            return (int) FA_INIT.invokeExact(actions);
+            return (int) Spawn.FA_INIT.invokeExact(actions);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -357,7 +377,7 @@ final class Libc {
 
     static int fileActionsDestroy(MemorySegment actions) {
         try {
-            return (int) FA_DESTROY.invokeExact(actions);
+            return (int) Spawn.FA_DESTROY.invokeExact(actions);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -365,7 +385,7 @@ final class Libc {
 
     static int fileActionsAddDup2(MemorySegment actions, int fd, int newFd) {
         try {
-            return (int) FA_ADDDUP2.invokeExact(actions, fd, newFd);
+            return (int) Spawn.FA_ADDDUP2.invokeExact(actions, fd, newFd);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -373,7 +393,7 @@ final class Libc {
 
     static int fileActionsAddOpen(MemorySegment actions, int fd, MemorySegment path, int flags, int mode) {
         try {
-            return (int) FA_ADDOPEN.invokeExact(actions, fd, path, flags, mode);
+            return (int) Spawn.FA_ADDOPEN.invokeExact(actions, fd, path, flags, mode);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -381,7 +401,7 @@ final class Libc {
 
     static int fileActionsAddClosefrom(MemorySegment actions, int from) {
         try {
-            return (int) FA_ADDCLOSEFROM.invokeExact(actions, from);
+            return (int) Spawn.FA_ADDCLOSEFROM.invokeExact(actions, from);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -389,7 +409,7 @@ final class Libc {
 
     static int fileActionsAddChdir(MemorySegment actions, MemorySegment path) {
         try {
-            return (int) FA_ADDCHDIR.invokeExact(actions, path);
+            return (int) Spawn.FA_ADDCHDIR.invokeExact(actions, path);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -397,7 +417,7 @@ final class Libc {
 
     static int spawnattrInit(MemorySegment attributes) {
         try {
-            return (int) ATTR_INIT.invokeExact(attributes);
+            return (int) Spawn.ATTR_INIT.invokeExact(attributes);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -405,7 +425,7 @@ final class Libc {
 
     static int spawnattrDestroy(MemorySegment attributes) {
         try {
-            return (int) ATTR_DESTROY.invokeExact(attributes);
+            return (int) Spawn.ATTR_DESTROY.invokeExact(attributes);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -413,7 +433,7 @@ final class Libc {
 
     static int spawnattrSetflags(MemorySegment attributes, short flags) {
         try {
-            return (int) ATTR_SETFLAGS.invokeExact(attributes, flags);
+            return (int) Spawn.ATTR_SETFLAGS.invokeExact(attributes, flags);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -421,7 +441,7 @@ final class Libc {
 
     static int spawnattrSetsigmask(MemorySegment attributes, MemorySegment sigset) {
         try {
-            return (int) ATTR_SETSIGMASK.invokeExact(attributes, sigset);
+            return (int) Spawn.ATTR_SETSIGMASK.invokeExact(attributes, sigset);
         } catch (Throwable t) {
             throw fail(t);
         }
@@ -429,7 +449,7 @@ final class Libc {
 
     static int spawnattrSetsigdefault(MemorySegment attributes, MemorySegment sigset) {
         try {
-            return (int) ATTR_SETSIGDEFAULT.invokeExact(attributes, sigset);
+            return (int) Spawn.ATTR_SETSIGDEFAULT.invokeExact(attributes, sigset);
         } catch (Throwable t) {
             throw fail(t);
         }
