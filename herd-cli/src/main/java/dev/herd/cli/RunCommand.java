@@ -231,7 +231,6 @@ final class RunCommand implements Callable<Integer> {
         return fromEnv == null || fromEnv.isBlank() ? null : fromEnv.trim();
     }
 
-    /** Tells a newcomer running the demo what to try, once the port is open. */
     /**
      * Once every slot had a ready worker for the first time, the master's start-up is over, and what the C library's
      * malloc kept of the memory the JVM freed since (the JIT compiler's arena chunks, which HotSpot's chunk pool
@@ -271,7 +270,8 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private record DemoHint(PrintStream out) implements EventListener {
+    /** Tells a newcomer running the demo what to try, once the port is open. */
+    record DemoHint(PrintStream out) implements EventListener {
         @Override
         public void onEvent(Event event) {
             if (event instanceof Event.ClusterListening listening) {

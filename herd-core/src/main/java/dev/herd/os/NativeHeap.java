@@ -19,6 +19,7 @@ public final class NativeHeap {
     }
 
     private static final class Trim {
+        @SuppressWarnings("restricted") // a downcall to malloc_trim(3), the class's only job
         static final MethodHandle MALLOC_TRIM = Linker.nativeLinker().defaultLookup().find("malloc_trim")
                 .map(symbol -> Linker.nativeLinker().downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, JAVA_LONG)))
                 .orElse(null);
