@@ -36,13 +36,15 @@ class ResourceLimitsTest {
     @Test
     void aSpawnFailureAtTheProcessLimitIsAFailedStartAndSigtermStillStopsEverything() throws Exception {
         Path dir = Herd.newDir();
-        // each worker is five processes, as a JVM worker is many threads: four of them do not fit beside the master
+        // each worker is ten processes, as a JVM worker is many threads: with the master's 20-odd threads, the limit of
+        // 40 is reached by the second worker's children at the latest, so a later spawn fails however many threads the
+        // master has (a worker's own fork that fails only costs it that child)
         Path worker = Files.writeString(dir.resolve("worker.sh"),
-                "#!/bin/sh\nsleep 600 &\nsleep 600 &\nsleep 600 &\nsleep 600 &\nexec sleep 600\n");
+                "#!/bin/sh\n" + "sleep 600 &\n".repeat(9) + "exec sleep 600\n");
         worker.toFile().setExecutable(true, false);
         List<String> args = Herd.runArgs(dir, "--workers", "4", "--ready-when", "started", "--restart-delay", "100ms",
                 "--", worker.toString());
-        // the master has about 13 threads at the preflight, which asks for 13 + 16 + 4, and about 25 once serving
+        // the master has about 13 threads at the preflight, which asks for 13 + 16 + 4, and about 22 once serving
         try (Herd herd = Herd.start(dir, asUnprivileged(dir, "--nproc=40"), args, Map.of())) {
             LogEvent failed = herd.awaitEvent(e -> e.name().equals("worker.spawn_failed"), Duration.ofSeconds(60),
                     "a spawn failing at the process limit");
