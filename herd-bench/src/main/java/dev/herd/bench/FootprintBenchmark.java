@@ -615,27 +615,12 @@ public final class FootprintBenchmark {
         if (!Files.isRegularFile(root.resolve("bin/herd"))) {
             throw new IllegalArgumentException(root + " is not the Herd checkout (no bin/herd); use --root");
         }
-        return new Options(intOpt(v, "--runs", smoke ? 1 : 5, 1, 100), intOpt(v, "--workers", 4, 1, 64),
-                intOpt(v, "--settle-seconds", smoke ? 1 : 5, 0, 600), intOpt(v, "--cpu-seconds", smoke ? 2 : 10, 1, 600),
-                intOpt(v, "--warmup-runs", smoke ? 0 : 1, 0, 10), List.copyOf(configs),
+        return new Options(BenchOptions.intOpt(v, "--runs", smoke ? 1 : 5, 1, 100), BenchOptions.intOpt(v, "--workers", 4, 1, 64),
+                BenchOptions.intOpt(v, "--settle-seconds", smoke ? 1 : 5, 0, 600), BenchOptions.intOpt(v, "--cpu-seconds", smoke ? 2 : 10, 1, 600),
+                BenchOptions.intOpt(v, "--warmup-runs", smoke ? 0 : 1, 0, 10), List.copyOf(configs),
                 v.getOrDefault("--idle-opts", MASTER_JVM), !parsed.flags().contains("--no-idle"),
                 !parsed.flags().contains("--no-build") && !"1".equals(System.getenv("HERD_NO_BUILD")), v.containsKey("--write") ? Path.of(v.get("--write")) : null,
                 root, smoke, List.of(args));
     }
 
-    private static int intOpt(Map<String, String> v, String name, int dflt, int min, int max) {
-        String s = v.get(name);
-        if (s == null) {
-            return dflt;
-        }
-        try {
-            int n = Integer.parseInt(s);
-            if (n < min || n > max) {
-                throw new IllegalArgumentException(name + " must be in " + min + ".." + max + ", got " + n);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a number, got " + s);
-        }
-    }
 }

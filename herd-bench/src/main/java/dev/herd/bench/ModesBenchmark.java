@@ -593,31 +593,16 @@ public final class ModesBenchmark {
             throw new IllegalArgumentException(root + " is not the Herd checkout (no bin/herd); use --root");
         }
         Map<String, Integer> n = new HashMap<>();
-        n.put("--seconds", intOpt(v, "--seconds", smoke ? 2 : 5, 1, 3600));
-        n.put("--warmup-seconds", intOpt(v, "--warmup-seconds", smoke ? 1 : 5, 1, 600));
-        n.put("--rounds", intOpt(v, "--rounds", smoke ? 1 : 20, 1, 100));
+        n.put("--seconds", BenchOptions.intOpt(v, "--seconds", smoke ? 2 : 5, 1, 3600));
+        n.put("--warmup-seconds", BenchOptions.intOpt(v, "--warmup-seconds", smoke ? 1 : 5, 1, 600));
+        n.put("--rounds", BenchOptions.intOpt(v, "--rounds", smoke ? 1 : 20, 1, 100));
         Pinning pinning = Pinning.choose(!parsed.flags().contains("--no-pin"));
-        return new Options(n.get("--seconds"), n.get("--warmup-seconds"), intOpt(v, "--connections", 32, 1, 10_000),
-                intOpt(v, "--threads", 2, 1, 256), n.get("--rounds"),
-                intOpt(v, "--workers", pinning.serverCpus(), 1, 256), variants,
+        return new Options(n.get("--seconds"), n.get("--warmup-seconds"), BenchOptions.intOpt(v, "--connections", 32, 1, 10_000),
+                BenchOptions.intOpt(v, "--threads", 2, 1, 256), n.get("--rounds"),
+                BenchOptions.intOpt(v, "--workers", pinning.serverCpus(), 1, 256), variants,
                 v.containsKey("--write") ? Path.of(v.get("--write")) : null, root, v.getOrDefault("--wrk", "wrk"),
                 v.getOrDefault("--haproxy", "haproxy"),
                 root.resolve(v.getOrDefault("--floor", "herd-bench/target/epoll-proxy")), smoke, pinning, List.of(args));
     }
 
-    private static int intOpt(Map<String, String> v, String name, int dflt, int min, int max) {
-        String s = v.get(name);
-        if (s == null) {
-            return dflt;
-        }
-        try {
-            int n = Integer.parseInt(s);
-            if (n < min || n > max) {
-                throw new IllegalArgumentException(name + " must be in " + min + ".." + max + ", got " + n);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a number, got " + s);
-        }
-    }
 }

@@ -364,9 +364,9 @@ public final class ReloadBenchmark {
                 "--workers", "--reload-timeout", "--write", "--root", "--wrk"));
         Map<String, String> v = parsed.values();
         boolean smoke = parsed.smoke();
-        int reloads = intOpt(v, "--reloads", smoke ? 1 : 10, 1, 1000);
-        int steady = intOpt(v, "--steady-seconds", smoke ? 3 : 0, 0, 3600);
-        int warmup = intOpt(v, "--warmup-seconds", smoke ? 1 : 5, 1, 600);
+        int reloads = BenchOptions.intOpt(v, "--reloads", smoke ? 1 : 10, 1, 1000);
+        int steady = BenchOptions.intOpt(v, "--steady-seconds", smoke ? 3 : 0, 0, 3600);
+        int warmup = BenchOptions.intOpt(v, "--warmup-seconds", smoke ? 1 : 5, 1, 600);
         List<String> systems = Arrays.stream(v.getOrDefault("--systems", smoke ? "herd" : "herd,pm2,recluster")
                 .split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
         for (String s : systems) {
@@ -381,25 +381,10 @@ public final class ReloadBenchmark {
         if (!Files.isRegularFile(root.resolve("bin/herd"))) {
             throw new IllegalArgumentException(root + " is not the Herd checkout (no bin/herd); use --root");
         }
-        return new Options(reloads, intOpt(v, "--connections", 32, 1, 10_000), intOpt(v, "--threads", 2, 1, 256),
-                steady, warmup, systems, intOpt(v, "--workers", 4, 1, 256),
-                intOpt(v, "--reload-timeout", 180, 5, 3600), v.containsKey("--write") ? Path.of(v.get("--write")) : null,
+        return new Options(reloads, BenchOptions.intOpt(v, "--connections", 32, 1, 10_000), BenchOptions.intOpt(v, "--threads", 2, 1, 256),
+                steady, warmup, systems, BenchOptions.intOpt(v, "--workers", 4, 1, 256),
+                BenchOptions.intOpt(v, "--reload-timeout", 180, 5, 3600), v.containsKey("--write") ? Path.of(v.get("--write")) : null,
                 root, v.getOrDefault("--wrk", "wrk"), smoke, List.of(args));
     }
 
-    private static int intOpt(Map<String, String> v, String name, int dflt, int min, int max) {
-        String s = v.get(name);
-        if (s == null) {
-            return dflt;
-        }
-        try {
-            int n = Integer.parseInt(s);
-            if (n < min || n > max) {
-                throw new IllegalArgumentException(name + " must be in " + min + ".." + max + ", got " + n);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a number, got " + s);
-        }
-    }
 }
