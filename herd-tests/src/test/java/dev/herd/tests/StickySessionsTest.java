@@ -67,6 +67,8 @@ class StickySessionsTest {
         try (Herd herd = startSticky(dir)) {
             int port = herd.awaitPort();
             herd.awaitReady(4, Duration.ofSeconds(60));
+            // a worker is ready (its event) a moment before the sticky program is rebuilt with its slot serving
+            awaitSticky(herd, 0, serving -> serving.equals(List.of("0", "1", "2", "3")));
             Map<String, Set<Long>> pids = new HashMap<>();
             Map<String, Integer> slots = new HashMap<>();
             for (String source : SOURCES) {
@@ -88,6 +90,8 @@ class StickySessionsTest {
         try (Herd herd = startSticky(dir, "--restart-delay", "2s")) {
             int port = herd.awaitPort();
             herd.awaitReady(4, Duration.ofSeconds(60));
+            // a worker is ready (its event) a moment before the sticky program is rebuilt with its slot serving
+            awaitSticky(herd, 0, serving -> serving.equals(List.of("0", "1", "2", "3")));
             Map<String, Integer> before = slotsBySource(port, 3);
             int victimSlot = before.get(SOURCES.getFirst());
             long victim = get(port, SOURCES.getFirst()).pid();
@@ -119,6 +123,8 @@ class StickySessionsTest {
         try (Herd herd = startSticky(dir)) {
             int port = herd.awaitPort();
             herd.awaitReady(4, Duration.ofSeconds(60));
+            // a worker is ready (its event) a moment before the sticky program is rebuilt with its slot serving
+            awaitSticky(herd, 0, serving -> serving.equals(List.of("0", "1", "2", "3")));
             Map<String, Integer> before = slotsBySource(port, 2);
             Shell.Result reload = herd.cli("reload");
             assertThat(reload.code()).as(reload.output()).isZero();
