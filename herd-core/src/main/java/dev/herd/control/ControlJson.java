@@ -69,27 +69,17 @@ public final class ControlJson {
 
     /** One JSON value as plain Java (trailing text ignored), or {@link #NOTHING}. */
     public static Object parse(String text) {
-        try (JsonParser parser = MAPPER.createParser(text)) {
-            return parse(parser);
-        } catch (JsonProcessingException e) {
-            throw new Malformed(e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new Malformed(e.getMessage());
-        }
+        return parse(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     public static Object parse(byte[] bytes) {
         try (JsonParser parser = MAPPER.createParser(bytes)) {
-            return parse(parser);
+            return parser.nextToken() == null ? NOTHING : MAPPER.readValue(parser, Object.class);
         } catch (JsonProcessingException e) {
             throw new Malformed(e.getOriginalMessage());
         } catch (IOException e) {
             throw new Malformed(e.getMessage());
         }
-    }
-
-    private static Object parse(JsonParser parser) throws IOException {
-        return parser.nextToken() == null ? NOTHING : MAPPER.readValue(parser, Object.class);
     }
 
     /** The JSON text of a value: a map, list, record, string, number, boolean or null. */
