@@ -41,13 +41,27 @@ herd_find_jdk() {
   if [ -n "${JAVA_HOME:-}" ] && herd_jdk_candidate "${JAVA_HOME%/}"; then
     return 0
   fi
-  if command -v java >/dev/null 2>&1; then
-    candidate="$(readlink -f "$(command -v java)")"
-    herd_jdk_candidate "$(dirname "$(dirname "$candidate")")" && return 0
+  if candidate=$(command -v java); then
+    [ ! -L "$candidate" ] || candidate=$(readlink -f "$candidate")
+    candidate=${candidate%/*} # .../bin
+    herd_jdk_candidate "${candidate%/*}" && return 0
   fi
-  for candidate in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do
-    herd_jdk_candidate "${candidate%/}" && return 0
+  # the newest JDK >= 25 under /usr/lib/jvm (a link to one, like default-java, is the same JDK)
+  local best="" best_major=0 major
+  for candidate in /usr/lib/jvm/*/; do
+    candidate=${candidate%/}
+    [ -x "$candidate/bin/java" ] && [ -x "$candidate/bin/javac" ] || continue
+    major=$(herd_java_major "$candidate/bin/java")
+    if [ -n "$major" ] && [ "$major" -ge 25 ] && [ "$major" -gt "$best_major" ]; then
+      best=$candidate
+      best_major=$major
+    fi
   done
+  if [ -n "$best" ]; then
+    HERD_JAVA_HOME="$best"
+    export HERD_JAVA_HOME
+    return 0
+  fi
   echo "herd: no JDK 25 or newer found (looked at JAVA_HOME, java on PATH and /usr/lib/jvm/*)." >&2
   echo "herd: install one, e.g. 'apt-get install -y temurin-25-jdk' (Adoptium repository) or 'openjdk-25-jdk', or set JAVA_HOME to it." >&2
   return 1
