@@ -70,10 +70,7 @@ public final class ResourceLimits {
         long threads = 0;
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
             for (Path proc : procs) {
-                Path status = proc.resolve("status");
-                if (statusField(status, "Uid:").orElse(-1) == uid) {
-                    threads += statusField(status, "Threads:").orElse(1);
-                }
+                threads += threadsIfOwnedBy(proc.resolve("status"), uid);
             }
         } catch (IOException e) {
             return 0;
@@ -81,12 +78,36 @@ public final class ResourceLimits {
         return threads;
     }
 
+    /** The process's threads when its real user is {@code uid}, else 0 (also when it is gone or unreadable). */
+    private static long threadsIfOwnedBy(Path status, int uid) {
+        try {
+            boolean owned = false;
+            for (String line : Files.readAllLines(status)) {
+                if (line.startsWith("Uid:")) {
+                    owned = firstNumber(line, "Uid:") == uid;
+                    if (!owned) {
+                        return 0;
+                    }
+                } else if (owned && line.startsWith("Threads:")) {
+                    return firstNumber(line, "Threads:");
+                }
+            }
+            return owned ? 1 : 0;
+        } catch (IOException | RuntimeException e) {
+            return 0; // the process exited meanwhile
+        }
+    }
+
+    private static long firstNumber(String line, String key) {
+        return Long.parseLong(line.substring(key.length()).strip().split("\\s+")[0]);
+    }
+
     /** The first number after the key in a /proc status file; empty when gone or unreadable. */
     private static OptionalLong statusField(Path status, String key) {
         try {
             for (String line : Files.readAllLines(status)) {
                 if (line.startsWith(key)) {
-                    return OptionalLong.of(Long.parseLong(line.substring(key.length()).strip().split("\\s+")[0]));
+                    return OptionalLong.of(firstNumber(line, key));
                 }
             }
         } catch (IOException | RuntimeException e) {

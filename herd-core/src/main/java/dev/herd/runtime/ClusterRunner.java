@@ -123,7 +123,7 @@ public final class ClusterRunner {
     private static void checkLimits(int workers) {
         ResourcePreflight.openFiles(workers, ResourceLimits.openFilesLimit(), ResourceLimits.openDescriptors())
                 .or(() -> ResourcePreflight.processes(workers, ResourceLimits.processLimit(),
-                        ResourceLimits.threadsOfUser(ResourceLimits.realUid()), ResourceLimits.processLimitEnforced()))
+                        () -> ResourceLimits.threadsOfUser(ResourceLimits.realUid()), ResourceLimits.processLimitEnforced()))
                 .ifPresent(problem -> {
                     throw new StartupException(StartupException.SETUP, problem);
                 });

@@ -1,6 +1,7 @@
 package dev.herd.runtime;
 
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
  * Whether the master's limits leave room for its workers, checked before anything starts: at the limit a master
@@ -35,11 +36,16 @@ final class ResourcePreflight {
 
     /**
      * The process problem, if any: the real user has {@code userThreadsNow} processes and threads (this master's
-     * included) and a soft limit of {@code limit}; each worker is at least one more process.
+     * included) and a soft limit of {@code limit}; each worker is at least one more process. The count (a read of
+     * every process's status in /proc, tens of milliseconds) is taken only when a limit applies.
      */
-    static Optional<String> processes(int workers, long limit, long userThreadsNow, boolean enforced) {
+    static Optional<String> processes(int workers, long limit, LongSupplier userThreads, boolean enforced) {
+        if (!enforced || limit == UNLIMITED) {
+            return Optional.empty();
+        }
+        long userThreadsNow = userThreads.getAsLong();
         long needed = userThreadsNow + MASTER_THREADS + workers;
-        if (!enforced || limit == UNLIMITED || needed <= limit) {
+        if (needed <= limit) {
             return Optional.empty();
         }
         return Optional.of("processes: the limit (RLIMIT_NPROC) of this user's processes and threads is " + limit + " and " + workers

@@ -19,11 +19,11 @@ class ResourcePreflightTest {
     @Test
     void processesCountTheUsersThreadsTheMasterAndOnePerWorker() {
         // 30 running + 16 for the master + 4 workers = 50
-        assertThat(ResourcePreflight.processes(4, 49, 30, true)).hasValueSatisfying(problem -> assertThat(problem)
+        assertThat(ResourcePreflight.processes(4, 49, () -> 30, true)).hasValueSatisfying(problem -> assertThat(problem)
                 .startsWith("processes: the limit (RLIMIT_NPROC) of this user's processes and threads is 49 and 4 workers need at least 50")
                 .contains("ulimit -u", "LimitNPROC="));
-        assertThat(ResourcePreflight.processes(4, 50, 30, true)).isEmpty();
-        assertThat(ResourcePreflight.processes(4, 49, 30, false)).as("root is not held to RLIMIT_NPROC").isEmpty();
-        assertThat(ResourcePreflight.processes(4, ResourcePreflight.UNLIMITED, 30, true)).isEmpty();
+        assertThat(ResourcePreflight.processes(4, 50, () -> 30, true)).isEmpty();
+        assertThat(ResourcePreflight.processes(4, 49, () -> 30, false)).as("root is not held to RLIMIT_NPROC").isEmpty();
+        assertThat(ResourcePreflight.processes(4, ResourcePreflight.UNLIMITED, () -> 30, true)).isEmpty();
     }
 }
