@@ -235,8 +235,12 @@ final class RunCommand implements Callable<Integer> {
      * Once every slot had a ready worker for the first time, the master's start-up is over, and what the C library's
      * malloc kept of the memory the JVM freed since (the JIT compiler's arena chunks, which HotSpot's chunk pool
      * frees every 5 s, class parsing) goes back to the kernel: about 6 MB of the master's RSS (docs/benchmarks.md,
-     * "Master footprint"). A short-lived thread does it 6 s later, when the last start-up compilations' chunks are
-     * freed; it then ends. Runs once; never fails.
+     * "Master footprint"). It is done 6 s later, when the last start-up compilations' chunks are freed, by a
+     * virtual thread: its sleep costs no platform thread (the JDK's delay scheduler, which the master's other timed
+     * waits on virtual threads already started, wakes it) and the trim runs on a carrier that exists already, so the
+     * master gains no thread for it, not even for those 6 s. malloc_trim takes 20-40 ms here and pins that carrier
+     * meanwhile, once: the other carriers, the supervisor loop, the watch thread and the proxy's forwarding threads
+     * go on. Runs once; never fails.
      */
     static final class StartedUp implements EventListener {
         static final java.time.Duration TRIM_AFTER = java.time.Duration.ofSeconds(6);
@@ -253,9 +257,9 @@ final class RunCommand implements Callable<Integer> {
             if (!done && event instanceof Event.WorkerReady r && ready.add(r.slot()) && ready.size() >= workers) {
                 done = true;
                 try {
-                    Thread.ofPlatform().daemon().name("herd-trim").start(StartedUp::trimLater);
+                    Thread.ofVirtual().name("herd-trim").start(StartedUp::trimLater);
                 } catch (RuntimeException | OutOfMemoryError e) {
-                    // no thread to spare (a process limit): the memory stays with the master
+                    // no memory for it: the memory stays with the master
                 }
             }
         }
