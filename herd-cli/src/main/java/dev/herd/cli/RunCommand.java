@@ -45,11 +45,17 @@ final class RunCommand implements Callable<Integer> {
         int run(ClusterSpec spec, List<EventListener> listeners);
     }
 
-    /** {@link ClusterRunner#run}; tests give one that records the spec, to check parsing without a master. */
+    /** {@link #runMaster}; tests give one that records the spec, to check parsing without a master. */
     private final Launcher launcher;
 
     RunCommand() {
-        this(ClusterRunner::run);
+        this(RunCommand::runMaster);
+    }
+
+    /** {@link ClusterRunner#run}, with the master's virtual-thread carriers sized for its mode first ({@link Carriers}). */
+    private static int runMaster(ClusterSpec spec, List<EventListener> listeners) {
+        Carriers.size(spec.mode());
+        return ClusterRunner.run(spec, listeners);
     }
 
     RunCommand(Launcher launcher) {
@@ -239,8 +245,9 @@ final class RunCommand implements Callable<Integer> {
      * virtual thread: its sleep costs no platform thread (the JDK's delay scheduler, which the master's other timed
      * waits on virtual threads already started, wakes it) and the trim runs on a carrier that exists already, so the
      * master gains no thread for it, not even for those 6 s. malloc_trim takes 20-40 ms here and pins that carrier
-     * meanwhile, once: the other carriers, the supervisor loop, the watch thread and the proxy's forwarding threads
-     * go on. Runs once; never fails.
+     * meanwhile, once: in the socket modes it is the only one ({@link Carriers}), so control requests and worker
+     * channel lines may wait that long, once; the supervisor loop, the watch thread and the proxy's forwarding
+     * threads go on. Runs once; never fails.
      */
     static final class StartedUp implements EventListener {
         static final java.time.Duration TRIM_AFTER = java.time.Duration.ofSeconds(6);
