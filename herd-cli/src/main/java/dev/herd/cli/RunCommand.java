@@ -45,11 +45,17 @@ final class RunCommand implements Callable<Integer> {
         int run(ClusterSpec spec, List<EventListener> listeners);
     }
 
-    /** {@link ClusterRunner#run}; tests give one that records the spec, to check parsing without a master. */
+    /** {@link #runMaster}; tests give one that records the spec, to check parsing without a master. */
     private final Launcher launcher;
 
     RunCommand() {
-        this(ClusterRunner::run);
+        this(RunCommand::runMaster);
+    }
+
+    /** {@link ClusterRunner#run}, with the master's virtual-thread carriers sized for its mode first ({@link Carriers}). */
+    private static int runMaster(ClusterSpec spec, List<EventListener> listeners) {
+        Carriers.size(spec.mode());
+        return ClusterRunner.run(spec, listeners);
     }
 
     RunCommand(Launcher launcher) {
@@ -235,8 +241,13 @@ final class RunCommand implements Callable<Integer> {
      * Once every slot had a ready worker for the first time, the master's start-up is over, and what the C library's
      * malloc kept of the memory the JVM freed since (the JIT compiler's arena chunks, which HotSpot's chunk pool
      * frees every 5 s, class parsing) goes back to the kernel: about 6 MB of the master's RSS (docs/benchmarks.md,
-     * "Master footprint"). A short-lived thread does it 6 s later, when the last start-up compilations' chunks are
-     * freed; it then ends. Runs once; never fails.
+     * "Master footprint"). It is done 6 s later, when the last start-up compilations' chunks are freed, by a
+     * virtual thread: its sleep costs no platform thread (the JDK's delay scheduler, which the master's other timed
+     * waits on virtual threads already started, wakes it) and the trim runs on a carrier that exists already, so the
+     * master gains no thread for it, not even for those 6 s. malloc_trim takes 20-40 ms here and pins that carrier
+     * meanwhile, once: in the socket modes it is the only one ({@link Carriers}), so control requests and worker
+     * channel lines may wait that long, once; the supervisor loop, the watch thread and the proxy's forwarding
+     * threads go on. Runs once; never fails.
      */
     static final class StartedUp implements EventListener {
         static final java.time.Duration TRIM_AFTER = java.time.Duration.ofSeconds(6);
@@ -253,9 +264,9 @@ final class RunCommand implements Callable<Integer> {
             if (!done && event instanceof Event.WorkerReady r && ready.add(r.slot()) && ready.size() >= workers) {
                 done = true;
                 try {
-                    Thread.ofPlatform().daemon().name("herd-trim").start(StartedUp::trimLater);
+                    Thread.ofVirtual().name("herd-trim").start(StartedUp::trimLater);
                 } catch (RuntimeException | OutOfMemoryError e) {
-                    // no thread to spare (a process limit): the memory stays with the master
+                    // no memory for it: the memory stays with the master
                 }
             }
         }

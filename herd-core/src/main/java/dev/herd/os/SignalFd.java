@@ -13,6 +13,8 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A signalfd(2): signals that every thread of the process blocks stay pending, and reading this descriptor takes
@@ -20,8 +22,12 @@ import java.util.Collection;
  * loses the signal when it cannot), reading needs no thread but the reader's own. Works only when the signals are
  * blocked in every thread: the process must have been started with them blocked (the mask is inherited across
  * exec) and with -Xrs, without which the JVM unblocks HUP, INT and TERM in each thread it makes.
+ *
+ * <p>Non-blocking: the owner polls the descriptor (readable while a signal is pending) beside its others and then
+ * {@linkplain #poll takes} what is pending, so it needs no thread of its own.
  */
-public final class SignalFd {
+public final class SignalFd implements AutoCloseable {
+    private static final int SFD_NONBLOCK = 0x800;
     private static final int SFD_CLOEXEC = 0x80000;
     private static final long SYS_READ = 0;
     private static final int SIGINFO_SIZE = 128;
@@ -31,6 +37,7 @@ public final class SignalFd {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.captureCallState("errno"));
 
     private final int fd;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private SignalFd(int fd) {
         this.fd = fd;
@@ -61,7 +68,7 @@ public final class SignalFd {
             }
             mask.set(JAVA_LONG, 0, bits);
             MemorySegment err = Libc.errnoState(arena);
-            int fd = (int) SIGNALFD.invokeExact(err, -1, mask, SFD_CLOEXEC);
+            int fd = (int) SIGNALFD.invokeExact(err, -1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
             if (fd < 0) {
                 throw new NativeException("signalfd", signals.toString(), Libc.errno(err));
             }
@@ -73,21 +80,37 @@ public final class SignalFd {
         }
     }
 
-    /** Blocks until a signal is pending and takes it. Platform thread only. */
-    public Signal take() {
+    /** Takes one pending signal without blocking; empty when none is pending. */
+    public Optional<Signal> poll() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(SIGINFO_SIZE, 8);
             while (true) {
                 MemorySegment err = Libc.errnoState(arena);
                 long n = Libc.syscall(err, SYS_READ, fd, info.address(), SIGINFO_SIZE);
                 if (n == SIGINFO_SIZE) {
-                    return Signal.of(info.get(JAVA_INT, 0)); // ssi_signo
+                    return Optional.of(Signal.of(info.get(JAVA_INT, 0))); // ssi_signo
                 }
                 int errno = Libc.errno(err);
+                if (n < 0 && errno == Errno.EAGAIN) {
+                    return Optional.empty();
+                }
                 if (n < 0 && errno != Errno.EINTR) {
                     throw new NativeException("read", "signalfd", errno);
                 }
             }
+        }
+    }
+
+    /** For poll(2): readable while one of the signals is pending. */
+    public int fd() {
+        return fd;
+    }
+
+    /** Idempotent; the signals stay blocked (and pending ones stay pending). */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            Libc.closeChecked(fd, "signalfd");
         }
     }
 }

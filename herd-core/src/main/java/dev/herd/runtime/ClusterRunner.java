@@ -102,7 +102,7 @@ public final class ClusterRunner {
         logs.reportTo(event -> supervisor.publish(event));
         try (logs; ControlPlane _ = ControlPlane.open(spec, supervisor, launcher.containment(), observers, logs, commands, socket.address(),
                 format(socket.address()))) {
-            SignalBridge.install(signal -> supervisor.signal(signal));
+            SignalBridge.install(signal -> supervisor.signal(signal), launcher);
             cgroups.start();
             Event listening = new Event.ClusterListening(InstantSource.system().instant(),
                     format(socket.address()), spec.workers());

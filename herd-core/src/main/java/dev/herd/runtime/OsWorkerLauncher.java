@@ -15,6 +15,7 @@ import dev.herd.os.ProcFs;
 import dev.herd.os.Processes;
 import dev.herd.os.Scheduling;
 import dev.herd.os.Signal;
+import dev.herd.os.SignalFd;
 import dev.herd.os.SpawnRequest;
 import dev.herd.os.Spawner;
 import org.slf4j.Logger;
@@ -110,6 +111,11 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
             channel.close();
         }
         return pid;
+    }
+
+    /** The master's signalfd, polled by the watch thread beside the workers (see {@link SignalBridge}). */
+    void takeSignals(SignalFd signals, java.util.function.Consumer<Signal> sink) {
+        watch.takeSignals(signals, sink);
     }
 
     @Override

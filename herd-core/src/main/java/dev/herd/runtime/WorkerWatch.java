@@ -8,6 +8,8 @@ import dev.herd.os.NotifySocket;
 import dev.herd.os.PidFd;
 import dev.herd.os.Poller;
 import dev.herd.os.Processes;
+import dev.herd.os.Signal;
+import dev.herd.os.SignalFd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
 
 /**
  * Watches every worker from one platform thread started with the master: poll(2) over each worker's pidfd (an
@@ -25,6 +28,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * it for additions and releases. Nothing here creates a thread per worker, so a master at its process or thread
  * limit still sees every exit. Only this thread reaps, receives and closes what it watches: no close can race a
  * poll on a reused descriptor number.
+ *
+ * <p>The master's signalfd, when it has one ({@link SignalBridge}), is one more descriptor of the same poll: a
+ * pending signal is read here and handed to its sink, so taking a signal needs no thread of its own and no new
+ * thread at all (SIGTERM still stops a master whose user is at its process limit).
  */
 final class WorkerWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerWatch.class);
@@ -33,6 +40,9 @@ final class WorkerWatch implements AutoCloseable {
     private final ConcurrentLinkedQueue<Runnable> changes = new ConcurrentLinkedQueue<>();
     /** Owned by the watch thread. */
     private final Map<Long, Watched> watched = new LinkedHashMap<>();
+    /** Owned by the watch thread; null without a signalfd, or once reading it failed. */
+    private SignalFd signals;
+    private Consumer<Signal> signalSink;
     private final Thread thread;
     private volatile boolean closed;
 
@@ -78,6 +88,21 @@ final class WorkerWatch implements AutoCloseable {
         });
     }
 
+    /**
+     * Reads the master's signals from this signalfd from now on and hands each to the sink (which must only post
+     * it: it runs on the watch thread); takes ownership of the descriptor. Any thread. Signals that arrived before
+     * stay pending until then.
+     */
+    void takeSignals(SignalFd fd, Consumer<Signal> sink) {
+        change(() -> {
+            if (signals != null) {
+                signals.close();
+            }
+            signals = fd;
+            signalSink = sink;
+        });
+    }
+
     private void change(Runnable change) {
         changes.add(change);
         wake.signal();
@@ -101,6 +126,10 @@ final class WorkerWatch implements AutoCloseable {
             }
         }
         watched.clear();
+        if (signals != null) {
+            signals.close(); // the signals stay blocked: from now on they wait, unread, for the master's exit
+            signals = null;
+        }
         wake.close();
     }
 
@@ -113,6 +142,11 @@ final class WorkerWatch implements AutoCloseable {
         List<Integer> fds = new ArrayList<>();
         fds.add(wake.fd());
         owners.add(null);
+        SignalFd signalFd = signals;
+        if (signalFd != null) {
+            fds.add(signalFd.fd());
+            owners.add(null);
+        }
         for (Watched worker : watched.values()) {
             if (worker.pidFd != null) {
                 fds.add(worker.pidFd.fd());
@@ -128,7 +162,14 @@ final class WorkerWatch implements AutoCloseable {
         if (ready[0]) {
             wake.drain();
         }
-        for (int i = 1; i < array.length; i++) {
+        int first = 1;
+        if (signalFd != null) {
+            if (ready[1]) {
+                readSignals();
+            }
+            first = 2;
+        }
+        for (int i = first; i < array.length; i++) {
             if (!ready[i]) {
                 continue;
             }
@@ -142,6 +183,28 @@ final class WorkerWatch implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.warn("event=watch.worker_error pid={} error=\"{}\"", worker.pid, e.getMessage());
             }
+        }
+    }
+
+    /** Every pending signal to the sink; a signalfd that cannot be read would fail every round, so it is dropped. */
+    private void readSignals() {
+        try {
+            Optional<Signal> signal;
+            while (signals != null && (signal = signals.poll()).isPresent()) {
+                try {
+                    signalSink.accept(signal.get());
+                } catch (RuntimeException e) {
+                    log.error("event=signal.error signal={} error=\"{}\"", signal.get().name(), e.getMessage());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.error("event=signal.error error=\"{}\"", e.getMessage());
+            try {
+                signals.close();
+            } catch (RuntimeException closeFailed) {
+                // no longer read either way
+            }
+            signals = null;
         }
     }
 
