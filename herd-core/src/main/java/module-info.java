@@ -9,14 +9,15 @@ module dev.herd.core {
     requires jdk.httpserver;    // the HTTP control API
     requires jdk.unsupported;   // sun.misc.Signal, where the master has no signalfd
     requires org.slf4j;
-    requires com.fasterxml.jackson.databind;
+    requires com.fasterxml.jackson.core;  // the control plane's JSON (ControlJson): the parser and generator
+    requires com.fasterxml.jackson.jr.ob; // ... and jackson-jr's objects over them
 
     exports dev.herd;
 
-    // Jackson writes and reads the command answers and events (records) by reflection
-    opens dev.herd to com.fasterxml.jackson.databind;
-    opens dev.herd.command to com.fasterxml.jackson.databind;
-    opens dev.herd.control to com.fasterxml.jackson.databind;
+    // jackson-jr writes and reads the command answers (records) by reflection
+    opens dev.herd to com.fasterxml.jackson.jr.ob;
+    opens dev.herd.command to com.fasterxml.jackson.jr.ob;
+    opens dev.herd.control to com.fasterxml.jackson.jr.ob;
 
     uses dev.herd.MasterRunner;
     provides dev.herd.MasterRunner with dev.herd.runtime.CoreMasterRunner;

@@ -23,10 +23,11 @@ import java.util.Map;
  *   <li>{@code slf4j}: the first log line through whatever SLF4J provider the class path has (the master's
  *   {@code MasterLog}, or Logback with Herd's former {@code logback.xml});</li>
  *   <li>{@code libc}: the initialisation of {@code dev.herd.os.Libc} (its eager downcall handles);</li>
- *   <li>{@code jackson}: an {@code ObjectMapper}, one tree written, one request line read, one record written
- *   through {@code valueToTree} (what the event hub and the control protocol do first);</li>
- *   <li>{@code jackson-jr}: the same work through jackson-jr's {@code JSON.std} (maps and a record), when its jars
- *   are on the class path;</li>
+ *   <li>{@code jackson}: the master's JSON through its own code ({@code dev.herd.control.ControlJson}): an event's
+ *   map written, a request line read, a record answer written, a worker channel line read
+ *   ({@code dev.herd.wire.WorkerProtocol}): what the event hub, the control protocol and the worker channel do first.
+ *   Whatever library that build's {@code ControlJson} uses (jackson-jr now, jackson-databind before) is what the step
+ *   costs, so {@code --cli} pointed at an older build compares them;</li>
  *   <li>{@code httpserver}: the JDK's HTTP server bound on loopback and started on virtual threads.</li>
  * </ul>
  */
@@ -94,24 +95,16 @@ public final class StartupSteps {
             }
             case "libc" -> Class.forName("dev.herd.os.Libc", true, loader);
             case "jackson" -> {
-                Class<?> mapperType = Class.forName("com.fasterxml.jackson.databind.ObjectMapper", true, loader);
-                Object mapper = mapperType.getConstructor().newInstance();
-                Object node = mapperType.getMethod("createObjectNode").invoke(mapper);
-                Method put = node.getClass().getMethod("put", String.class, String.class);
-                put.invoke(node, "event", "worker.ready");
-                node.toString();
-                mapperType.getMethod("readTree", String.class).invoke(mapper, "{\"command\":\"status\",\"args\":[\"--json\"]}");
-                mapperType.getMethod("valueToTree", Object.class).invoke(mapper, status()).toString();
-            }
-            case "jackson-jr" -> {
-                Class<?> json = Class.forName("com.fasterxml.jackson.jr.ob.JSON", true, loader);
-                Object std = json.getField("std").get(null);
-                Method asString = json.getMethod("asString", Object.class);
+                Class<?> json = Class.forName("dev.herd.control.ControlJson", true, loader);
+                Method write = json.getMethod("write", Object.class);
                 Map<String, Object> event = new LinkedHashMap<>();
+                event.put("id", 1L);
                 event.put("event", "worker.ready");
-                asString.invoke(std, event);
-                json.getMethod("mapFrom", Object.class).invoke(std, "{\"command\":\"status\",\"args\":[\"--json\"]}");
-                asString.invoke(std, status());
+                write.invoke(null, event);
+                json.getMethod("parse", String.class).invoke(null, "{\"command\":\"status\",\"args\":[\"--json\"]}");
+                write.invoke(null, status());
+                Class.forName("dev.herd.wire.WorkerProtocol", true, loader).getMethod("read", String.class)
+                        .invoke(null, "{\"v\":1,\"type\":\"ready\"}");
             }
             case "httpserver" -> {
                 com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
@@ -121,7 +114,7 @@ public final class StartupSteps {
                 server.start();
             }
             default -> throw new IllegalArgumentException("unknown step " + step
-                    + " (none, picocli-all, picocli-run, slf4j, libc, jackson, jackson-jr, httpserver)");
+                    + " (none, picocli-all, picocli-run, slf4j, libc, jackson, httpserver)");
         }
     }
 

@@ -1,56 +1,43 @@
 package dev.herd.control;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.BeanDescription;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JavaType;
-import com.fasterxml.jackson.databind.JsonSerializer;
-import com.fasterxml.jackson.databind.MapperFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.SerializationConfig;
-import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.ser.BeanSerializerModifier;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.jr.ob.JSON;
+import com.fasterxml.jackson.jr.ob.JacksonJrExtension;
+import com.fasterxml.jackson.jr.ob.api.ExtensionContext;
 import dev.herd.EnumLabels;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The control plane's JSON, in one place: requests and answers on the local socket and the HTTP API, events,
  * and the CLI reading answers into the result records of {@code dev.herd.command}. Values are plain Java: maps
- * (objects, in order), lists, strings, numbers, booleans, null, and records (written by their components, read
- * from objects). The answers' enums ({@code dev.herd.command}) are written as their lower-case labels
- * ({@link EnumLabels}) and read back from them. The
- * library behind it (jackson-databind now) is known to this class only.
+ * (objects, in order), lists, strings, numbers, booleans, null, and records (written by their components in
+ * declaration order, read from objects; unknown properties are ignored). The answers' enums
+ * ({@code dev.herd.command}) are written as their lower-case labels ({@link EnumLabels}) and read back from them
+ * ({@link EnumNames}). The library behind it (jackson-jr over jackson-core, chosen over jackson-databind for the
+ * master's start-up and memory: docs/benchmarks.md) is known to this class only.
  */
 public final class ControlJson {
-    private static final String ANSWERS = dev.herd.command.ClusterStatus.class.getPackageName();
-    private static final JsonSerializer<Enum<?>> LABEL = new JsonSerializer<>() {
-        @Override
-        public void serialize(Enum<?> value, JsonGenerator out, SerializerProvider provider) throws IOException {
-            out.writeString(EnumLabels.label(value));
-        }
-    };
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
-            .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .addModule(new SimpleModule().setSerializerModifier(new BeanSerializerModifier() {
+    private static final JSON JR = JSON.builder()
+            // as databind wrote them: a record's components in their declaration order (jr sorts them otherwise), and
+            // a null component or map value as null (jr leaves it out otherwise)
+            .enable(JSON.Feature.WRITE_RECORD_FIELDS_IN_DECLARATION_ORDER, JSON.Feature.WRITE_NULL_PROPERTIES)
+            // objects as LinkedHashMaps, not jr's lazily built maps; a key given twice keeps its last value, as
+            // databind did, instead of failing
+            .disable(JSON.Feature.USE_DEFERRED_MAPS, JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS)
+            .register(new JacksonJrExtension() {
                 @Override
-                public JsonSerializer<?> modifyEnumSerializer(SerializationConfig config, JavaType type,
-                                                              BeanDescription description, JsonSerializer<?> serializer) {
-                    // the answers' enums (dev.herd.command) by their labels; any other (a custom command's answer) as
-                    // Jackson writes it
-                    return type.getRawClass().getPackageName().equals(ANSWERS) ? LABEL : serializer;
+                protected void register(ExtensionContext context) {
+                    context.insertModifier(new EnumNames());
                 }
-            }))
+            })
             .build();
-    private static final ObjectMapper PRETTY = MAPPER.copy().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final JSON PRETTY = JR.with(JSON.Feature.PRETTY_PRINT_OUTPUT);
 
     /** What {@link #parse} returns for text with no JSON value in it (empty or blank). */
     public static final Object NOTHING = new Object();
@@ -67,47 +54,69 @@ public final class ControlJson {
         }
     }
 
-    /** One JSON value as plain Java (trailing text ignored), or {@link #NOTHING}. */
+    /**
+     * One JSON value as plain Java (trailing text ignored), or {@link #NOTHING}: objects as ordered maps, arrays as
+     * lists, whole numbers as Integer (Long, BigInteger when larger), other numbers as Double.
+     */
     public static Object parse(String text) {
-        return parse(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return parse(text.getBytes(StandardCharsets.UTF_8));
     }
 
     public static Object parse(byte[] bytes) {
-        try (JsonParser parser = MAPPER.createParser(bytes)) {
-            return parser.nextToken() == null ? NOTHING : MAPPER.readValue(parser, Object.class);
-        } catch (JsonProcessingException e) {
-            throw new Malformed(e.getOriginalMessage());
+        try (JsonParser parser = JR.createParser(bytes)) {
+            return parser.nextToken() == null ? NOTHING : JR.anyFrom(parser);
         } catch (IOException e) {
-            throw new Malformed(e.getMessage());
+            throw new Malformed(message(e));
         }
     }
 
     /** The JSON text of a value: a map, list, record, string, number, boolean or null. */
     public static String write(Object value) {
-        try {
-            return MAPPER.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot write " + value.getClass().getName() + " as JSON: " + e.getOriginalMessage(), e);
-        }
+        return write(JR, value);
     }
 
     /** The same, indented for people. */
     public static String pretty(Object value) {
+        return write(PRETTY, value);
+    }
+
+    private static String write(JSON json, Object value) {
         try {
-            return PRETTY.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot write JSON: " + e.getOriginalMessage(), e);
+            return json.asString(value);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot write " + value.getClass().getName() + " as JSON: " + message(e), e);
         }
     }
 
-    /** A parsed value (maps, lists...) as a record or other type, e.g. an answer's result as a {@code ClusterStatus}. */
+    /**
+     * A parsed value (maps, lists...) as a record or other type, e.g. an answer's result as a {@code ClusterStatus}:
+     * written and read back (the CLI, its only user, reads one small answer), or the value itself when it already is
+     * one ({@code Map}, {@code Object}).
+     */
     public static <T> T convert(Object value, Class<T> type) {
-        return MAPPER.convertValue(value, type);
+        if (value == null || type.isInstance(value)) {
+            return type.cast(value);
+        }
+        try {
+            return JR.beanFrom(type, write(value));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + type.getName() + " from JSON: " + message(e), e);
+        }
     }
 
-    /** A parsed list as a list of {@code type}. */
+    /** A parsed list as a list of {@code type}, each item as {@link #convert} makes it. */
     public static <T> List<T> convertList(Object value, Class<T> type) {
-        return MAPPER.convertValue(value, MAPPER.getTypeFactory().constructCollectionType(List.class, type));
+        if (!(value instanceof List<?> items)) {
+            throw new IllegalArgumentException("cannot read a list of " + type.getName() + " from JSON " + kind(value));
+        }
+        List<T> list = new ArrayList<>(items.size());
+        items.forEach(item -> list.add(convert(item, type)));
+        return list;
+    }
+
+    /** Jackson's message without the location it appends (which may quote the input). */
+    private static String message(IOException e) {
+        return e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
     }
 
     /** The kind of a parsed value, for messages: OBJECT, ARRAY, STRING, NUMBER, BOOLEAN or NULL. */

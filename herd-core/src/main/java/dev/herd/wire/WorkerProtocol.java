@@ -1,9 +1,6 @@
 package dev.herd.wire;
 
-
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herd.control.ControlJson;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,7 +10,8 @@ import java.util.Map;
  * each, {@code {"v":1,"type":"ready"}}. The lifecycle messages mean what their sd_notify counterparts mean, so
  * both end in the same {@link NotifyMessage}: {@code ready} (READY=1), {@code status} with {@code text}
  * (STATUS=), {@code stopping} (STOPPING=1), {@code heartbeat} (WATCHDOG=1); {@code hello} is accepted and
- * ignored. Anything else is malformed: the caller logs it and carries on.
+ * ignored. Anything else is malformed: the caller logs it and carries on. The JSON is {@link ControlJson}'s: a line
+ * is read as a map of plain values.
  */
 public final class WorkerProtocol {
     public static final int VERSION = 1;
@@ -21,7 +19,6 @@ public final class WorkerProtocol {
     public static final int MAX_LINE = 64 * 1024;
     /** Handed to {@link #read} in place of a line that was too long. */
     public static final String TOO_LONG = "\u0000too-long";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private WorkerProtocol() {
     }
@@ -48,9 +45,8 @@ public final class WorkerProtocol {
 
     /** @throws IllegalArgumentException naming what is wrong with the line */
     public static Message read(String line) {
-        JsonNode message = object(line);
-        String type = message.get("type").asText();
-        return switch (type) {
+        Map<?, ?> message = object(line);
+        return switch ((String) message.get("type")) {
             case "ask" -> new Ask(text(message, "id", true), text(message, "kind", true), text(message, "payload", false));
             case "message" -> new Note(text(message, "payload", true));
             case "counters" -> new Counters(count(message, "connections"), count(message, "requests"));
@@ -58,21 +54,22 @@ public final class WorkerProtocol {
         };
     }
 
-    private static String text(JsonNode message, String field, boolean required) {
-        JsonNode value = message.get(field);
-        if (value == null || value.isNull()) {
+    /** A string field (a number is taken as its text); absent or null is "", or an error when required. */
+    private static String text(Map<?, ?> message, String field, boolean required) {
+        Object value = message.get(field);
+        if (value == null) {
             if (required) {
-                throw new IllegalArgumentException(message.get("type").asText() + " needs a \"" + field + "\" string");
+                throw new IllegalArgumentException(message.get("type") + " needs a \"" + field + "\" string");
             }
             return "";
         }
-        if (!value.isTextual() && !value.isNumber()) {
+        if (!(value instanceof String) && !(value instanceof Number)) {
             throw new IllegalArgumentException("\"" + field + "\" must be a string");
         }
-        return value.asText();
+        return String.valueOf(value);
     }
 
-    private static long count(JsonNode message, String field) {
+    private static long count(Map<?, ?> message, String field) {
         String value = text(message, field, true);
         try {
             long n = Long.parseLong(value);
@@ -90,64 +87,83 @@ public final class WorkerProtocol {
         return parse(object(line));
     }
 
-    private static JsonNode object(String line) {
+    /** The line as a JSON object with a "type" string and, if it has one, a version this master speaks. */
+    private static Map<?, ?> object(String line) {
         if (TOO_LONG.equals(line)) {
             throw new IllegalArgumentException("line longer than " + MAX_LINE + " characters, skipped");
         }
-        JsonNode message;
+        Object parsed;
         try {
-            message = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
+            parsed = ControlJson.parse(line);
+        } catch (ControlJson.Malformed e) {
+            throw new IllegalArgumentException("not JSON: " + e.getMessage());
         }
-        if (message == null || !message.isObject()) {
+        if (!(parsed instanceof Map<?, ?> message)) {
             throw new IllegalArgumentException("not a JSON object");
         }
-        JsonNode type = message.get("type");
-        if (type == null || !type.isTextual()) {
+        if (!(message.get("type") instanceof String)) {
             throw new IllegalArgumentException("no \"type\" string");
         }
-        JsonNode version = message.get("v");
-        if (version != null && (!version.canConvertToInt() || version.asInt() > VERSION)) {
-            throw new IllegalArgumentException("protocol version " + version + " is newer than this master's (" + VERSION + ")");
+        if (message.containsKey("v") && !spoken(message.get("v"))) {
+            throw new IllegalArgumentException("protocol version " + ControlJson.write(message.get("v"))
+                    + " is newer than this master's (" + VERSION + ")");
         }
         return message;
     }
 
-    private static NotifyMessage parse(JsonNode message) {
-        JsonNode type = message.get("type");
+    /**
+     * Whether {@code v} is a version up to {@link #VERSION}: a number within an int's range, a fraction counting as its
+     * whole part (1.9 as 1), as databind's tree model read it before.
+     */
+    private static boolean spoken(Object version) {
+        return switch (version) {
+            case Integer v -> v <= VERSION;
+            case Double v -> v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE && v.intValue() <= VERSION;
+            case null, default -> false;
+        };
+    }
+
+    private static NotifyMessage parse(Map<?, ?> message) {
+        String type = (String) message.get("type");
         Map<String, String> values = new LinkedHashMap<>();
-        switch (type.asText()) {
+        switch (type) {
             case "hello" -> { }
             case "ready" -> values.put("READY", "1");
             case "stopping" -> values.put("STOPPING", "1");
             case "heartbeat" -> values.put("WATCHDOG", "1");
             case "status" -> {
-                JsonNode text = message.get("text");
-                if (text == null || !text.isTextual()) {
+                if (!(message.get("text") instanceof String text)) {
                     throw new IllegalArgumentException("status needs a \"text\" string");
                 }
-                values.put("STATUS", text.asText());
+                values.put("STATUS", text);
             }
-            default -> throw new IllegalArgumentException("unknown type '" + clip(type.asText()) + "'");
+            default -> throw new IllegalArgumentException("unknown type '" + clip(type) + "'");
         }
         return new NotifyMessage(Map.copyOf(values));
     }
 
     /** A line for the worker: {@code {"v":1,"type":TYPE,...fields}}. */
     public static String line(String type, String... fields) {
-        com.fasterxml.jackson.databind.node.ObjectNode node = JSON.createObjectNode().put("v", VERSION).put("type", type);
+        Map<String, Object> line = start(type);
         for (int i = 0; i + 1 < fields.length; i += 2) {
-            node.put(fields[i], fields[i + 1]);
+            line.put(fields[i], fields[i + 1]);
         }
-        return node.toString();
+        return ControlJson.write(line);
     }
 
     public static String answer(String id, boolean ok, String payloadOrError) {
-        com.fasterxml.jackson.databind.node.ObjectNode node = JSON.createObjectNode().put("v", VERSION)
-                .put("type", "answer").put("id", id).put("ok", ok);
-        node.put(ok ? "payload" : "error", payloadOrError);
-        return node.toString();
+        Map<String, Object> line = start("answer");
+        line.put("id", id);
+        line.put("ok", ok);
+        line.put(ok ? "payload" : "error", payloadOrError);
+        return ControlJson.write(line);
+    }
+
+    private static Map<String, Object> start(String type) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("v", VERSION);
+        line.put("type", type);
+        return line;
     }
 
     private static String clip(String text) {

@@ -35,6 +35,27 @@ class WorkerProtocolTest {
         assertThatThrownBy(() -> WorkerProtocol.parse("{\"type\":\"status\",\"text\":3}"))
                 .hasMessage("status needs a \"text\" string");
         assertThatThrownBy(() -> WorkerProtocol.parse(WorkerChannel.TOO_LONG)).hasMessageContaining("longer than 65536");
+        assertThatThrownBy(() -> WorkerProtocol.parse("{\"v\":\"1\",\"type\":\"ready\"}"))
+                .hasMessage("protocol version \"1\" is newer than this master's (1)");
+        assertThatThrownBy(() -> WorkerProtocol.parse("{\"v\":null,\"type\":\"ready\"}"))
+                .hasMessage("protocol version null is newer than this master's (1)");
+        assertThatThrownBy(() -> WorkerProtocol.read("{\"type\":\"ask\",\"id\":true,\"kind\":\"k\"}"))
+                .hasMessage("\"id\" must be a string");
+        assertThatThrownBy(() -> WorkerProtocol.read("{\"type\":\"message\"}")).hasMessage("message needs a \"payload\" string");
+        assertThatThrownBy(() -> WorkerProtocol.read("{\"type\":\"counters\",\"connections\":1.0,\"requests\":0}"))
+                .hasMessage("\"connections\" must be a count, not '1.0'");
+    }
+
+    @Test
+    void theVersionIsReadAsTheTreeModelReadItAndNumbersPassAsText() {
+        assertThat(WorkerProtocol.parse("{\"v\":1.0,\"type\":\"ready\"}").ready()).isTrue();
+        assertThat(WorkerProtocol.read("{\"type\":\"ask\",\"id\":7,\"kind\":\"config\"}"))
+                .isEqualTo(new WorkerProtocol.Ask("7", "config", ""));
+        assertThat(WorkerProtocol.read("{\"type\":\"counters\",\"connections\":5,\"requests\":\"6\"}"))
+                .isEqualTo(new WorkerProtocol.Counters(5, 6));
+        assertThat(WorkerProtocol.line("notify", "kind", "k", "payload", "p\"")).isEqualTo(
+                "{\"v\":1,\"type\":\"notify\",\"kind\":\"k\",\"payload\":\"p\\\"\"}");
+        assertThat(WorkerProtocol.answer("1", false, null)).isEqualTo("{\"v\":1,\"type\":\"answer\",\"id\":\"1\",\"ok\":false,\"error\":null}");
     }
 
     @Test
