@@ -29,9 +29,6 @@ public final class HerdCommand implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        if (args.length > 0 && args[0].equals("run")) {
-            dev.herd.runtime.StartupWarmup.begin(); // while picocli parses the settings: see StartupWarmup
-        }
         if (System.getProperty("slf4j.provider") == null) {
             // SLF4J finds its provider without a ServiceLoader scan of every jar on the class path; it reports that
             // on stderr at its INFO level ("Attempting to load provider"), which stays out of the master's output

@@ -146,17 +146,6 @@ final class Libc {
 
     private Libc() {}
 
-    /** Makes every handle now, those made on first use included (see {@link NativeLinks#prepare}). */
-    static void prepareAll() {
-        try {
-            java.lang.invoke.MethodHandles.Lookup lookup = java.lang.invoke.MethodHandles.lookup();
-            lookup.ensureInitialized(Spawn.class);
-            lookup.ensureInitialized(Later.class);
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException("Libc cannot initialise its own nested classes", e);
-        }
-    }
-
     private static MemorySegment symbol(String name) {
         return LOOKUP.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
     }
