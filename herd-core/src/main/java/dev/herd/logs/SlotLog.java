@@ -43,8 +43,20 @@ final class SlotLog implements AutoCloseable {
     /** Files of a slot whose workers wrote nothing for this long are closed (reopened when the spool grows). */
     static final long IDLE_CLOSE_NANOS = 5_000_000_000L;
     private static final byte[] CONTINUED_BYTES = CONTINUED.getBytes(StandardCharsets.US_ASCII);
-    private static final int CHUNK = 256 * 1024;
+    private static final int CHUNK = 64 * 1024;
     private static final int BATCH = 256 * 1024;
+
+    /**
+     * What one copy pass works in, kept between passes so that copying allocates little: one per {@link WorkerLogs},
+     * shared by its slots, which it copies one at a time (a slot of its own each cost the master a quarter of a MB of
+     * heap per worker, touched once and kept). Everything in it is reset at the start of a pass.
+     */
+    static final class Scratch {
+        final ByteBuffer chunk = ByteBuffer.allocate(CHUNK);
+        final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+        final ByteArrayOutputStream batch = new ByteArrayOutputStream();
+        final List<String> batchLines = new ArrayList<>();
+    }
 
     final int slot;
     private final Path spoolPath;
@@ -52,10 +64,10 @@ final class SlotLog implements AutoCloseable {
     private final Path logPath;
     private final long maxBytes;
     private final int keep;
-    private final ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
-    private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream batch = new ByteArrayOutputStream();
-    private final List<String> batchLines = new ArrayList<>();
+    private final ByteBuffer buffer;
+    private final ByteArrayOutputStream partial;
+    private final ByteArrayOutputStream batch;
+    private final List<String> batchLines;
     /** Null while the slot is idle and its files closed. */
     private FileChannel spool;
     private SpoolFile releaser;
@@ -85,8 +97,12 @@ final class SlotLog implements AutoCloseable {
     private boolean offsetUnsaved;
     private long lastOutputNanos = System.nanoTime();
 
-    SlotLog(int slot, Path spoolPath, Path logDir, long maxBytes, int keep) throws IOException {
+    SlotLog(int slot, Path spoolPath, Path logDir, long maxBytes, int keep, Scratch scratch) throws IOException {
         this.slot = slot;
+        this.buffer = scratch.chunk;
+        this.partial = scratch.partial;
+        this.batch = scratch.batch;
+        this.batchLines = scratch.batchLines;
         this.spoolPath = spoolPath;
         this.offsetPath = spoolPath.resolveSibling(spoolPath.getFileName() + ".offset");
         this.logPath = logDir.resolve(WorkerLogs.logName(slot));

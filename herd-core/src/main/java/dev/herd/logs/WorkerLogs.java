@@ -60,6 +60,8 @@ public final class WorkerLogs implements AutoCloseable {
     private final long maxBytes;
     private final int keep;
     private final Map<Integer, SlotLog> slots = new TreeMap<>();
+    /** The slots' copy space: pollAll copies one slot at a time, under this object's lock. */
+    private final SlotLog.Scratch scratch = new SlotLog.Scratch();
     private final Set<LiveFeed<Line>> followers = new CopyOnWriteArraySet<>();
     private final Thread poller;
     /** Released by {@link #workerExited} and {@link #close}: where there is no eventfd, the copier waits on this. */
@@ -289,7 +291,7 @@ public final class WorkerLogs implements AutoCloseable {
 
     private void open(int slot, Path spool) {
         try {
-            slots.put(slot, new SlotLog(slot, spool, logDir, maxBytes, keep));
+            slots.put(slot, new SlotLog(slot, spool, logDir, maxBytes, keep, scratch));
             unopenable.remove(spool);
         } catch (IOException e) {
             if (unopenable.add(spool)) {

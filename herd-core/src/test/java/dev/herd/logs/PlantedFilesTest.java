@@ -82,7 +82,7 @@ class PlantedFilesTest {
             Files.createSymbolicLink(offset, offsetTarget);
             Files.createSymbolicLink(spool.resolveSibling("worker-0.out.offset.tmp"), outside);
             append(logDir, 0, "one\ntwo\n");
-            try (SlotLog slot = new SlotLog(0, spool, logDir, 10_000, 2)) {
+            try (SlotLog slot = new SlotLog(0, spool, logDir, 10_000, 2, new SlotLog.Scratch())) {
                 slot.poll(line -> { }, false);
             }
             assertThat(lines(log(logDir, 0))).as("read from the start: the link's '4' is not believed").containsExactly("one", "two");

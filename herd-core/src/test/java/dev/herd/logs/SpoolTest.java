@@ -40,7 +40,7 @@ class SpoolTest {
 
     private SlotLog copier() throws Exception {
         Files.createDirectories(spool().getParent());
-        return new SlotLog(0, spool(), logDir, BIG, 5);
+        return new SlotLog(0, spool(), logDir, BIG, 5, new SlotLog.Scratch());
     }
 
     private static List<String> poll(SlotLog slot) throws Exception {
@@ -191,7 +191,7 @@ class SpoolTest {
         Files.writeString(obstacle.resolve("something"), "x");
         List<String> written = numbered("w", 6, 10);
         Files.createDirectories(spool().getParent());
-        try (SlotLog first = new SlotLog(0, spool(), logDir, 30, 1)) {
+        try (SlotLog first = new SlotLog(0, spool(), logDir, 30, 1, new SlotLog.Scratch())) {
             append(logDir, 0, joined(written));
             try {
                 poll(first);
@@ -202,7 +202,7 @@ class SpoolTest {
         assertThat(Files.readString(offsetFile())).isEqualTo("30");
         Files.delete(obstacle.resolve("something"));
         Files.delete(obstacle);
-        try (SlotLog second = new SlotLog(0, spool(), logDir, 30, 1)) {
+        try (SlotLog second = new SlotLog(0, spool(), logDir, 30, 1, new SlotLog.Scratch())) {
             assertThat(poll(second)).isEqualTo(written.subList(3, 6));
         }
         assertThat(lines(Spools.rotated(logDir, 0, 1))).isEqualTo(written.subList(0, 3));
