@@ -123,9 +123,19 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    /** Closes connections that did not send a whole request line within the request timeout. */
+    /**
+     * Closes connections that did not send a whole request line within the request timeout: every
+     * {@link #OVERDUE_CHECK_MILLIS} while a connection waits for one, not at all while none does (an idle master's
+     * timed wake-ups were its largest idle cost).
+     */
     private void closeOverdueLoop() {
         while (!closed) {
+            try {
+                connections.awaitWaiting(() -> closed);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
             connections.closeOverdue();
             pause();
         }
@@ -248,6 +258,7 @@ public final class ControlServer implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        connections.wake();
         inFlight.awaitIdle();
         try {
             channel.close();

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -55,6 +56,7 @@ final class LocalConnections<C extends Closeable> {
             }
             open.add(connection);
             waiting.put(connection, clock.getAsLong());
+            notifyAll(); // the overdue check has something to watch again
         }
         closeQuietly(evicted);
         return true;
@@ -65,6 +67,7 @@ final class LocalConnections<C extends Closeable> {
         waiting.remove(connection);
         if (open.contains(connection)) {
             waiting.put(connection, clock.getAsLong());
+            notifyAll();
         }
     }
 
@@ -95,6 +98,21 @@ final class LocalConnections<C extends Closeable> {
         }
         overdue.forEach(LocalConnections::closeQuietly);
         return overdue.size();
+    }
+
+    /**
+     * Returns once a connection waits for a request line, or {@code stop} holds (checked after every {@link #wake}):
+     * the overdue check sleeps here, not in timed rounds, while nobody can be overdue, so an idle master is not woken.
+     */
+    synchronized void awaitWaiting(BooleanSupplier stop) throws InterruptedException {
+        while (waiting.isEmpty() && !stop.getAsBoolean()) {
+            wait();
+        }
+    }
+
+    /** Wakes {@link #awaitWaiting} to look at its stop condition. */
+    synchronized void wake() {
+        notifyAll();
     }
 
     synchronized int open() {

@@ -1,6 +1,7 @@
 package dev.herd.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.Closeable;
 import java.time.Duration;
@@ -66,5 +67,45 @@ class LocalConnectionsTest {
         now.addAndGet(Duration.ofSeconds(4).toNanos());
         assertThat(connections.closeOverdue()).isEqualTo(1);
         assertThat(served.closed).isTrue();
+    }
+
+    @Test
+    void theOverdueCheckSleepsUntilAConnectionWaitsForARequestLine() throws InterruptedException {
+        Thread check = Thread.ofPlatform().start(() -> {
+            try {
+                connections.awaitWaiting(() -> false);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> check.getState() == Thread.State.WAITING);
+            connections.admit(new Connection());
+            await().atMost(Duration.ofSeconds(10)).until(() -> !check.isAlive());
+        } finally {
+            check.interrupt();
+            check.join(10_000);
+        }
+    }
+
+    @Test
+    void theOverdueCheckStopsWhenWokenWithItsStopConditionHeld() throws InterruptedException {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread check = Thread.ofPlatform().start(() -> {
+            try {
+                connections.awaitWaiting(stop::get);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> check.getState() == Thread.State.WAITING);
+            stop.set(true);
+            connections.wake();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !check.isAlive());
+        } finally {
+            check.interrupt();
+            check.join(10_000);
+        }
     }
 }
