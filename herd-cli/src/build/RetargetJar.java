@@ -101,6 +101,9 @@ public final class RetargetJar {
                     jarOut.closeEntry();
                 }
             }
+            // a temporary file is private (0600); the jar keeps the mode it had, so that every user who may run herd
+            // can still read it
+            Files.setPosixFilePermissions(temporary, Files.getPosixFilePermissions(jar));
             Files.move(temporary, jar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(temporary);

@@ -43,6 +43,16 @@ class PackagingTest {
         assertThat(tooOld).as("classes older than version 50").isEmpty();
     }
 
+    /** Another user may run herd from this build (ControlAccessMessagesTest does): what the build rewrote stays readable. */
+    @Test
+    void everyJarCanBeReadByEveryUser() throws IOException {
+        try (Stream<Path> files = Files.list(Herd.LIB)) {
+            assertThat(files.filter(p -> p.toString().endsWith(".jar")).toList())
+                    .allSatisfy(jar -> assertThat(Files.getPosixFilePermissions(jar)).as(jar.toString())
+                            .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ));
+        }
+    }
+
     private static int majorVersion(JarFile file, JarEntry entry) throws IOException {
         try (InputStream in = file.getInputStream(entry)) {
             byte[] header = in.readNBytes(8);
