@@ -5,21 +5,22 @@
 # file (every JDK since 9 has one) gives its version, read with shell builtins, and the candidates are tried in
 # order, the later ones looked up only when the earlier ones do not do.
 
+herd_release_value() { # $1 = a JDK home, $2 = a key of its release file; prints the value as written, or nothing
+  local line
+  [ -f "$1/release" ] || return 0
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in "$2="*) echo "${line#"$2="}"; return 0 ;; esac
+  done < "$1/release"
+}
+
 herd_java_major() { # $1 = path to a java binary; prints its major version or nothing
-  local home="${1%/bin/java}" line version
-  if [ -f "$home/release" ]; then
-    while IFS= read -r line || [ -n "$line" ]; do
-      case "$line" in
-        JAVA_VERSION=*)
-          version="${line#JAVA_VERSION=}"
-          version="${version#\"}"
-          version="${version%%[!0-9]*}"
-          if [ -n "$version" ]; then
-            echo "$version"
-            return 0
-          fi ;;
-      esac
-    done < "$home/release"
+  local version
+  version=$(herd_release_value "${1%/bin/java}" JAVA_VERSION)
+  version="${version#\"}"
+  version="${version%%[!0-9]*}"
+  if [ -n "$version" ]; then
+    echo "$version"
+    return 0
   fi
   "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
 }

@@ -35,7 +35,7 @@ final class ResourcePreflight {
     }
 
     /**
-     * The process problem, if any: the real user has {@code userThreadsNow} processes and threads (this master's
+     * The process problem, if any: the real user has {@code userThreads} processes and threads (this master's
      * included) and a soft limit of {@code limit}; each worker is at least one more process. The count (a read of
      * every process's status in /proc, tens of milliseconds) is taken only when a limit applies.
      */
