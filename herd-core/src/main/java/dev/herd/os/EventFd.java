@@ -11,9 +11,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * pipe's two descriptors. Read and write go through syscall(2), so no further libc bindings are needed.
  */
 public final class EventFd implements AutoCloseable {
-    private static final long SYS_READ = 0;
-    private static final long SYS_WRITE = 1;
-    private static final long SYS_EVENTFD2 = 290;
     private static final int EFD_NONBLOCK = 0x800;
     private static final int EFD_CLOEXEC = 0x80000;
 
@@ -28,7 +25,7 @@ public final class EventFd implements AutoCloseable {
     public static EventFd open() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoState(arena);
-            long fd = Libc.syscall(err, SYS_EVENTFD2, 0, EFD_NONBLOCK | EFD_CLOEXEC);
+            long fd = Libc.syscall(err, Libc.SYS_EVENTFD2, 0, EFD_NONBLOCK | EFD_CLOEXEC);
             if (fd < 0) {
                 throw new NativeException("eventfd", "wake-up descriptor", Libc.errno(err));
             }
@@ -41,7 +38,7 @@ public final class EventFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment one = arena.allocate(JAVA_LONG);
             one.set(JAVA_LONG, 0, 1L);
-            Libc.syscall(Libc.errnoState(arena), SYS_WRITE, fd, one.address(), 8);
+            Libc.syscall(Libc.errnoState(arena), Libc.SYS_WRITE, fd, one.address(), 8);
         }
     }
 
@@ -49,7 +46,7 @@ public final class EventFd implements AutoCloseable {
     public void drain() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment value = arena.allocate(JAVA_LONG);
-            Libc.syscall(Libc.errnoState(arena), SYS_READ, fd, value.address(), 8);
+            Libc.syscall(Libc.errnoState(arena), Libc.SYS_READ, fd, value.address(), 8);
         }
     }
 

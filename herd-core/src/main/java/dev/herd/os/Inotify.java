@@ -14,9 +14,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * and a thread blocked in {@code take()}). Calls go through syscall(2), so no further libc bindings are needed.
  */
 public final class Inotify implements AutoCloseable {
-    private static final long SYS_READ = 0;
-    private static final long SYS_INOTIFY_ADD_WATCH = 254;
-    private static final long SYS_INOTIFY_INIT1 = 294;
     private static final int IN_NONBLOCK = 0x800;
     private static final int IN_CLOEXEC = 0x80000;
     /** A file in the directory was written to. */
@@ -45,13 +42,13 @@ public final class Inotify implements AutoCloseable {
     public static Inotify watch(Path dir, int mask) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoState(arena);
-            long fd = Libc.syscall(err, SYS_INOTIFY_INIT1, IN_NONBLOCK | IN_CLOEXEC, 0);
+            long fd = Libc.syscall(err, Libc.SYS_INOTIFY_INIT1, IN_NONBLOCK | IN_CLOEXEC, 0);
             if (fd < 0) {
                 throw new NativeException("inotify_init1", dir.toString(), Libc.errno(err));
             }
             Inotify inotify = new Inotify((int) fd);
             MemorySegment path = arena.allocateFrom(dir.toString());
-            if (Libc.syscall(err, SYS_INOTIFY_ADD_WATCH, fd, path.address(), mask) < 0) {
+            if (Libc.syscall(err, Libc.SYS_INOTIFY_ADD_WATCH, fd, path.address(), mask) < 0) {
                 int errno = Libc.errno(err);
                 inotify.close();
                 throw new NativeException("inotify_add_watch", dir.toString(), errno);
@@ -77,7 +74,7 @@ public final class Inotify implements AutoCloseable {
             MemorySegment err = Libc.errnoState(arena);
             MemorySegment buffer = arena.allocate(BUFFER, 8);
             while (true) {
-                long n = Libc.syscall(err, SYS_READ, fd, buffer.address(), BUFFER);
+                long n = Libc.syscall(err, Libc.SYS_READ, fd, buffer.address(), BUFFER);
                 if (n <= 0) {
                     return alive; // EAGAIN: drained (EINTR or anything else: the next wake-up reads again)
                 }

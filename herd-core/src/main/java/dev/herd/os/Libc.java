@@ -55,8 +55,6 @@ final class Libc {
     static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     static final short POSIX_SPAWN_SETSIGMASK = 0x08;
     static final short POSIX_SPAWN_SETSID = 0x80;
-    static final long SYS_PIDFD_OPEN = 434;
-    static final long SYS_PIDFD_GETFD = 438;
     static final int O_RDWR = 0x2;
     static final int FALLOC_FL_KEEP_SIZE = 0x01;
     static final int FALLOC_FL_PUNCH_HOLE = 0x02;
@@ -68,38 +66,53 @@ final class Libc {
     static final long SIGSET_SIZE = 128;
     static final long POLLFD_SIZE = 8;
 
-    private static final MethodHandle SOCKET = errnoCall("socket", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-    private static final MethodHandle SETSOCKOPT =
-            errnoCall("setsockopt", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
-    private static final MethodHandle BIND = errnoCall("bind", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
-    private static final MethodHandle LISTEN = errnoCall("listen", JAVA_INT, JAVA_INT, JAVA_INT);
-    private static final MethodHandle GETSOCKNAME =
-            errnoCall("getsockname", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
-    private static final MethodHandle CLOSE = errnoCall("close", JAVA_INT, JAVA_INT);
-    private static final MethodHandle POLL = errnoCall("poll", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
-    private static final MethodHandle GETPID = plainCall("getpid", JAVA_INT);
-    private static final MethodHandle GETEUID = plainCall("geteuid", JAVA_INT);
-    private static final MethodHandle SYSCONF = errnoCall("sysconf", JAVA_LONG, JAVA_INT);
-    private static final MethodHandle SYSCALL2 = LINKER.downcallHandle(
-            symbol("syscall"),
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+    // System call numbers of Linux x86_64 (asm/unistd_64.h), the one platform Herd runs on (docs/native-notes.md).
+    static final long SYS_READ = 0;
+    static final long SYS_WRITE = 1;
+    static final long SYS_CLOSE = 3;
+    static final long SYS_POLL = 7;
+    static final long SYS_GETPID = 39;
+    static final long SYS_SOCKET = 41;
+    static final long SYS_SENDTO = 44;
+    static final long SYS_RECVFROM = 45;
+    static final long SYS_SHUTDOWN = 48;
+    static final long SYS_BIND = 49;
+    static final long SYS_LISTEN = 50;
+    static final long SYS_GETSOCKNAME = 51;
+    static final long SYS_SETSOCKOPT = 54;
+    static final long SYS_WAIT4 = 61;
+    static final long SYS_KILL = 62;
+    static final long SYS_GETEUID = 107;
+    static final long SYS_OPENAT = 257;
+    static final long SYS_FALLOCATE = 285;
+    static final long SYS_SIGNALFD4 = 289;
+    static final long SYS_EVENTFD2 = 290;
+    static final long SYS_DUP3 = 292;
+    static final long SYS_INOTIFY_INIT1 = 294;
+    static final long SYS_INOTIFY_ADD_WATCH = 254;
+    static final long SYS_PIDFD_OPEN = 434;
+    static final long SYS_PIDFD_GETFD = 438;
+    private static final long AT_FDCWD = -100;
+
+    /**
+     * syscall(2) with six arguments: every call below that is a system call goes through this one handle. Making a
+     * downcall handle costs milliseconds of CPU for each distinct signature (the JDK spins and loads classes for it;
+     * handles of one signature share them), and before the master listens it made a dozen: about 60 ms of its start
+     * (docs/benchmarks.md, "Master footprint"). glibc's syscall() reads six arguments whatever the call takes, and the
+     * kernel ignores those a call does not use, so the unused ones are zeros.
+     */
+    private static final MethodHandle SYSCALL = LINKER.downcallHandle(symbol("syscall"),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             ERRNO_OPTION, Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle SYSCALL3 = LINKER.downcallHandle(
-            symbol("syscall"),
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            ERRNO_OPTION, Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle OPEN = LINKER.downcallHandle(symbol("open"),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION, Linker.Option.firstVariadicArg(2));
 
     static {
-        // A C library without one of these fails here, at start-up, as before their handles were made on first use
-        // (a lookup costs nothing next to making a downcall handle, ~10 ms of CPU each on first use).
+        // A C library without one of these fails here, at start-up, not when a worker is first spawned or an error
+        // first described (a lookup costs nothing next to making a downcall handle).
         for (String name : new String[] {"posix_spawnp", "posix_spawn_file_actions_init",
                 "posix_spawn_file_actions_destroy", "posix_spawn_file_actions_adddup2", "posix_spawn_file_actions_addopen",
                 "posix_spawn_file_actions_addclosefrom_np", "posix_spawn_file_actions_addchdir_np", "posix_spawnattr_init",
                 "posix_spawnattr_destroy", "posix_spawnattr_setflags", "posix_spawnattr_setsigmask",
-                "posix_spawnattr_setsigdefault", "shutdown", "recv", "sendto", "kill", "waitpid", "dup3", "fallocate",
-                "strerror"}) {
+                "posix_spawnattr_setsigdefault", "strerror", "sysconf"}) {
             symbol(name);
         }
     }
@@ -128,17 +141,9 @@ final class Libc {
                 plainCall("posix_spawnattr_setsigdefault", JAVA_INT, ADDRESS, ADDRESS);
     }
 
-    /** Calls the master needs once workers run, or only on errors: made on first use, not before the master listens. */
+    /** C library functions that are not system calls, needed only once workers run or on errors: made on first use. */
     private static final class Later {
-        static final MethodHandle SHUTDOWN = errnoCall("shutdown", JAVA_INT, JAVA_INT, JAVA_INT);
-        static final MethodHandle RECV = errnoCall("recv", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
-        static final MethodHandle SENDTO =
-                errnoCall("sendto", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
-        static final MethodHandle KILL = errnoCall("kill", JAVA_INT, JAVA_INT, JAVA_INT);
-        static final MethodHandle WAITPID = errnoCall("waitpid", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
-        static final MethodHandle DUP3 = errnoCall("dup3", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-        static final MethodHandle FALLOCATE =
-                errnoCall("fallocate", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
+        static final MethodHandle SYSCONF = errnoCall("sysconf", JAVA_LONG, JAVA_INT);
         static final MethodHandle STRERROR = plainCall("strerror", ADDRESS, JAVA_INT);
         static final MethodHandle STRERRORNAME =
                 LOOKUP.find("strerrorname_np").isPresent() ? plainCall("strerrorname_np", ADDRESS, JAVA_INT) : null;
@@ -177,165 +182,102 @@ final class Libc {
         return new IllegalStateException(t);
     }
 
-    static int socket(MemorySegment err, int domain, int type, int protocol) {
+    /** syscall(2): the result, or -1 with errno in {@code err}; pointer arguments as their segments' addresses. */
+    static long syscall6(MemorySegment err, long number, long a0, long a1, long a2, long a3, long a4, long a5) {
         try {
-            return (int) SOCKET.invokeExact(err, domain, type, protocol);
+            return (long) SYSCALL.invokeExact(err, number, a0, a1, a2, a3, a4, a5);
         } catch (Throwable t) {
             throw fail(t);
         }
+    }
+
+    static int socket(MemorySegment err, int domain, int type, int protocol) {
+        return (int) syscall6(err, SYS_SOCKET, domain, type, protocol, 0, 0, 0);
     }
 
     static int setsockopt(MemorySegment err, int fd, int level, int name, MemorySegment value, int length) {
-        try {
-            return (int) SETSOCKOPT.invokeExact(err, fd, level, name, value, length);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return (int) syscall6(err, SYS_SETSOCKOPT, fd, level, name, value.address(), length, 0);
     }
 
     static int bind(MemorySegment err, int fd, MemorySegment address, int length) {
-        try {
-            return (int) BIND.invokeExact(err, fd, address, length);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return (int) syscall6(err, SYS_BIND, fd, address.address(), length, 0, 0, 0);
     }
 
     static int listen(MemorySegment err, int fd, int backlog) {
-        try {
-            return (int) LISTEN.invokeExact(err, fd, backlog);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return (int) syscall6(err, SYS_LISTEN, fd, backlog, 0, 0, 0, 0);
     }
 
     static int getsockname(MemorySegment err, int fd, MemorySegment address, MemorySegment length) {
-        try {
-            return (int) GETSOCKNAME.invokeExact(err, fd, address, length);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return (int) syscall6(err, SYS_GETSOCKNAME, fd, address.address(), length.address(), 0, 0, 0);
     }
 
     static int shutdown(MemorySegment err, int fd, int how) {
-        try {
-            return (int) Later.SHUTDOWN.invokeExact(err, fd, how);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return (int) syscall6(err, SYS_SHUTDOWN, fd, how, 0, 0, 0, 0);
     }
 
     static int open(MemorySegment err, MemorySegment path, int flags, int mode) {
-        try {
-            return (int) OPEN.invokeExact(err, path, flags, mode);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return (int) syscall6(err, SYS_OPENAT, AT_FDCWD, path.address(), flags, mode, 0, 0);
     }
 
     static int fallocate(MemorySegment err, int fd, int mode, long offset, long length) {
-        try {
-            return (int) Later.FALLOCATE.invokeExact(err, fd, mode, offset, length);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return (int) syscall6(err, SYS_FALLOCATE, fd, mode, offset, length, 0, 0);
     }
 
     static int close(MemorySegment err, int fd) {
-        try {
-            return (int) CLOSE.invokeExact(err, fd);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return (int) syscall6(err, SYS_CLOSE, fd, 0, 0, 0, 0, 0);
     }
 
     static long recv(MemorySegment err, int fd, MemorySegment buffer, long length, int flags) {
-        try {
-            return (long) Later.RECV.invokeExact(err, fd, buffer, length, flags);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return syscall6(err, SYS_RECVFROM, fd, buffer.address(), length, flags, 0, 0);
     }
 
     static long sendto(MemorySegment err, int fd, MemorySegment buffer, long length, int flags,
             MemorySegment address, int addressLength) {
-        try {
-            return (long) Later.SENDTO.invokeExact(err, fd, buffer, length, flags, address, addressLength);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return syscall6(err, SYS_SENDTO, fd, buffer.address(), length, flags, address.address(), addressLength);
     }
 
     static int poll(MemorySegment err, MemorySegment fds, long count, int timeoutMillis) {
-        try {
-            return (int) POLL.invokeExact(err, fds, count, timeoutMillis);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return (int) syscall6(err, SYS_POLL, fds.address(), count, timeoutMillis, 0, 0, 0);
     }
 
     static int kill(MemorySegment err, int pid, int signal) {
-        try {
-            return (int) Later.KILL.invokeExact(err, pid, signal);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return (int) syscall6(err, SYS_KILL, pid, signal, 0, 0, 0, 0);
     }
 
     static int waitpid(MemorySegment err, int pid, MemorySegment status, int options) {
-        try {
-            return (int) Later.WAITPID.invokeExact(err, pid, status, options);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return (int) syscall6(err, SYS_WAIT4, pid, status.address(), options, 0, 0, 0);
     }
 
     static int getpid() {
-        try {
-            return (int) GETPID.invokeExact();
-        } catch (Throwable t) {
-            throw fail(t);
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) syscall6(errnoState(arena), SYS_GETPID, 0, 0, 0, 0, 0, 0); // never fails
         }
     }
 
     static int geteuid() {
-        try {
-            return (int) GETEUID.invokeExact();
-        } catch (Throwable t) {
-            throw fail(t);
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) syscall6(errnoState(arena), SYS_GETEUID, 0, 0, 0, 0, 0, 0); // never fails
         }
     }
 
     static long sysconf(MemorySegment err, int name) {
         try {
-            return (long) SYSCONF.invokeExact(err, name);
+            return (long) Later.SYSCONF.invokeExact(err, name);
         } catch (Throwable t) {
             throw fail(t);
         }
     }
 
     static long syscall(MemorySegment err, long number, long arg0, long arg1) {
-        try {
-            return (long) SYSCALL2.invokeExact(err, number, arg0, arg1);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return syscall6(err, number, arg0, arg1, 0, 0, 0, 0);
     }
 
     static long syscall(MemorySegment err, long number, long arg0, long arg1, long arg2) {
-        try {
-            return (long) SYSCALL3.invokeExact(err, number, arg0, arg1, arg2);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return syscall6(err, number, arg0, arg1, arg2, 0, 0, 0);
     }
 
     static int dup3(MemorySegment err, int oldFd, int newFd, int flags) {
-        try {
-            return (int) Later.DUP3.invokeExact(err, oldFd, newFd, flags);
-        } catch (Throwable t) {
-            throw fail(t);
-        }
+        return (int) syscall6(err, SYS_DUP3, oldFd, newFd, flags, 0, 0, 0);
     }
 
     static MemorySegment strerror(int errno) {

@@ -1,15 +1,11 @@
 package dev.herd.os;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -29,12 +25,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class SignalFd implements AutoCloseable {
     private static final int SFD_NONBLOCK = 0x800;
     private static final int SFD_CLOEXEC = 0x80000;
-    private static final long SYS_READ = 0;
     private static final int SIGINFO_SIZE = 128;
-    @SuppressWarnings("restricted") // a downcall handle: Linker.downcallHandle is restricted
-    private static final MethodHandle SIGNALFD = Linker.nativeLinker().downcallHandle(
-            Linker.nativeLinker().defaultLookup().find("signalfd").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.captureCallState("errno"));
+    private static final int KERNEL_SIGSET_SIZE = 8; // the kernel's sigset: 64 signals, unlike glibc's 1024-bit one
 
     private final int fd;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -61,22 +53,19 @@ public final class SignalFd implements AutoCloseable {
     /** @throws NativeException e.g. EMFILE */
     public static SignalFd open(Collection<Signal> signals) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment mask = arena.allocate(Libc.SIGSET_SIZE, 8);
+            MemorySegment mask = arena.allocate(KERNEL_SIGSET_SIZE, 8);
             long bits = 0;
             for (Signal signal : signals) {
                 bits |= 1L << (signal.number() - 1);
             }
             mask.set(JAVA_LONG, 0, bits);
             MemorySegment err = Libc.errnoState(arena);
-            int fd = (int) SIGNALFD.invokeExact(err, -1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
+            long fd = Libc.syscall6(err, Libc.SYS_SIGNALFD4, -1, mask.address(), KERNEL_SIGSET_SIZE,
+                    SFD_NONBLOCK | SFD_CLOEXEC, 0, 0);
             if (fd < 0) {
                 throw new NativeException("signalfd", signals.toString(), Libc.errno(err));
             }
-            return new SignalFd(fd);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            return new SignalFd((int) fd);
         }
     }
 
@@ -86,7 +75,7 @@ public final class SignalFd implements AutoCloseable {
             MemorySegment info = arena.allocate(SIGINFO_SIZE, 8);
             while (true) {
                 MemorySegment err = Libc.errnoState(arena);
-                long n = Libc.syscall(err, SYS_READ, fd, info.address(), SIGINFO_SIZE);
+                long n = Libc.syscall(err, Libc.SYS_READ, fd, info.address(), SIGINFO_SIZE);
                 if (n == SIGINFO_SIZE) {
                     return Optional.of(Signal.of(info.get(JAVA_INT, 0))); // ssi_signo
                 }
