@@ -65,14 +65,7 @@ public final class StartupSteps {
                 Object cli;
                 if (step.equals("picocli-all")) {
                     cli = make.newInstance(newInstance("dev.herd.cli.HerdCommand"));
-                    Map<String, Class<?>> all;
-                    try {
-                        @SuppressWarnings("unchecked")
-                        Map<String, Class<?>> listed = (Map<String, Class<?>>) field("dev.herd.cli.HerdCommand", "SUBCOMMANDS");
-                        all = listed;
-                    } catch (NoSuchFieldException e) {
-                        all = Map.of(); // a build before 3c88748: the annotation on HerdCommand added every one already
-                    }
+                    Map<String, Class<?>> all = subcommandTable();
                     Method add = commandLine.getMethod("addSubcommand", String.class, Object.class);
                     for (Map.Entry<String, Class<?>> e : all.entrySet()) {
                         add.invoke(cli, e.getKey(), e.getValue());
@@ -127,6 +120,20 @@ public final class StartupSteps {
         Constructor<?> c = Class.forName(type).getDeclaredConstructor();
         c.setAccessible(true);
         return c.newInstance();
+    }
+
+    /** HerdCommand's table of subcommands, wherever the build measured keeps it. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Class<?>> subcommandTable() throws ReflectiveOperationException {
+        try {
+            return (Map<String, Class<?>>) field("dev.herd.cli.HerdCommand$Subcommands", "ALL");
+        } catch (ClassNotFoundException e) {
+            try {
+                return (Map<String, Class<?>>) field("dev.herd.cli.HerdCommand", "SUBCOMMANDS"); // builds of 3c88748..a35e1de
+            } catch (NoSuchFieldException older) {
+                return Map.of(); // a build before 3c88748: the annotation on HerdCommand added every one already
+            }
+        }
     }
 
     private static Object field(String type, String name) throws ReflectiveOperationException {

@@ -9,6 +9,8 @@ import java.util.Map;
 /** The {@code herd} command: entry point of the CLI. */
 @Command(name = "herd",
         mixinStandardHelpOptions = true,
+        // its subcommands are classes; without this, picocli reads the annotations of every method looking for more
+        addMethodSubcommands = false,
         versionProvider = VersionProvider.class,
         description = "Runs one network service as a pool of worker processes behind one port, and keeps it serving.",
         footer = {"", "Exit codes of 'herd run': 0 stopped cleanly, 1 internal error, 2 bad usage,",
@@ -17,18 +19,15 @@ import java.util.Map;
                 "3 no master answers."})
 public final class HerdCommand implements Runnable {
 
-    /**
-     * The subcommands, in the order {@code herd --help} lists them. picocli builds a command's model from its
-     * annotations by reflection when the command is added, and the model of all of them was one of the master's
-     * largest start-up costs (docs/benchmarks.md, "Master footprint"): a command line naming one of them gets only
-     * that one (see {@link #execute}).
-     */
-    static final Map<String, Class<?>> SUBCOMMANDS = subcommands();
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // picocli looks for Groovy's closure class on the class path (Groovy scripts may give closures as values); Herd
+        // gives none, and the failed lookup cost the master's start 5 ms
+        if (System.getProperty("picocli.disable.closures") == null) {
+            System.setProperty("picocli.disable.closures", "true");
+        }
         if (System.getProperty("slf4j.provider") == null) {
             // SLF4J finds its provider without a ServiceLoader scan of every jar on the class path; it reports that
             // on stderr at its INFO level ("Attempting to load provider"), which stays out of the master's output
@@ -42,31 +41,49 @@ public final class HerdCommand implements Runnable {
 
     /** Runs the CLI and returns its exit code (what {@link #main} exits with). */
     public static int execute(String... args) {
-        Class<?> only = args.length > 0 && !args[0].equals("help") ? SUBCOMMANDS.get(args[0]) : null;
-        return commandLine(CommandLine.defaultFactory(), only).execute(args);
+        String name = args.length == 0 || args[0].equals("help") ? null : args[0];
+        Class<?> only = name == null ? null
+                : name.equals(RunCommand.NAME) ? RunCommand.class // the master's start: see Subcommands
+                : Subcommands.ALL.get(name);
+        return commandLine(CommandLine.defaultFactory(), only == null ? null : name, only).execute(args);
     }
 
     /** The CLI with every subcommand and its error handling; the factory makes the subcommands (tests give one). */
     static CommandLine commandLine(CommandLine.IFactory factory) {
-        return commandLine(factory, null);
+        return commandLine(factory, null, null);
     }
 
     /**
      * The CLI with its error handling. "herd run ..." needs the run command only; anything else (help, an option, an
      * unknown word) gets them all, so help, suggestions and errors are what they always were.
      *
-     * @param only the one subcommand to add, or null for all
+     * @param name the name of the one subcommand to add, or null for all
+     * @param only that subcommand's class, or null for all
      */
-    private static CommandLine commandLine(CommandLine.IFactory factory, Class<?> only) {
+    private static CommandLine commandLine(CommandLine.IFactory factory, String name, Class<?> only) {
         CommandLine commandLine = new CommandLine(new HerdCommand(), factory);
-        SUBCOMMANDS.forEach((name, type) -> {
-            if (only == null || only == type) {
-                commandLine.addSubcommand(name, type);
-            }
-        });
+        if (only != null) {
+            commandLine.addSubcommand(name, only);
+        } else {
+            Subcommands.ALL.forEach(commandLine::addSubcommand);
+        }
         commandLine.setParameterExceptionHandler(new OneLineErrors());
         commandLine.setExecutionExceptionHandler(new OneLineErrors());
         return commandLine;
+    }
+
+    /**
+     * The subcommands, in the order {@code herd --help} lists them. picocli builds a command's model from its
+     * annotations by reflection when the command is added, and the model of all of them was one of the master's
+     * largest start-up costs (docs/benchmarks.md, "Master footprint"): a command line naming one of them gets only
+     * that one (see {@link #execute}). Their names are read from their annotations, which costs a master 15 ms more:
+     * {@code herd run} finds its command by its name's constant and leaves this table unmade.
+     */
+    static final class Subcommands {
+        static final Map<String, Class<?>> ALL = subcommands();
+
+        private Subcommands() {
+        }
     }
 
     private static Map<String, Class<?>> subcommands() {

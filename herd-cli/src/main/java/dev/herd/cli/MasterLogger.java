@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.TimeZone;
 import java.util.function.Consumer;
 
 /** One named logger of {@link MasterLog}: formats the line and hands it to the sink whole. */
@@ -37,7 +38,12 @@ final class MasterLogger extends LegacyAbstractLogger {
         }
     };
 
-    private static final ZoneId ZONE = ZoneId.systemDefault();
+    /**
+     * The machine's time zone, which the timestamps are written in. Kept as the TimeZone the JDK reads it into, not as
+     * a ZoneId: java.time's ZoneId of it starts the tz database's rules provider, 15 ms of the master's start for the
+     * same offsets.
+     */
+    private static final TimeZone ZONE = TimeZone.getDefault();
     private static final String NEWLINE = System.lineSeparator();
 
     private final int threshold;
@@ -85,13 +91,24 @@ final class MasterLogger extends LegacyAbstractLogger {
         if (level.toInt() < threshold) {
             return; // the fluent API (atInfo()...) reaches here without asking isEnabled
         }
-        sink.accept(line(Instant.now(), ZONE, level, MessageFormatter.basicArrayFormat(pattern, arguments), throwable));
+        Instant now = Instant.now();
+        sink.accept(line(now, offset(ZONE, now), level, MessageFormatter.basicArrayFormat(pattern, arguments), throwable));
     }
 
     /** {@code TIMESTAMP LEVEL MESSAGE} and a line end, then the throwable's stack trace (its own lines) if any. */
     static String line(Instant at, ZoneId zone, Level level, String message, Throwable throwable) {
+        return line(at, zone.getRules().getOffset(at), level, message, throwable);
+    }
+
+    /** The zone's offset from UTC at that instant (summer time included). */
+    static ZoneOffset offset(TimeZone zone, Instant at) {
+        return ZoneOffset.ofTotalSeconds(zone.getOffset(at.toEpochMilli()) / 1000);
+    }
+
+    /** {@link #line(Instant, ZoneId, Level, String, Throwable)} at a given offset from UTC. */
+    static String line(Instant at, ZoneOffset offset, Level level, String message, Throwable throwable) {
         StringBuilder b = new StringBuilder(64 + (message == null ? 4 : message.length()));
-        timestamp(b, at, zone);
+        timestamp(b, at, offset);
         String name = level.name();
         b.append(' ').append(name);
         for (int i = name.length(); i < 5; i++) {
@@ -108,9 +125,8 @@ final class MasterLogger extends LegacyAbstractLogger {
         return b.toString();
     }
 
-    /** {@code yyyy-MM-dd'T'HH:mm:ss.SSSXXX} in the zone: the offset is {@code Z} or {@code ±HH:MM}. */
-    static void timestamp(StringBuilder b, Instant at, ZoneId zone) {
-        ZoneOffset offset = zone.getRules().getOffset(at);
+    /** {@code yyyy-MM-dd'T'HH:mm:ss.SSSXXX} at the offset: {@code Z} or {@code ±HH:MM}. */
+    static void timestamp(StringBuilder b, Instant at, ZoneOffset offset) {
         LocalDateTime t = LocalDateTime.ofEpochSecond(at.getEpochSecond(), at.getNano(), offset);
         pad(b, t.getYear(), 4).append('-');
         pad(b, t.getMonthValue(), 2).append('-');

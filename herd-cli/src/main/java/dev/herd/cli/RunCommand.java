@@ -21,8 +21,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code herd run}: supervise a pool of workers in the foreground until SIGTERM or Ctrl-C. */
-@Command(name = "run", defaultValueProvider = RunDefaults.class,
+@Command(name = RunCommand.NAME, defaultValueProvider = RunDefaults.class,
         mixinStandardHelpOptions = true,
+        addMethodSubcommands = false, // none: picocli need not read every method's annotations (see HerdCommand)
         sortOptions = false,
         description = {"Runs COMMAND as a pool of worker processes sharing one listening socket, in the foreground.",
                 "Without a command, runs the bundled demo worker (an HTTP server answering with its slot and pid).",
@@ -39,6 +40,7 @@ import java.util.concurrent.Callable;
                 "", "Exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage,",
                 "3 could not listen or set up, 4 every slot failed, 130 hard stop (second Ctrl-C)."})
 final class RunCommand implements Callable<Integer> {
+    static final String NAME = "run";
 
     /** Runs a master for the spec until it stops and returns its exit code. */
     interface Launcher {

@@ -38,6 +38,15 @@ class MasterLogTest {
     }
 
     @Test
+    void theMachineZonesOffsetComesFromTimeZoneWithSummerTime() {
+        java.util.TimeZone berlin = java.util.TimeZone.getTimeZone("Europe/Berlin");
+        assertThat(MasterLogger.offset(berlin, AT)).hasToString("+01:00");
+        assertThat(MasterLogger.offset(berlin, Instant.parse("2026-07-01T12:00:00Z"))).hasToString("+02:00");
+        assertThat(MasterLogger.offset(java.util.TimeZone.getTimeZone("America/St_Johns"), AT)).hasToString("-03:30");
+        assertThat(MasterLogger.offset(java.util.TimeZone.getTimeZone("Etc/UTC"), AT)).hasToString("Z");
+    }
+
+    @Test
     void slf4jPlaceholdersAndAThrowableBelowTheLine() {
         List<String> lines = new ArrayList<>();
         MasterLogger log = new MasterLogger("herd.events", MasterLogger.INFO, lines::add);

@@ -13,7 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * The downcall handles into glibc, and nothing else. Functions that report failure through errno take
@@ -26,8 +25,7 @@ final class Libc {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final long ERRNO_OFFSET = errnoOffset();
     private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
 
     // Constants from the C headers (checked against the C headers: docs/native-notes.md).
@@ -151,6 +149,21 @@ final class Libc {
 
     private Libc() {}
 
+    /**
+     * Where errno lies in the capture segment, summed from the layout's members: a layout path (or a VarHandle on one)
+     * would say the same, but its first use costs 5 ms of the master's start.
+     */
+    private static long errnoOffset() {
+        long offset = 0;
+        for (MemoryLayout member : CAPTURE.memberLayouts()) {
+            if (member.name().filter("errno"::equals).isPresent()) {
+                return offset;
+            }
+            offset += member.byteSize();
+        }
+        throw new UnsatisfiedLinkError("the JDK's capture state layout has no errno: " + CAPTURE);
+    }
+
     private static MemorySegment symbol(String name) {
         return LOOKUP.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
     }
@@ -169,7 +182,7 @@ final class Libc {
     }
 
     static int errno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
+        return state.get(JAVA_INT, ERRNO_OFFSET);
     }
 
     private static RuntimeException fail(Throwable t) {
