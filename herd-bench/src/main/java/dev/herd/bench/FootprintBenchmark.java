@@ -64,7 +64,8 @@ public final class FootprintBenchmark {
      * The master's JVM options as {@code bin/herd run} gives them where {@code env --block-signal} exists: the idle
      * JVM gets the same, so the two differ only in what runs.
      */
-    static final String MASTER_JVM = "-XX:+UseSerialGC -Xms16m -Xmx256m -XX:TieredStopAtLevel=1 --finalization=disabled -Xrs -XX:+StartAttachListener";
+    static final String MASTER_JVM =
+            "-XX:+UseSerialGC -Xms16m -Xmx256m -XX:NewSize=2m -XX:TieredStopAtLevel=1 --finalization=disabled -Xrs -XX:+StartAttachListener";
 
     static final String IDLE = "idle JVM";
 

@@ -16,7 +16,10 @@ final class ResourcePreflight {
      * spool and log file.
      */
     static final int FDS_PER_SLOT = 8;
-    /** Threads the master still starts after the check (API, logs, watch, signals, carriers): 13 then, 25-28 serving. */
+    /**
+     * Threads the master still starts after the check (API, logs, watch, carriers, the proxy's loops), with room to
+     * spare: it has about 12 then, and 20 serving in the socket modes, 24 in proxy mode on 2 cores.
+     */
     static final int MASTER_THREADS = 16;
     static final long UNLIMITED = Long.MAX_VALUE;
 
