@@ -25,8 +25,6 @@ public final class ProcFs {
     private static final String SOCKET_PREFIX = "socket:[";
     private static final String EPOLL_LINK = "anon_inode:[eventpoll]";
     private static final String TCP_LISTEN = "0A";
-    private static final int SYS_ACCEPT = 43;
-    private static final int SYS_ACCEPT4 = 288;
     // Indexes into the fields after the comm's closing ')': field 3 (state) is index 0.
     static final int STAT_SESSION = 6 - 3;
     private static final int STAT_UTIME = 14 - 3;
