@@ -17,9 +17,11 @@ import java.util.Map;
  *
  * <ul>
  *   <li>{@code none}: nothing (the baseline: the JVM and this program);</li>
- *   <li>{@code picocli-all}: {@code new CommandLine(new HerdCommand())} with every subcommand added, then parsing
- *   {@code run --workers 4 --port 0} (what {@code herd run} did before it built the run command alone);</li>
- *   <li>{@code picocli-run}: the same with the run command alone;</li>
+ *   <li>{@code picocli-all}: the {@code herd} command line with every subcommand added (what {@code herd --help}
+ *   builds), then parsing {@code run --workers 4 --port 0} (what {@code herd run} did before it built the run command
+ *   alone);</li>
+ *   <li>{@code picocli-run}: the same with the run command alone, as {@code herd run} builds it (in builds before
+ *   {@code HerdCommand.commandLine(String...)}: {@code new CommandLine(new RunCommand())});</li>
  *   <li>{@code slf4j}: the first log line through whatever SLF4J provider the class path has (the master's
  *   {@code MasterLog}, or Logback with Herd's former {@code logback.xml});</li>
  *   <li>{@code libc}: the initialisation of {@code dev.herd.os.Libc} (its eager downcall handles);</li>
@@ -63,7 +65,12 @@ public final class StartupSteps {
                 Class<?> commandLine = Class.forName("picocli.CommandLine", true, loader);
                 Constructor<?> make = commandLine.getConstructor(Object.class);
                 Object cli;
-                if (step.equals("picocli-all")) {
+                Method forArgs = forArguments();
+                if (step.equals("picocli-all") && forArgs != null) { // every subcommand, as "herd --help" gets them
+                    cli = forArgs.invoke(null, (Object) new String[] {"--help"});
+                    commandLine.getMethod("parseArgs", String[].class)
+                            .invoke(cli, (Object) new String[] {"run", "--workers", "4", "--port", "0"});
+                } else if (step.equals("picocli-all")) {
                     cli = make.newInstance(newInstance("dev.herd.cli.HerdCommand"));
                     Map<String, Class<?>> all = subcommandTable();
                     Method add = commandLine.getMethod("addSubcommand", String.class, Object.class);
@@ -73,9 +80,15 @@ public final class StartupSteps {
                     commandLine.getMethod("parseArgs", String[].class)
                             .invoke(cli, (Object) new String[] {"run", "--workers", "4", "--port", "0"});
                 } else {
-                    cli = make.newInstance(newInstance("dev.herd.cli.RunCommand"));
-                    commandLine.getMethod("parseArgs", String[].class)
-                            .invoke(cli, (Object) new String[] {"--workers", "4", "--port", "0"});
+                    String[] args = {"run", "--workers", "4", "--port", "0"};
+                    if (forArgs != null) { // the master's own path: HerdCommand.commandLine(args)
+                        cli = forArgs.invoke(null, (Object) args);
+                        commandLine.getMethod("parseArgs", String[].class).invoke(cli, (Object) args);
+                    } else { // a build before the run command's model was built without annotations
+                        cli = make.newInstance(newInstance("dev.herd.cli.RunCommand"));
+                        commandLine.getMethod("parseArgs", String[].class)
+                                .invoke(cli, (Object) new String[] {"--workers", "4", "--port", "0"});
+                    }
                 }
             }
             case "slf4j" -> {
@@ -120,6 +133,17 @@ public final class StartupSteps {
         Constructor<?> c = Class.forName(type).getDeclaredConstructor();
         c.setAccessible(true);
         return c.newInstance();
+    }
+
+    /** {@code HerdCommand.commandLine(String...)}, or null in builds that do not have it. */
+    private static Method forArguments() throws ClassNotFoundException {
+        try {
+            Method method = Class.forName("dev.herd.cli.HerdCommand").getDeclaredMethod("commandLine", String[].class);
+            method.setAccessible(true);
+            return method;
+        } catch (NoSuchMethodException e) {
+            return null;
+        }
     }
 
     /** HerdCommand's table of subcommands, wherever the build measured keeps it. */

@@ -8,7 +8,7 @@ import java.util.function.Function;
  * Adapts a setting's own parse method (which throws IllegalArgumentException with a message naming the accepted
  * values) to picocli, so that message becomes the one-line usage error.
  */
-abstract class ParsingConverter<T> implements CommandLine.ITypeConverter<T> {
+final class ParsingConverter<T> implements CommandLine.ITypeConverter<T> {
     private final Function<String, T> parse;
 
     ParsingConverter(Function<String, T> parse) {
