@@ -151,6 +151,23 @@ class RunOptionsTest {
         assertThat(tested).isEqualTo(options);
     }
 
+    /** The run command's model is built without picocli's annotation mixin: its help options must still work. */
+    @Test
+    void runHasTheStandardHelpAndVersionOptions() {
+        for (String version : List.of("--version", "-V")) {
+            Cli.Result result = Cli.execute("run", version);
+            assertThat(result.code()).isZero();
+            assertThat(result.spec()).as("no master for " + version).isNull();
+            assertThat(result.out()).startsWith("herd ").contains(" on Java ");
+            assertThat(Cli.execute(version).out()).isEqualTo(result.out());
+        }
+        Cli.Result help = Cli.execute("run", "--help");
+        assertThat(help.code()).isZero();
+        assertThat(help.spec()).isNull();
+        assertThat(help.out()).startsWith("Usage: herd run [-hV]")
+                .contains("--drain-timeout=DURATION", "Default: 30s", "Default: auto", "-h, --help", "-V, --version");
+    }
+
     @Test
     void anAccessKeyFileGivesTheApisKey(@TempDir Path dir) throws Exception {
         Path keyFile = dir.resolve("access.key");
