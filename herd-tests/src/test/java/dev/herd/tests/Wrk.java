@@ -45,10 +45,15 @@ final class Wrk implements AutoCloseable {
     }
 
     static Wrk start(int port, int connections, Duration maxDuration, Path dir) {
+        return start(port, 1, connections, maxDuration, dir);
+    }
+
+    /** wrk with {@code threads} threads sharing {@code connections} keep-alive connections to {@code /}. */
+    static Wrk start(int port, int threads, int connections, Duration maxDuration, Path dir) {
         try {
             Path script = Path.of(Wrk.class.getResource("/wrk/generations.lua").toURI());
             Path output = dir.resolve("wrk.out");
-            Process process = new ProcessBuilder(BINARY, "-t1", "-c" + connections, "-d" + maxDuration.toSeconds() + "s",
+            Process process = new ProcessBuilder(BINARY, "-t" + threads, "-c" + connections, "-d" + maxDuration.toSeconds() + "s",
                     "--timeout", "10s", "-s", script.toString(), "http://127.0.0.1:" + port + "/")
                     .redirectErrorStream(true).redirectOutput(output.toFile()).start();
             return new Wrk(process, output);
