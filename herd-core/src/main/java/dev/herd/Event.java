@@ -87,6 +87,20 @@ public sealed interface Event {
     }
 
     /**
+     * A worker that never became ready said its address was in use: it bound the cluster's port itself instead of
+     * serving on the socket Herd hands over (shared and reuseport modes), so it can never start as it is.
+     *
+     * @param socketFd where the worker should have taken the socket: 0 or 3
+     * @param hint     what to change, in a sentence
+     */
+    record WorkerBoundOwnPort(Instant at, int slot, long pid, int port, int socketFd, String hint) implements Event {
+        public String name() { return "worker.bound_own_port"; }
+        public Map<String, Object> fields() {
+            return ordered("slot", slot, "pid", pid, "port", port, "socket_fd", socketFd, "hint", hint);
+        }
+    }
+
+    /**
      * A slot ran out of its crash budget and is left stopped.
      *
      * @param budget     the limit it ran out of, by its setting: {@code max-failed-starts} or

@@ -17,6 +17,7 @@ final class EventLog implements EventListener {
         switch (event) {
             case Event.SlotFailed ignored -> log.error(line);
             case Event.LogsFailing ignored -> log.warn(line);
+            case Event.WorkerBoundOwnPort ignored -> log.warn(line);
             case Event.WorkerExited exited when exited.reason() != Event.ExitReason.STOPPED -> log.warn(line);
             default -> log.info(line);
         }

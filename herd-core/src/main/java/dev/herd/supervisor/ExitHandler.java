@@ -86,6 +86,11 @@ final class ExitHandler {
         loop.emit(new Event.WorkerExited(loop.instant(), worker.slot(), pid, worker.generation(),
                 status.signaled() ? -1 : status.code(),
                 status.signaled() ? signalName(status.signal()) : null, reason, uptime, lastOutput));
+        if (OwnBind.saidSo(loop.spec().mode(), lastOutput)) {
+            int port = loop.listeners().address().getPort();
+            loop.emit(new Event.WorkerBoundOwnPort(loop.instant(), worker.slot(), pid, port, loop.spec().socketFd(),
+                    OwnBind.hint(port, loop.spec().socketFd())));
+        }
         Slot slot = pool.slot(worker.slot());
         if (shutdown.shuttingDown()) {
             slot.forget(worker);

@@ -56,6 +56,27 @@ class FailedStartsTest {
         }
     }
 
+    /** A real bind of the cluster's port by the worker (Python's socket module), not an echo of the words. */
+    @Test
+    void aWorkerThatBindsThePortItselfGetsAnEventSayingSo() {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "1", "--max-failed-starts", "1", "--"));
+        args.addAll(List.of("/usr/bin/python3", "-c", "import os, socket; s = socket.socket(); "
+                + "s.bind(('127.0.0.1', int(os.environ['HERD_PORT']))); s.listen()"));
+        try (Herd herd = Herd.start(dir, args)) {
+            int port = herd.awaitPort();
+            assertThat(herd.awaitExit(Duration.ofSeconds(60))).as(herd.output()).isEqualTo(4);
+            LogEvent exited = herd.events("worker.exited").getFirst();
+            assertThat(exited.get("last_output")).contains("Address already in use");
+            List<LogEvent> bound = herd.events("worker.bound_own_port");
+            assertThat(bound).hasSize(1);
+            assertThat(bound.getFirst().get("pid")).isEqualTo(exited.get("pid"));
+            assertThat(bound.getFirst().get("port")).isEqualTo(Integer.toString(port));
+            assertThat(bound.getFirst().get("socket_fd")).isEqualTo("0");
+            assertThat(bound.getFirst().get("hint")).contains("the worker binds port " + port + " itself");
+        }
+    }
+
     @Test
     void eachFailedStartQuotesItsOwnLastLinesAndStatusShowsTheFailedSlotsCause() throws Exception {
         Path dir = Herd.newDir();
