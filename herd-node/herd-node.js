@@ -1,0 +1,161 @@
+'use strict';
+// Herd for Node: an unmodified Node server as a Herd worker. Load it before the application:
+//
+//   herd run --workers 4 --port 8080 -- node --require /path/to/herd-node.js app.js
+//   (or NODE_OPTIONS="--require /path/to/herd-node.js")
+//
+// Under Herd's shared or reuseport mode (HERD_SOCKET_FD is set), the application's first TCP listen()
+// (http.createServer(...).listen(PORT), Express's app.listen(PORT), ...) serves on the socket Herd hands over
+// (fd 0, or fd 3 with --socket-fd 3) instead of binding: every worker shares the one port, with no proxy hop.
+// HERD_NODE_PORT=N redirects the listen() of port N instead of the first one. Outside Herd it does nothing.
+//
+// On SIGTERM (Herd's reload, upgrade or shutdown) the worker drains without losing a request: it stops
+// accepting (the socket stays open in the master and the other workers), every response from then on says
+// "Connection: close" (clients reconnect, to the other workers), keep-alive connections still idle after
+// HERD_NODE_DRAIN_IDLE_MS (3000) are closed, and the process exits 0 once no connection is left, or after
+// HERD_NODE_STOP_TIMEOUT_MS (25000; keep it below Herd's --drain-timeout). When the application has SIGTERM
+// listeners of its own, they run too and the exit is theirs to make. A second SIGTERM exits at once.
+//
+// No dependencies; Node 18.2 or later (server.closeIdleConnections).
+
+const net = require('node:net');
+const http = require('node:http');
+
+const PREFIX = 'herd-node: ';
+
+function log(line) {
+  process.stderr.write(PREFIX + line + '\n');
+}
+
+function millis(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') {
+    return fallback;
+  }
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    log(`${name}='${raw}' is not a whole number of milliseconds; using ${fallback}`);
+    return fallback;
+  }
+  return value;
+}
+
+/** The port a listen() call asks for, or undefined when it is not a TCP listen (a path, an fd, a handle). */
+function tcpPort(args) {
+  const first = args[0];
+  if (first === undefined || first === null || typeof first === 'function') {
+    return 0; // listen() or listen(callback): a random port
+  }
+  if (typeof first === 'number') {
+    return first;
+  }
+  if (typeof first === 'string') {
+    return /^\d+$/.test(first) ? Number(first) : undefined; // a string that is not a number is a pipe's path
+  }
+  if (typeof first === 'object') {
+    if (first.path !== undefined || first.fd !== undefined || first.handle !== undefined || first._handle !== undefined) {
+      return undefined;
+    }
+    return first.port === undefined ? 0 : Number(first.port);
+  }
+  return undefined;
+}
+
+function install() {
+  const fd = Number(process.env.HERD_SOCKET_FD);
+  if (process.env.HERD_WORKER_ID === undefined || !(fd === 0 || fd === 3)) {
+    return; // not a Herd worker of a mode that hands the socket over
+  }
+  const wantedPort = process.env.HERD_NODE_PORT === undefined ? undefined : Number(process.env.HERD_NODE_PORT);
+  const drainIdleMs = millis('HERD_NODE_DRAIN_IDLE_MS', 3000);
+  const stopTimeoutMs = millis('HERD_NODE_STOP_TIMEOUT_MS', 25000);
+  const originalListen = net.Server.prototype.listen;
+  let server = null;
+
+  net.Server.prototype.listen = function listen(...args) {
+    const port = tcpPort(args);
+    const wanted = wantedPort === undefined ? server === null : port === wantedPort;
+    if (port === undefined || !wanted || server !== null) {
+      return originalListen.apply(this, args);
+    }
+    server = this;
+    watch(this);
+    const callback = args.find((arg) => typeof arg === 'function');
+    log(`serving on the socket Herd handed over (fd ${fd}, port ${process.env.HERD_PORT}) instead of binding port ${port}`);
+    return callback === undefined ? originalListen.call(this, {fd}) : originalListen.call(this, {fd}, callback);
+  };
+
+  let draining = false;
+  const connections = new Set();
+  const responses = new Set();
+
+  /** Every connection and every response not yet finished, so that the drain can tell each to close. */
+  function watch(target) {
+    target.on('connection', (socket) => {
+      connections.add(socket);
+      socket.once('close', () => connections.delete(socket));
+    });
+    if (target instanceof http.Server) {
+      target.prependListener('request', (req, res) => {
+        if (draining) {
+          res.setHeader('Connection', 'close');
+        } else {
+          responses.add(res);
+          res.once('finish', () => responses.delete(res));
+          res.once('close', () => responses.delete(res));
+        }
+      });
+    }
+  }
+
+  function drain() {
+    if (draining) {
+      log('second SIGTERM: exiting now');
+      process.exit(143);
+    }
+    draining = true;
+    const started = Date.now();
+    const exitWhenDone = process.listenerCount('SIGTERM') <= 1; // only ours: the exit is ours to make
+    if (server === null) {
+      if (exitWhenDone) {
+        process.exit(0);
+      }
+      return;
+    }
+    log(`draining: connections=${connections.size} responses in flight=${responses.size}`);
+    // responses whose headers are not out yet say Connection: close too
+    for (const res of responses) {
+      if (!res.headersSent) {
+        res.setHeader('Connection', 'close');
+      }
+    }
+    const finish = (how) => {
+      log(`drained in ${Date.now() - started} ms${how}`);
+      if (exitWhenDone) {
+        process.exit(0);
+      }
+    };
+    // net.Server's close: stop accepting; 'close' once every connection ended. (http.Server's close would also
+    // close idle keep-alive connections at once, in the face of a request that may be on its way.)
+    net.Server.prototype.close.call(server, () => finish(''));
+    // a keep-alive connection that is idle now has been since before the drain: its client has had the grace
+    const idle = setTimeout(() => {
+      if (typeof server.closeIdleConnections === 'function') {
+        server.closeIdleConnections();
+      }
+    }, drainIdleMs);
+    idle.unref();
+    const limit = setTimeout(() => {
+      log(`stop timeout of ${stopTimeoutMs} ms reached: closing ${connections.size} connections`);
+      for (const socket of connections) {
+        socket.destroy();
+      }
+      finish(' (cut off at the stop timeout)');
+    }, stopTimeoutMs);
+    limit.unref();
+  }
+
+  process.on('SIGTERM', drain);
+}
+
+install();
