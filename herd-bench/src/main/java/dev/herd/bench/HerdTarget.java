@@ -11,6 +11,7 @@ import java.util.List;
  */
 final class HerdTarget implements Target {
 
+    private final String name;
     private final Path root;
     private final Path work;
     private final int workers;
@@ -32,6 +33,13 @@ final class HerdTarget implements Target {
 
     /** {@code prefix} goes before {@code bin/herd}, e.g. {@code taskset -c 1} (the workers inherit it). */
     HerdTarget(Path root, Path work, int workers, Duration reloadTimeout, List<String> extraArgs, List<String> prefix) {
+        this("herd", root, work, workers, reloadTimeout, extraArgs, prefix);
+    }
+
+    /** {@code name}: what the reports call this system. */
+    HerdTarget(String name, Path root, Path work, int workers, Duration reloadTimeout, List<String> extraArgs,
+               List<String> prefix) {
+        this.name = name;
         this.extraArgs = List.copyOf(extraArgs);
         this.prefix = List.copyOf(prefix);
         this.root = root;
@@ -42,7 +50,7 @@ final class HerdTarget implements Target {
 
     @Override
     public String name() {
-        return "herd";
+        return name;
     }
 
     @Override

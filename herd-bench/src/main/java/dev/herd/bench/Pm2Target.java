@@ -9,14 +9,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * PM2 cluster mode: {@code pm2 start hello.js -i N}, reload = {@code pm2 reload NAME} (a rolling restart, the
+ * PM2 cluster mode: {@code pm2 start APP.js -i N}, reload = {@code pm2 reload NAME} (a rolling restart, the
  * command returns when every instance was replaced). Isolated {@code PM2_HOME} under the work directory;
  * {@code pm2 kill} at the end, then SIGKILL of the recorded daemon tree if anything is left.
  */
 final class Pm2Target implements Target {
 
-    private static final String APP = "herd-bench-hello";
+    private static final String APP = "herd-bench-app";
 
+    private final String name;
+    private final String script;
     private final Path nodeDir;
     private final Path work;
     private final int workers;
@@ -28,6 +30,13 @@ final class Pm2Target implements Target {
     private boolean started;
 
     Pm2Target(Path nodeDir, Path work, int workers, int port, Duration reloadTimeout) {
+        this("pm2", "hello.js", nodeDir, work, workers, port, reloadTimeout);
+    }
+
+    /** @param script the app under herd-bench/node: hello.js (drains as PM2 documents) or plain.js (as apps are) */
+    Pm2Target(String name, String script, Path nodeDir, Path work, int workers, int port, Duration reloadTimeout) {
+        this.name = name;
+        this.script = script;
         this.nodeDir = nodeDir;
         this.work = work;
         this.workers = workers;
@@ -47,13 +56,13 @@ final class Pm2Target implements Target {
 
     @Override
     public String name() {
-        return "pm2";
+        return name;
     }
 
     @Override
     public void start() throws Exception {
         started = true;
-        Procs.Result r = Procs.run(pm2("start", "hello.js", "-i", Integer.toString(workers), "--name", APP),
+        Procs.Result r = Procs.run(pm2("start", script, "-i", Integer.toString(workers), "--name", APP),
                 nodeDir, env, Duration.ofSeconds(90), log);
         recordDaemon();
         if (!r.ok()) {

@@ -35,7 +35,9 @@ public final class ReloadBenchmark {
               --threads N          wrk -t (default 2)
               --steady-seconds N   length of the steady-state run; 0 = as long as the reload run (default 0)
               --warmup-seconds N   wrk warm-up before each measured run, not recorded (default 5)
-              --systems LIST       comma-separated: herd,pm2,recluster (default all three)
+              --systems LIST       comma-separated: herd, herd-node, pm2, pm2-plain, recluster (default all five):
+                                   herd-node is Herd with herd-node/herd-node.js on node/plain.js (a Node app with no
+                                   drain of its own), pm2-plain PM2 on the same app; pm2 and recluster run node/hello.js
               --workers N          workers per system (default 4)
               --reload-timeout S   seconds one reload may take before the system counts as failed (default 180)
               --write FILE         update the "Reload under load" section of FILE (e.g. docs/benchmarks.md)
@@ -48,6 +50,7 @@ public final class ReloadBenchmark {
     static final String END = "<!-- reload-bench:end -->";
 
     private static String LOAD_AT_START = "";
+    static final List<String> SYSTEMS = List.of("herd", "herd-node", "pm2", "pm2-plain", "recluster");
 
     record Options(int reloads, int connections, int threads, int steadySeconds, int warmupSeconds,
                    List<String> systems, int workers, int reloadTimeoutSeconds, Path write, Path root, String wrk,
@@ -127,7 +130,12 @@ public final class ReloadBenchmark {
             Path nodeDir = o.root().resolve("herd-bench/node");
             target = switch (system) {
                 case "herd" -> new HerdTarget(o.root(), dir, o.workers(), reloadTimeout);
+                case "herd-node" -> new HerdTarget("herd-node", o.root(), dir, o.workers(), reloadTimeout,
+                        List.of("--", "node", "--require", o.root().resolve("herd-node/herd-node.js").toString(),
+                                nodeDir.resolve("plain.js").toString()), List.of());
                 case "pm2" -> new Pm2Target(nodeDir, dir, o.workers(), Http.freePort(), reloadTimeout);
+                case "pm2-plain" -> new Pm2Target("pm2-plain", "plain.js", nodeDir, dir, o.workers(), Http.freePort(),
+                        reloadTimeout);
                 case "recluster" -> new ReclusterTarget(nodeDir, dir, o.workers(), Http.freePort(), reloadTimeout);
                 default -> throw new IllegalArgumentException("unknown system " + system);
             };
@@ -213,7 +221,9 @@ public final class ReloadBenchmark {
     private static String label(String system) {
         return switch (system) {
             case "herd" -> "Herd (demo worker, JVM)";
+            case "herd-node" -> "Herd + herd-node.js (plain Node app)";
             case "pm2" -> "PM2 7.0.4 cluster mode (Node)";
+            case "pm2-plain" -> "PM2 7.0.4 cluster mode (plain Node app)";
             case "recluster" -> "recluster 1.0.0 (Node)";
             default -> system;
         };
@@ -267,6 +277,9 @@ public final class ReloadBenchmark {
         b.append("- Herd runs its bundled demo worker (a JVM each, `bin/herd run --workers ").append(o.workers())
                 .append(" --port 0 --host 127.0.0.1`); PM2 and recluster run `herd-bench/node/hello.js` (Node `http`, keep-alive default, ")
                 .append("graceful drain: on SIGINT/SIGTERM or the cluster disconnect it closes the server and answers `Connection: close`). ")
+                .append("herd-node runs `herd-bench/node/plain.js` (Node `http`, no drain of its own, binds `$PORT`) under ")
+                .append("`bin/herd run ... -- node --require herd-node/herd-node.js plain.js` (shared mode: the preload hands it the ")
+                .append("shared socket and drains it); pm2-plain runs the same `plain.js` under PM2 cluster mode. ")
                 .append("Reload time = from the request to its completion signal.\n");
         b.append("- wrk, the supervisors and the workers share the machine's cores, so req/s measures the whole box, not the server alone. ")
                 .append("Load average (1/5/15 min) when each system started: ")
@@ -367,11 +380,11 @@ public final class ReloadBenchmark {
         int reloads = BenchOptions.intOpt(v, "--reloads", smoke ? 1 : 10, 1, 1000);
         int steady = BenchOptions.intOpt(v, "--steady-seconds", smoke ? 3 : 0, 0, 3600);
         int warmup = BenchOptions.intOpt(v, "--warmup-seconds", smoke ? 1 : 5, 1, 600);
-        List<String> systems = Arrays.stream(v.getOrDefault("--systems", smoke ? "herd" : "herd,pm2,recluster")
+        List<String> systems = Arrays.stream(v.getOrDefault("--systems", smoke ? "herd" : String.join(",", SYSTEMS))
                 .split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
         for (String s : systems) {
-            if (!List.of("herd", "pm2", "recluster").contains(s)) {
-                throw new IllegalArgumentException("unknown system " + s + " (herd, pm2, recluster)");
+            if (!SYSTEMS.contains(s)) {
+                throw new IllegalArgumentException("unknown system " + s + " (" + String.join(", ", SYSTEMS) + ")");
             }
         }
         if (systems.isEmpty()) {
