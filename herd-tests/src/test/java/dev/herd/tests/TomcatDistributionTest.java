@@ -1,0 +1,155 @@
+package dev.herd.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Issue 15, item 2: the real Tomcat distributions (11 and 10.1, from Maven Central, unpacked by the build),
+ * unmodified but for the three edits of server.xml the README gives and herd-tomcat's jar in
+ * {@code $CATALINA_BASE/lib}: a static web application served through 20 reloads under {@code wrk -t2 -c32}
+ * keep-alive load with no socket error and no non-2xx answer; started by hand (not by Herd) it binds its port as
+ * usual and stops on SIGTERM.
+ */
+@Tag("distribution")
+class TomcatDistributionTest {
+    static final int RELOADS = 20;
+    private static final String PAGE = "<html><body>served by an unmodified Tomcat distribution</body></html>\n";
+
+    static Stream<Path> homes() {
+        String homes = System.getProperty("herd.tomcatHomes", "");
+        return Arrays.stream(homes.split(",")).filter(s -> !s.isBlank()).map(Path::of);
+    }
+
+    /** A CATALINA_BASE: the distribution's conf with README's three server.xml edits, herd-tomcat's jar, one page. */
+    static Path base(Path home, Path dir) throws IOException {
+        assertThat(home.resolve("bin/catalina.sh")).as("Tomcat unpacked by the build (herd-tests/pom.xml)").exists();
+        Path base = dir.resolve("catalina-base");
+        for (String sub : List.of("conf", "lib", "logs", "temp", "work", "webapps/ROOT")) {
+            Files.createDirectories(base.resolve(sub));
+        }
+        try (Stream<Path> conf = Files.list(home.resolve("conf"))) {
+            for (Path file : conf.filter(Files::isRegularFile).toList()) {
+                Files.copy(file, base.resolve("conf").resolve(file.getFileName()));
+            }
+        }
+        try (Stream<Path> jars = Files.list(Herd.HOME.resolve("herd-tomcat/target/catalina-base/lib"))) {
+            for (Path jar : jars.toList()) {
+                Files.copy(jar, base.resolve("lib").resolve(jar.getFileName()));
+            }
+        }
+        Path serverXml = base.resolve("conf/server.xml");
+        String xml = Files.readString(serverXml);
+        String edited = xml
+                .replace("<Server port=\"8005\" shutdown=\"SHUTDOWN\">",
+                        "<Server port=\"-1\" shutdown=\"SHUTDOWN\">\n  <Listener className=\"dev.herd.tomcat.HerdListener\" />")
+                .replace("<Connector port=\"8080\" protocol=\"HTTP/1.1\"",
+                        "<Connector port=\"8080\" protocol=\"dev.herd.tomcat.HerdHttp11NioProtocol\"");
+        assertThat(edited).as("the README's edits apply to this distribution's server.xml")
+                .contains("port=\"-1\"", "HerdListener", "HerdHttp11NioProtocol");
+        Files.writeString(serverXml, edited);
+        Files.writeString(base.resolve("webapps/ROOT/index.html"), PAGE);
+        return base;
+    }
+
+    static Map<String, String> env(Path base) {
+        return Map.of("CATALINA_BASE", base.toString(), "CATALINA_PID", "", "JAVA_HOME",
+                Path.of(JettyDistributionTest.java()).getParent().getParent().toString(),
+                // the options a small service would take: quick starts while wrk keeps both cores busy
+                "CATALINA_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("homes")
+    void twentyReloadsUnderWrkLoseNothing(Path home) throws Exception {
+        Path dir = Herd.newDir();
+        Path base = base(home, dir);
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--"));
+        args.addAll(List.of(home.resolve("bin/catalina.sh").toString(), "run"));
+        try (Herd herd = Herd.start(dir, args, env(base))) {
+            int port = herd.awaitPort();
+            herd.awaitReady(2, Duration.ofSeconds(90));
+            assertThat(Http.get(port, "/").body()).isEqualTo(PAGE);
+            Wrk.Result result;
+            List<Long> durations = new ArrayList<>();
+            try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(600), dir)) {
+                wrk.awaitRunning();
+                for (int i = 0; i < RELOADS; i++) {
+                    long started = System.nanoTime();
+                    Shell.Result reload = herd.cli("reload");
+                    durations.add((System.nanoTime() - started) / 1_000_000);
+                    assertThat(reload.code()).as(reload.output()).isZero();
+                    assertThat(reload.output()).contains("reload done: generation " + (i + 2));
+                }
+                result = wrk.stop();
+            }
+            System.out.println("[tomcat-distribution " + home.getFileName() + "] " + RELOADS + " reloads (ms each: "
+                    + durations + "), wrk -t2 -c32: " + result);
+            assertThat(result.requests()).isPositive();
+            assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
+            assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
+            assertThat(herd.events("reload.done")).hasSize(RELOADS);
+            String logs = workerLogs(dir);
+            assertThat(logs).contains("herd: serving on the listening socket Herd handed over (fd 0)")
+                    .contains("herd: drained in");
+        } finally {
+            Shell.run("rm", "-rf", dir.toString());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("homes")
+    void startedByHandItBindsItsPortAsUsual(Path home) throws Exception {
+        Path dir = Herd.newDir();
+        Path base = base(home, dir);
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        Path serverXml = base.resolve("conf/server.xml");
+        Files.writeString(serverXml, Files.readString(serverXml).replace("<Connector port=\"8080\"",
+                "<Connector port=\"" + port + "\" address=\"127.0.0.1\""));
+        Path log = dir.resolve("by-hand.log");
+        ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/catalina.sh").toString(), "run")
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(env(base));
+        Process tomcat = builder.start();
+        try {
+            int bound = port;
+            await("Tomcat started by hand answers").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .ignoreExceptions().until(() -> PAGE.equals(Http.get(bound, "/").body()));
+            assertThat(Files.readString(log)).contains("herd: no socket handed over (not started by Herd): bound port "
+                    + port);
+            Shell.run("kill", "-TERM", Long.toString(tomcat.pid()));
+            assertThat(tomcat.waitFor(30, TimeUnit.SECONDS)).as("stopped on SIGTERM").isTrue();
+            assertThat(Files.readString(log)).contains("herd: drained in");
+        } finally {
+            tomcat.destroyForcibly();
+            Shell.run("rm", "-rf", dir.toString());
+        }
+    }
+
+    private static String workerLogs(Path dir) throws IOException {
+        StringBuilder text = new StringBuilder();
+        try (Stream<Path> files = Files.list(dir.resolve("state/logs"))) {
+            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList()) {
+                text.append(Files.readString(file));
+            }
+        }
+        return text.toString();
+    }
+}
