@@ -6,6 +6,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -50,11 +51,25 @@ final class Wrk implements AutoCloseable {
 
     /** wrk with {@code threads} threads sharing {@code connections} keep-alive connections to {@code /}. */
     static Wrk start(int port, int threads, int connections, Duration maxDuration, Path dir) {
+        return start(List.of(), port, threads, connections, maxDuration, dir);
+    }
+
+    /**
+     * The same at the lowest CPU priority ({@code nice -n 19}): it sends as fast as it can while the workers under
+     * test, whose JVMs start on the same two cores during every reload, get the CPU first.
+     */
+    static Wrk startYielding(int port, int threads, int connections, Duration maxDuration, Path dir) {
+        return start(List.of("nice", "-n", "19"), port, threads, connections, maxDuration, dir);
+    }
+
+    private static Wrk start(List<String> prefix, int port, int threads, int connections, Duration maxDuration, Path dir) {
         try {
             Path script = Path.of(Wrk.class.getResource("/wrk/generations.lua").toURI());
             Path output = dir.resolve("wrk.out");
-            Process process = new ProcessBuilder(BINARY, "-t" + threads, "-c" + connections, "-d" + maxDuration.toSeconds() + "s",
-                    "--timeout", "10s", "-s", script.toString(), "http://127.0.0.1:" + port + "/")
+            List<String> command = new java.util.ArrayList<>(prefix);
+            command.addAll(List.of(BINARY, "-t" + threads, "-c" + connections, "-d" + maxDuration.toSeconds() + "s",
+                    "--timeout", "10s", "-s", script.toString(), "http://127.0.0.1:" + port + "/"));
+            Process process = new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(output.toFile()).start();
             return new Wrk(process, output);
         } catch (IOException e) {
