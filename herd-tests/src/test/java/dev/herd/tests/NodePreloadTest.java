@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * Issue 15, item 4: an unmodified Node HTTP app ({@code workers/plain_http_app.js}, which binds $PORT) run with
  * Herd's preload ({@code node --require herd-node/herd-node.js}) serves in shared mode, without a proxy hop,
  * through 20 reloads under {@code wrk -t2 -c32} keep-alive load with no socket error and no non-2xx answer; without
- * Herd the preload changes nothing.
+ * Herd the preload changes nothing. The same for an Express app, and for the chosen one of an app's two servers.
  */
 class NodePreloadTest {
     static final int RELOADS = 20;
@@ -89,6 +89,85 @@ class NodePreloadTest {
             node.destroyForcibly();
             Shell.run("rm", "-rf", dir.toString());
         }
+    }
+
+    /**
+     * An unmodified Express app (Express from npm, pinned in {@code src/test/node/package-lock.json}, installed with
+     * {@code npm ci} into {@code target/test-node} on first use) behind the preload: served through reloads under
+     * load with no error.
+     */
+    @Test
+    void anExpressAppServesThroughReloadsUnderWrk() throws Exception {
+        Path project = npmProject();
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--"));
+        args.addAll(List.of("node", "--require", PRELOAD.toString(), project.resolve("express_app.js").toString()));
+        try (Herd herd = Herd.start(dir, args)) {
+            int port = herd.awaitPort();
+            herd.awaitReady(2, Duration.ofSeconds(30));
+            assertThat(Http.get(port, "/").body()).startsWith("hello from express ");
+            Wrk.Result result;
+            try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(300), dir)) {
+                wrk.awaitRunning();
+                for (int i = 0; i < 5; i++) {
+                    Shell.Result reload = herd.cli("reload");
+                    assertThat(reload.code()).as(reload.output()).isZero();
+                }
+                result = wrk.stop();
+            }
+            System.out.println("[node-preload express] 5 reloads, wrk -t2 -c32: " + result);
+            assertThat(result.requests()).isPositive();
+            assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
+            assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
+        } finally {
+            Shell.run("rm", "-rf", dir.toString());
+        }
+    }
+
+    /** With HERD_NODE_PORT the listen() of that port gets the shared socket, not the app's first one. */
+    @Test
+    void herdNodePortPicksWhichListenGetsTheSocket() throws Exception {
+        int metricsPort;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            metricsPort = probe.getLocalPort();
+        }
+        Path dir = Herd.newDir();
+        Path app = Herd.HOME.resolve("herd-tests/src/test/node/two_servers_app.js");
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "1", "--"));
+        args.addAll(List.of("node", "--require", PRELOAD.toString(), app.toString()));
+        try (Herd herd = Herd.start(dir, args, java.util.Map.of("HERD_NODE_PORT", "8123", "PORT", "8123",
+                "METRICS_PORT", Integer.toString(metricsPort)))) {
+            int port = herd.awaitPort();
+            herd.awaitReady(1, Duration.ofSeconds(30));
+            assertThat(Http.get(port, "/").body()).startsWith("service ");
+            assertThat(Http.get(metricsPort, "/").body()).startsWith("metrics ");
+        } finally {
+            Shell.run("rm", "-rf", dir.toString());
+        }
+    }
+
+    /** {@code src/test/node} copied to {@code target/test-node} with its packages installed by {@code npm ci}. */
+    private static synchronized Path npmProject() throws Exception {
+        Path source = Herd.HOME.resolve("herd-tests/src/test/node");
+        Path project = Herd.HOME.resolve("herd-tests/target/test-node");
+        Files.createDirectories(project);
+        try (Stream<Path> files = Files.list(source)) {
+            for (Path file : files.toList()) {
+                Files.copy(file, project.resolve(file.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        if (!Files.isDirectory(project.resolve("node_modules/express"))) {
+            Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+                    .directory(project.toFile()).redirectErrorStream(true)
+                    .redirectOutput(project.resolve("npm-ci.log").toFile()).start();
+            try {
+                assertThat(npm.waitFor(180, TimeUnit.SECONDS)).as("npm ci within 3 minutes").isTrue();
+                assertThat(npm.exitValue()).as("npm ci: " + Files.readString(project.resolve("npm-ci.log"))).isZero();
+            } finally {
+                npm.destroyForcibly();
+            }
+        }
+        return project;
     }
 
     private static String logs(Path dir) throws java.io.IOException {
