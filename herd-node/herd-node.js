@@ -74,8 +74,8 @@ function install() {
 
   net.Server.prototype.listen = function listen(...args) {
     const port = tcpPort(args);
-    const wanted = wantedPort === undefined ? server === null : port === wantedPort;
-    if (port === undefined || !wanted || server !== null) {
+    // the socket goes to one listen() only: the first TCP one, or HERD_NODE_PORT's
+    if (port === undefined || server !== null || (wantedPort !== undefined && port !== wantedPort)) {
       return originalListen.apply(this, args);
     }
     server = this;

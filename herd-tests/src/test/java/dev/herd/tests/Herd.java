@@ -104,6 +104,19 @@ final class Herd implements AutoCloseable {
         }
     }
 
+    /** The text of every worker log ({@code worker-SLOT.log}) in this master's state directory, slot by slot. */
+    String workerLogs() {
+        StringBuilder text = new StringBuilder();
+        try (java.util.stream.Stream<Path> files = Files.list(dir.resolve("state/logs"))) {
+            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList()) {
+                text.append(Files.readString(file));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return text.toString();
+    }
+
     List<LogEvent> events() {
         return output().lines().map(LogEvent::parse).flatMap(Optional::stream).toList();
     }

@@ -91,6 +91,13 @@ final class Http implements AutoCloseable {
         return socket.getLocalPort();
     }
 
+    /** A TCP port free on this machine now (the kernel's pick for a bind to port 0), for a server started by hand. */
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            return probe.getLocalPort();
+        }
+    }
+
     /** One GET with Connection: close on a new connection. */
     static Response get(int port, String path) throws IOException {
         try (Http http = new Http(port)) {

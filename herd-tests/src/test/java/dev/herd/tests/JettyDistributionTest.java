@@ -93,16 +93,10 @@ class JettyDistributionTest {
             herd.awaitReady(2, Duration.ofSeconds(90));
             assertThat(get(port)).isEqualTo(PAGE);
             Wrk.Result result;
-            List<Long> durations = new ArrayList<>();
+            List<Long> durations;
             try (Wrk wrk = Wrk.startYielding(port, 2, 32, Duration.ofSeconds(600), dir)) {
                 wrk.awaitRunning();
-                for (int i = 0; i < RELOADS; i++) {
-                    long started = System.nanoTime();
-                    Shell.Result reload = herd.cli("reload");
-                    durations.add((System.nanoTime() - started) / 1_000_000);
-                    assertThat(reload.code()).as(reload.output()).isZero();
-                    assertThat(reload.output()).contains("reload done: generation " + (i + 2));
-                }
+                durations = ReloadUnderLoadTest.ReloadRun.reloads(herd, RELOADS);
                 result = wrk.stop();
             }
             System.out.println("[jetty-distribution] " + RELOADS + " reloads (ms each: " + durations
@@ -112,7 +106,7 @@ class JettyDistributionTest {
             assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
             assertThat(herd.events("reload.done")).hasSize(RELOADS);
             assertThat(herd.events("reload.failed")).isEmpty();
-            String logs = workerLogs(dir);
+            String logs = herd.workerLogs();
             assertThat(logs).contains("herd: serving on the listening socket Herd handed over (fd 0)")
                     .contains("herd: drained in").doesNotContain("cut off");
         }
@@ -120,17 +114,13 @@ class JettyDistributionTest {
 
     @Test
     void startedByHandItBindsItsPortAsUsual() throws Exception {
-        int port;
-        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        int bound = port;
+        int port = Http.freePort();
         Path log = work.resolve("by-hand.log");
         Process jetty = new ProcessBuilder(jetty("jetty.http.host=127.0.0.1", "jetty.http.port=" + port))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             await("Jetty started by hand answers").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-                    .ignoreExceptions().until(() -> PAGE.equals(get(bound)));
+                    .ignoreExceptions().until(() -> PAGE.equals(get(port)));
             assertThat(Files.readString(log)).contains("herd: no socket handed over (not started by Herd): binding");
             Shell.run("kill", "-TERM", Long.toString(jetty.pid()));
             assertThat(jetty.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("stopped on SIGTERM").isTrue();
@@ -147,16 +137,6 @@ class JettyDistributionTest {
             assertThat(response.statusCode()).isEqualTo(200);
             return response.body();
         }
-    }
-
-    private static String workerLogs(Path dir) throws IOException {
-        StringBuilder text = new StringBuilder();
-        try (Stream<Path> files = Files.list(dir.resolve("state/logs"))) {
-            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList()) {
-                text.append(Files.readString(file));
-            }
-        }
-        return text.toString();
     }
 
     private static void copyTree(Path from, Path to) throws IOException {

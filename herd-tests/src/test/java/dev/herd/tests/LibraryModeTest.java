@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,18 +124,14 @@ class LibraryModeTest {
 
     @Test
     void theSameJarRunsStandaloneWithoutAMaster() throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
+        int port = Http.freePort();
         ProcessBuilder builder = new ProcessBuilder(java(), "-jar", JAR.toString(), "--standalone").redirectErrorStream(true);
         builder.environment().put("PORT", Integer.toString(port));
         builder.environment().remove("HERD_WORKER_ID");
         Process app = builder.start();
         try {
-            int bound = port;
             Http.Response response = await("the standalone app serving").atMost(Duration.ofSeconds(30))
-                    .ignoreExceptions().until(() -> Http.get(bound, "/"), r -> r.status() == 200);
+                    .ignoreExceptions().until(() -> Http.get(port, "/"), r -> r.status() == 200);
             assertThat(response.slot()).isZero();
             assertThat(response.generation()).isZero();
             assertThat(response.pid()).as("served by the process started, no master, no worker").isEqualTo(app.pid());

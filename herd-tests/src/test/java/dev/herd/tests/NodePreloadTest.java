@@ -3,7 +3,6 @@ package dev.herd.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,16 +39,10 @@ class NodePreloadTest {
             int port = herd.awaitPort();
             herd.awaitReady(2, Duration.ofSeconds(30));
             Wrk.Result result;
-            List<Long> durations = new ArrayList<>();
+            List<Long> durations;
             try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(300), dir)) {
                 wrk.awaitRunning();
-                for (int i = 0; i < RELOADS; i++) {
-                    long started = System.nanoTime();
-                    Shell.Result reload = herd.cli("reload");
-                    durations.add((System.nanoTime() - started) / 1_000_000);
-                    assertThat(reload.code()).as(reload.output()).isZero();
-                    assertThat(reload.output()).contains("reload done: generation " + (i + 2));
-                }
+                durations = ReloadUnderLoadTest.ReloadRun.reloads(herd, RELOADS);
                 result = wrk.stop();
             }
             System.out.println("[node-preload] " + RELOADS + " reloads (ms each: " + durations + "), wrk -t2 -c32: "
@@ -58,7 +51,7 @@ class NodePreloadTest {
             assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
             assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
             assertThat(herd.events("reload.done")).hasSize(RELOADS);
-            String logs = logs(dir);
+            String logs = herd.workerLogs();
             assertThat(logs).contains("herd-node: serving on the socket Herd handed over (fd 0, port " + port
                     + ") instead of binding port 3000").contains("herd-node: drained in").doesNotContain("cut off");
         }
@@ -66,10 +59,7 @@ class NodePreloadTest {
 
     @Test
     void withoutHerdThePreloadChangesNothing() throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
+        int port = Http.freePort();
         Path dir = Herd.newDir();
         Path log = dir.resolve("node.log");
         ProcessBuilder builder = new ProcessBuilder("node", "--require", PRELOAD.toString(), app())
@@ -78,9 +68,8 @@ class NodePreloadTest {
         builder.environment().keySet().removeIf(name -> name.startsWith("HERD_"));
         Process node = builder.start();
         try {
-            int bound = port;
             Http.Response response = await("the app on its own port").atMost(Duration.ofSeconds(30))
-                    .ignoreExceptions().until(() -> Http.get(bound, "/"), r -> r.status() == 200);
+                    .ignoreExceptions().until(() -> Http.get(port, "/"), r -> r.status() == 200);
             assertThat(response.body()).startsWith("hello from node ");
             Shell.run("kill", "-TERM", Long.toString(node.pid()));
             assertThat(node.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -109,10 +98,7 @@ class NodePreloadTest {
             Wrk.Result result;
             try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(300), dir)) {
                 wrk.awaitRunning();
-                for (int i = 0; i < 5; i++) {
-                    Shell.Result reload = herd.cli("reload");
-                    assertThat(reload.code()).as(reload.output()).isZero();
-                }
+                ReloadUnderLoadTest.ReloadRun.reloads(herd, 5);
                 result = wrk.stop();
             }
             System.out.println("[node-preload express] 5 reloads, wrk -t2 -c32: " + result);
@@ -127,10 +113,7 @@ class NodePreloadTest {
     /** With HERD_NODE_PORT the listen() of that port gets the shared socket, not the app's first one. */
     @Test
     void herdNodePortPicksWhichListenGetsTheSocket() throws Exception {
-        int metricsPort;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            metricsPort = probe.getLocalPort();
-        }
+        int metricsPort = Http.freePort();
         Path dir = Herd.newDir();
         Path app = Herd.HOME.resolve("herd-tests/src/test/node/two_servers_app.js");
         List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "1", "--"));
@@ -168,15 +151,5 @@ class NodePreloadTest {
             }
         }
         return project;
-    }
-
-    private static String logs(Path dir) throws java.io.IOException {
-        StringBuilder text = new StringBuilder();
-        try (Stream<Path> files = Files.list(dir.resolve("state/logs"))) {
-            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList()) {
-                text.append(Files.readString(file));
-            }
-        }
-        return text.toString();
     }
 }

@@ -28,7 +28,7 @@ class ReloadUnderLoadTest {
         }
     }
 
-    /** The reload-under-load procedure, shared with the Jetty test. */
+    /** The reload-under-load procedure, shared with the Jetty example's test; {@link #reloads} with every reload test. */
     static final class ReloadRun {
         private ReloadRun() {
         }
@@ -37,16 +37,10 @@ class ReloadUnderLoadTest {
             int port = herd.awaitPort();
             herd.awaitReady(4, Duration.ofSeconds(60));
             Wrk.Result result;
-            List<Long> durations = new ArrayList<>();
+            List<Long> durations;
             try (Wrk wrk = Wrk.start(port, 32, Duration.ofSeconds(300), dir)) {
                 wrk.awaitRunning();
-                for (int i = 0; i < reloads; i++) {
-                    long started = System.nanoTime();
-                    Shell.Result reload = herd.cli("reload");
-                    durations.add((System.nanoTime() - started) / 1_000_000);
-                    assertThat(reload.code()).as(reload.output()).isZero();
-                    assertThat(reload.output()).contains("reload done: generation " + (i + 2));
-                }
+                durations = reloads(herd, reloads);
                 result = wrk.stop();
             }
             System.out.println("[reload-under-load " + label + "] " + reloads + " reloads (ms each: " + durations
@@ -67,6 +61,22 @@ class ReloadUnderLoadTest {
                     throw new AssertionError(e);
                 }
             }
+        }
+
+        /**
+         * {@code herd reload}, {@code count} times back to back (generation 1 to {@code count + 1}), each awaited and
+         * checked; returns how long each took, in ms.
+         */
+        static List<Long> reloads(Herd herd, int count) {
+            List<Long> durations = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                long started = System.nanoTime();
+                Shell.Result reload = herd.cli("reload");
+                durations.add((System.nanoTime() - started) / 1_000_000);
+                assertThat(reload.code()).as(reload.output()).isZero();
+                assertThat(reload.output()).contains("reload done: generation " + (i + 2));
+            }
+            return durations;
         }
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,16 +86,10 @@ class TomcatDistributionTest {
             herd.awaitReady(2, Duration.ofSeconds(90));
             assertThat(Http.get(port, "/").body()).isEqualTo(PAGE);
             Wrk.Result result;
-            List<Long> durations = new ArrayList<>();
+            List<Long> durations;
             try (Wrk wrk = Wrk.startYielding(port, 2, 32, Duration.ofSeconds(600), dir)) {
                 wrk.awaitRunning();
-                for (int i = 0; i < RELOADS; i++) {
-                    long started = System.nanoTime();
-                    Shell.Result reload = herd.cli("reload");
-                    durations.add((System.nanoTime() - started) / 1_000_000);
-                    assertThat(reload.code()).as(reload.output()).isZero();
-                    assertThat(reload.output()).contains("reload done: generation " + (i + 2));
-                }
+                durations = ReloadUnderLoadTest.ReloadRun.reloads(herd, RELOADS);
                 result = wrk.stop();
             }
             System.out.println("[tomcat-distribution " + home.getFileName() + "] " + RELOADS + " reloads (ms each: "
@@ -105,7 +98,7 @@ class TomcatDistributionTest {
             assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
             assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
             assertThat(herd.events("reload.done")).hasSize(RELOADS);
-            String logs = workerLogs(dir);
+            String logs = herd.workerLogs();
             assertThat(logs).contains("herd: serving on the listening socket Herd handed over (fd 0)")
                     .contains("herd: drained in");
         } finally {
@@ -118,10 +111,7 @@ class TomcatDistributionTest {
     void startedByHandItBindsItsPortAsUsual(Path home) throws Exception {
         Path dir = Herd.newDir();
         Path base = base(home, dir);
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
+        int port = Http.freePort();
         Path serverXml = base.resolve("conf/server.xml");
         Files.writeString(serverXml, Files.readString(serverXml).replace("<Connector port=\"8080\"",
                 "<Connector port=\"" + port + "\" address=\"127.0.0.1\""));
@@ -131,9 +121,8 @@ class TomcatDistributionTest {
         builder.environment().putAll(env(base));
         Process tomcat = builder.start();
         try {
-            int bound = port;
             await("Tomcat started by hand answers").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-                    .ignoreExceptions().until(() -> PAGE.equals(Http.get(bound, "/").body()));
+                    .ignoreExceptions().until(() -> PAGE.equals(Http.get(port, "/").body()));
             assertThat(Files.readString(log)).contains("herd: no socket handed over (not started by Herd): bound port "
                     + port);
             Shell.run("kill", "-TERM", Long.toString(tomcat.pid()));
@@ -143,15 +132,5 @@ class TomcatDistributionTest {
             tomcat.destroyForcibly();
             Shell.run("rm", "-rf", dir.toString());
         }
-    }
-
-    private static String workerLogs(Path dir) throws IOException {
-        StringBuilder text = new StringBuilder();
-        try (Stream<Path> files = Files.list(dir.resolve("state/logs"))) {
-            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList()) {
-                text.append(Files.readString(file));
-            }
-        }
-        return text.toString();
     }
 }
