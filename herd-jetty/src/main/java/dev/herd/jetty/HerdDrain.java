@@ -51,19 +51,7 @@ public final class HerdDrain {
         long start = System.nanoTime();
         String problem = null;
         try {
-            if (!connector.stopAccepting()) {
-                LOG.warn("herd: a selector did not confirm it stopped accepting within {} ms; draining anyway",
-                        STEP_TIMEOUT.toMillis());
-            }
-            handler.startDraining();
-            LOG.info("herd: draining: connections={} requests in flight={} stop timeout={} ms",
-                    connector.getConnectedEndPoints().size(), handler.getCurrentRequestCount(), server.getStopTimeout());
-            if (!connector.awaitAcceptedOpened(STEP_TIMEOUT)) {
-                LOG.warn("herd: a connection accepted before the drain was not registered within {} ms;"
-                        + " stopping anyway", STEP_TIMEOUT.toMillis());
-            }
-            awaitKeepAliveResponses();
-            awaitClientsGone();
+            drainClients();
             server.stop(); // graceful: waits up to the stop timeout for requests in flight
         } catch (TimeoutException e) {
             problem = "stop timeout of " + server.getStopTimeout() + " ms reached";
@@ -80,6 +68,32 @@ public final class HerdDrain {
             LOG.warn("herd: drain ended after {} ms with requests or connections cut off ({})", millis, problem);
         }
         return new Result(problem == null, millis, problem);
+    }
+
+    /**
+     * Steps 1 to 4 without the server's stop: for a server whose owner stops it after the drain (Spring Boot, whose
+     * graceful shutdown and stop follow; Herd's starter runs this before them). Returns when the clients left or the
+     * drain idle timeout passed.
+     */
+    public void drainClients() throws InterruptedException {
+        if (!connector.stopAccepting()) {
+            LOG.warn("herd: a selector did not confirm it stopped accepting within {} ms; draining anyway",
+                    STEP_TIMEOUT.toMillis());
+        }
+        handler.startDraining();
+        LOG.info("herd: draining: connections={} requests in flight={} stop timeout={} ms",
+                connector.getConnectedEndPoints().size(), handler.getCurrentRequestCount(), server.getStopTimeout());
+        if (!connector.awaitAcceptedOpened(STEP_TIMEOUT)) {
+            LOG.warn("herd: a connection accepted before the drain was not registered within {} ms;"
+                    + " stopping anyway", STEP_TIMEOUT.toMillis());
+        }
+        awaitKeepAliveResponses();
+        awaitClientsGone();
+    }
+
+    /** The connections still open. */
+    public int connections() {
+        return connector.getConnectedEndPoints().size();
     }
 
     /** Every response from now on says Connection: close, so the count only falls. */

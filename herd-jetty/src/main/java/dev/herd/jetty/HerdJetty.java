@@ -71,7 +71,7 @@ public final class HerdJetty {
     }
 
     /** A {@link HerdConnector} with {@code original}'s settings and factories, in its place among the connectors. */
-    static HerdConnector replace(Server server, ServerConnector original) {
+    public static HerdConnector replace(Server server, ServerConnector original) {
         int selectors = original.getSelectorManager().getSelectorCount();
         HerdConnector connector = new HerdConnector(server, selectors,
                 original.getConnectionFactories().toArray(new ConnectionFactory[0]));

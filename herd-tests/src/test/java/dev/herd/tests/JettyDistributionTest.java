@@ -92,20 +92,7 @@ class JettyDistributionTest {
             int port = herd.awaitPort();
             herd.awaitReady(2, Duration.ofSeconds(90));
             assertThat(get(port)).isEqualTo(PAGE);
-            Wrk.Result result;
-            List<Long> durations;
-            try (Wrk wrk = Wrk.startYielding(port, 2, 32, Duration.ofSeconds(600), dir)) {
-                wrk.awaitRunning();
-                durations = ReloadUnderLoadTest.ReloadRun.reloads(herd, RELOADS);
-                result = wrk.stop();
-            }
-            System.out.println("[jetty-distribution] " + RELOADS + " reloads (ms each: " + durations
-                    + "), wrk -t2 -c32: " + result);
-            assertThat(result.requests()).isPositive();
-            assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
-            assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
-            assertThat(herd.events("reload.done")).hasSize(RELOADS);
-            assertThat(herd.events("reload.failed")).isEmpty();
+            ReloadUnderLoadTest.ReloadRun.underWrk(herd, dir, RELOADS, "jetty-distribution", true);
             String logs = herd.workerLogs();
             assertThat(logs).contains("herd: serving on the listening socket Herd handed over (fd 0)")
                     .contains("herd: drained in").doesNotContain("cut off");

@@ -38,19 +38,7 @@ class NodePreloadTest {
         try (Herd herd = Herd.start(dir, args)) {
             int port = herd.awaitPort();
             herd.awaitReady(2, Duration.ofSeconds(30));
-            Wrk.Result result;
-            List<Long> durations;
-            try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(300), dir)) {
-                wrk.awaitRunning();
-                durations = ReloadUnderLoadTest.ReloadRun.reloads(herd, RELOADS);
-                result = wrk.stop();
-            }
-            System.out.println("[node-preload] " + RELOADS + " reloads (ms each: " + durations + "), wrk -t2 -c32: "
-                    + result);
-            assertThat(result.requests()).isPositive();
-            assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
-            assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
-            assertThat(herd.events("reload.done")).hasSize(RELOADS);
+            ReloadUnderLoadTest.ReloadRun.underWrk(herd, dir, RELOADS, "node-preload", false);
             String logs = herd.workerLogs();
             assertThat(logs).contains("herd-node: serving on the socket Herd handed over (fd 0, port " + port
                     + ") instead of binding port 3000").contains("herd-node: drained in").doesNotContain("cut off");

@@ -64,6 +64,32 @@ class ReloadUnderLoadTest {
         }
 
         /**
+         * {@code reloads} reloads under {@code wrk -t2 -c32} keep-alive load, {@code wrk} at the lowest CPU priority
+         * (yielding, so that the new workers' JVMs start in seconds while it keeps both cores busy when it can),
+         * checked: no socket error, no non-2xx answer, every reload done. For the real servers' tests (Jetty and
+         * Tomcat distributions, Spring Boot, Node), whose answers carry no generation.
+         */
+        static Wrk.Result underWrk(Herd herd, Path dir, int reloads, String label, boolean yielding) {
+            int port = herd.awaitPort();
+            Wrk.Result result;
+            List<Long> durations;
+            try (Wrk wrk = yielding ? Wrk.startYielding(port, 2, 32, Duration.ofSeconds(600), dir)
+                    : Wrk.start(port, 2, 32, Duration.ofSeconds(600), dir)) {
+                wrk.awaitRunning();
+                durations = reloads(herd, reloads);
+                result = wrk.stop();
+            }
+            System.out.println("[" + label + "] " + reloads + " reloads (ms each: " + durations + "), wrk -t2 -c32: "
+                    + result);
+            assertThat(result.requests()).isPositive();
+            assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
+            assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
+            assertThat(herd.events("reload.done")).hasSize(reloads);
+            assertThat(herd.events("reload.failed")).isEmpty();
+            return result;
+        }
+
+        /**
          * {@code herd reload}, {@code count} times back to back (generation 1 to {@code count + 1}), each awaited and
          * checked; returns how long each took, in ms.
          */

@@ -85,19 +85,7 @@ class TomcatDistributionTest {
             int port = herd.awaitPort();
             herd.awaitReady(2, Duration.ofSeconds(90));
             assertThat(Http.get(port, "/").body()).isEqualTo(PAGE);
-            Wrk.Result result;
-            List<Long> durations;
-            try (Wrk wrk = Wrk.startYielding(port, 2, 32, Duration.ofSeconds(600), dir)) {
-                wrk.awaitRunning();
-                durations = ReloadUnderLoadTest.ReloadRun.reloads(herd, RELOADS);
-                result = wrk.stop();
-            }
-            System.out.println("[tomcat-distribution " + home.getFileName() + "] " + RELOADS + " reloads (ms each: "
-                    + durations + "), wrk -t2 -c32: " + result);
-            assertThat(result.requests()).isPositive();
-            assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
-            assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
-            assertThat(herd.events("reload.done")).hasSize(RELOADS);
+            ReloadUnderLoadTest.ReloadRun.underWrk(herd, dir, RELOADS, "tomcat-distribution " + home.getFileName(), true);
             String logs = herd.workerLogs();
             assertThat(logs).contains("herd: serving on the listening socket Herd handed over (fd 0)")
                     .contains("herd: drained in");
