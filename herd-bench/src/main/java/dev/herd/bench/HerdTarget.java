@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Herd running its demo worker: {@code bin/herd run --workers N --port 0 --host 127.0.0.1 --state-dir DIR}.
@@ -18,6 +19,7 @@ final class HerdTarget implements Target {
     private final Duration reloadTimeout;
     private final List<String> extraArgs;
     private final List<String> prefix;
+    private final Map<String, String> environment;
     private Process master;
     private EventLog events;
     private String url;
@@ -39,7 +41,14 @@ final class HerdTarget implements Target {
     /** {@code name}: what the reports call this system. */
     HerdTarget(String name, Path root, Path work, int workers, Duration reloadTimeout, List<String> extraArgs,
                List<String> prefix) {
+        this(name, root, work, workers, reloadTimeout, extraArgs, prefix, Map.of());
+    }
+
+    /** {@code environment}: added to the master's, which its workers inherit (e.g. {@code CATALINA_BASE}). */
+    HerdTarget(String name, Path root, Path work, int workers, Duration reloadTimeout, List<String> extraArgs,
+               List<String> prefix, Map<String, String> environment) {
         this.name = name;
+        this.environment = Map.copyOf(environment);
         this.extraArgs = List.copyOf(extraArgs);
         this.prefix = List.copyOf(prefix);
         this.root = root;
@@ -62,6 +71,7 @@ final class HerdTarget implements Target {
         command.addAll(extraArgs);
         ProcessBuilder pb = new ProcessBuilder(command)
                 .directory(root.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(environment);
         pb.environment().put("HERD_NO_BUILD", "1");
         master = pb.start();
         events = new EventLog(master.getInputStream(), work.resolve("herd-master.log"), "herd");

@@ -35,9 +35,13 @@ public final class ReloadBenchmark {
               --threads N          wrk -t (default 2)
               --steady-seconds N   length of the steady-state run; 0 = as long as the reload run (default 0)
               --warmup-seconds N   wrk warm-up before each measured run, not recorded (default 5)
-              --systems LIST       comma-separated: herd, herd-node, pm2, pm2-plain, recluster (default all five):
-                                   herd-node is Herd with herd-node/herd-node.js on node/plain.js (a Node app with no
-                                   drain of its own), pm2-plain PM2 on the same app; pm2 and recluster run node/hello.js
+              --systems LIST       comma-separated (default all): herd, herd-node, pm2, pm2-plain, recluster,
+                                   herd-jetty-dist, herd-tomcat-dist, herd-boot. herd-node is Herd with
+                                   herd-node/herd-node.js on node/plain.js (a Node app with no drain of its own),
+                                   pm2-plain PM2 on the same app; pm2 and recluster run node/hello.js; the last three
+                                   are Herd on the Jetty 12.1 and Tomcat 11 distributions (those herd-tests/target
+                                   holds once the build ran) and on the Spring Boot example application, each with
+                                   Herd's integration for it
               --workers N          workers per system (default 4)
               --reload-timeout S   seconds one reload may take before the system counts as failed (default 180)
               --write FILE         update the "Reload under load" section of FILE (e.g. docs/benchmarks.md)
@@ -50,7 +54,8 @@ public final class ReloadBenchmark {
     static final String END = "<!-- reload-bench:end -->";
 
     private static String LOAD_AT_START = "";
-    static final List<String> SYSTEMS = List.of("herd", "herd-node", "pm2", "pm2-plain", "recluster");
+    static final List<String> SYSTEMS = List.of("herd", "herd-node", "pm2", "pm2-plain", "recluster",
+            "herd-jetty-dist", "herd-tomcat-dist", "herd-boot");
 
     record Options(int reloads, int connections, int threads, int steadySeconds, int warmupSeconds,
                    List<String> systems, int workers, int reloadTimeoutSeconds, Path write, Path root, String wrk,
@@ -137,6 +142,9 @@ public final class ReloadBenchmark {
                 case "pm2-plain" -> new Pm2Target("pm2-plain", "plain.js", nodeDir, dir, o.workers(), Http.freePort(),
                         reloadTimeout);
                 case "recluster" -> new ReclusterTarget(nodeDir, dir, o.workers(), Http.freePort(), reloadTimeout);
+                case "herd-jetty-dist" -> ServerTargets.jettyDistribution(o.root(), dir, o.workers(), reloadTimeout);
+                case "herd-tomcat-dist" -> ServerTargets.tomcatDistribution(o.root(), dir, o.workers(), reloadTimeout);
+                case "herd-boot" -> ServerTargets.springBoot(o.root(), dir, o.workers(), reloadTimeout);
                 default -> throw new IllegalArgumentException("unknown system " + system);
             };
             completion = target.completionSignal();
@@ -225,6 +233,9 @@ public final class ReloadBenchmark {
             case "pm2" -> "PM2 7.0.4 cluster mode (Node)";
             case "pm2-plain" -> "PM2 7.0.4 cluster mode (plain Node app)";
             case "recluster" -> "recluster 1.0.0 (Node)";
+            case "herd-jetty-dist" -> "Herd + Jetty 12.1 distribution, `herd` module";
+            case "herd-tomcat-dist" -> "Herd + Tomcat 11 distribution, herd-tomcat";
+            case "herd-boot" -> "Herd + Spring Boot 4 app (Tomcat), herd-spring-boot-starter";
             default -> system;
         };
     }
@@ -280,6 +291,11 @@ public final class ReloadBenchmark {
                 .append("herd-node runs `herd-bench/node/plain.js` (Node `http`, no drain of its own, binds `$PORT`) under ")
                 .append("`bin/herd run ... -- node --require herd-node/herd-node.js plain.js` (shared mode: the preload hands it the ")
                 .append("shared socket and drains it); pm2-plain runs the same `plain.js` under PM2 cluster mode. ")
+                .append("herd-jetty-dist and herd-tomcat-dist run the Jetty 12.1 and Tomcat 11 distributions the tests unpack, ")
+                .append("set up as the README says (the `herd` Jetty module; herd-tomcat's jar and three server.xml edits), ")
+                .append("serving a static page; herd-boot runs `java -jar` on the Spring Boot example application ")
+                .append("(`herd-examples/spring-boot`, with herd-spring-boot-starter). Those JVMs run with ")
+                .append("`-XX:TieredStopAtLevel=1 -XX:+UseSerialGC`. ")
                 .append("Reload time = from the request to its completion signal.\n");
         b.append("- wrk, the supervisors and the workers share the machine's cores, so req/s measures the whole box, not the server alone. ")
                 .append("Load average (1/5/15 min) when each system started: ")
