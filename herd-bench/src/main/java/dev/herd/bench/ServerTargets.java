@@ -13,7 +13,8 @@ import java.util.stream.Stream;
 /**
  * Herd running the servers people run, each as it ships plus Herd's integration for it (the README's recipes): the
  * Jetty distribution with the {@code herd} module, the Tomcat 11 distribution with {@code herd-tomcat}, and the
- * Spring Boot example application with {@code herd-spring-boot-starter}. Each serves a small static "hello" page.
+ * Spring Boot example application with {@code herd-spring-boot-starter}. The distributions serve a small static
+ * page; the Boot application answers from its controller.
  * The distributions are the ones the end-to-end tests use, unpacked by the build under {@code herd-tests/target}.
  */
 final class ServerTargets {
@@ -32,7 +33,12 @@ final class ServerTargets {
                 "jetty.base=" + base);
         Process added = new ProcessBuilder(concat(start, List.of("--add-modules=http,ee10-deploy,herd")))
                 .redirectErrorStream(true).redirectOutput(work.resolve("jetty-add-modules.log").toFile()).start();
-        if (!Procs.awaitExit(List.of(added.toHandle()), Duration.ofSeconds(60)) || added.exitValue() != 0) {
+        if (!Procs.awaitExit(List.of(added.toHandle()), Duration.ofSeconds(60))) {
+            added.destroyForcibly();
+            throw new IllegalStateException("Jetty's --add-modules did not finish in 60 s: see "
+                    + work.resolve("jetty-add-modules.log"));
+        }
+        if (added.exitValue() != 0) {
             throw new IllegalStateException("Jetty's --add-modules failed: see " + work.resolve("jetty-add-modules.log"));
         }
         Path page = Files.createDirectories(base.resolve("webapps/root")).resolve("index.html");

@@ -50,9 +50,11 @@ class SpringBootStarterTest {
         Path jar() throws IOException {
             Path target = Herd.HOME.resolve("herd-examples").resolve(module).resolve("target");
             try (Stream<Path> files = Files.list(target)) {
-                return files.filter(f -> f.getFileName().toString().matches(artifact + "-[0-9].*\\.jar"))
-                        .findFirst().orElseThrow(() -> new AssertionError("no " + artifact + " jar in " + target
-                                + ": build with ./mvnw package"));
+                List<Path> jars = files.filter(f -> f.getFileName().toString().matches(artifact + "-[0-9].*\\.jar"))
+                        .toList();
+                assertThat(jars).as("one executable jar of " + artifact + " in " + target + " (./mvnw package)")
+                        .hasSize(1);
+                return jars.get(0);
             }
         }
 
@@ -79,6 +81,7 @@ class SpringBootStarterTest {
                 return extracted.get(this);
             }
             Path dir = Herd.newDir().resolve(module);
+            made.add(dir.getParent());
             Shell.Result extract = Shell.run(List.of(JettyDistributionTest.java(), "-Djarmode=tools", "-jar",
                     jar().toString(), "extract", "--destination", dir.toString()));
             assertThat(extract.code()).as(extract.output()).isZero();
@@ -104,12 +107,13 @@ class SpringBootStarterTest {
     }
 
     private static final Map<Server, List<String>> extracted = new EnumMap<>(Server.class);
+    /** The directories {@link Server#extractedWithCds} made, removed whether or not it succeeded. */
+    private static final List<Path> made = new ArrayList<>();
 
     @AfterAll
     static void removeExtracted() {
-        for (List<String> command : extracted.values()) {
-            Path jar = Path.of(command.get(command.indexOf("-jar") + 1));
-            Shell.run("rm", "-rf", jar.getParent().getParent().toString());
+        for (Path dir : made) {
+            Shell.run("rm", "-rf", dir.toString());
         }
     }
 
@@ -125,21 +129,39 @@ class SpringBootStarterTest {
             assertThat(Http.get(port, "/").body()).isEqualTo(PAGE);
             ReloadUnderLoadTest.ReloadRun.underWrk(herd, dir, RELOADS, "spring-boot " + server, true);
             String logs = herd.workerLogs();
-            assertThat(logs).contains("herd: serving on the listening socket Herd handed over (fd 0)")
-                    .contains("herd: drained in")
-                    // Spring's own graceful shutdown ran after the drain: the starter leaves it in place
-                    .contains("Commencing graceful shutdown");
+            assertThat(logs).contains("herd: serving on the listening socket Herd handed over (fd 0)");
+            assertDrainedBeforeSpringsGracefulShutdown(logs);
         } finally {
             Shell.run("rm", "-rf", dir.toString());
         }
     }
 
-    @Test
-    void startedByHandItChangesNothing() throws Exception {
+    /**
+     * Every worker that stopped ran the starter's drain and then Spring's own graceful shutdown, in that order: the
+     * starter runs before it and leaves it in place. (A worker's log holds its generations one after the other.)
+     */
+    private static void assertDrainedBeforeSpringsGracefulShutdown(String logs) {
+        boolean drained = false;
+        int shutdowns = 0;
+        for (String line : logs.split("\n")) {
+            if (line.contains("herd: drained in")) {
+                drained = true;
+            } else if (line.contains("Commencing graceful shutdown")) {
+                assertThat(drained).as("the drain ran before Spring's graceful shutdown: " + line).isTrue();
+                drained = false;
+                shutdowns++;
+            }
+        }
+        assertThat(shutdowns).as("Spring's graceful shutdowns in the workers' logs").isGreaterThanOrEqualTo(RELOADS);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Server.class)
+    void startedByHandItChangesNothing(Server server) throws Exception {
         Path dir = Herd.newDir();
         int port = Http.freePort();
         Path log = dir.resolve("by-hand.log");
-        ProcessBuilder builder = new ProcessBuilder(Server.TOMCAT.command(dir.resolve("tmp"), "--server.port=" + port,
+        ProcessBuilder builder = new ProcessBuilder(server.command(dir.resolve("tmp"), "--server.port=" + port,
                 "--server.address=127.0.0.1")).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().keySet().removeIf(name -> name.startsWith("HERD_"));
         Process boot = builder.start();
@@ -150,8 +172,8 @@ class SpringBootStarterTest {
             Shell.run("kill", "-TERM", Long.toString(boot.pid()));
             assertThat(boot.waitFor(30, TimeUnit.SECONDS)).as("stopped on SIGTERM").isTrue();
             String output = Files.readString(log);
-            assertThat(output).contains("Tomcat started on port " + port).doesNotContain("herd:")
-                    .doesNotContain("herd-http-nio");
+            assertThat(output).contains((server == Server.TOMCAT ? "Tomcat" : "Jetty") + " started on port " + port)
+                    .doesNotContain("herd:").doesNotContain("herd-http-nio").doesNotContain("HerdConnector");
         } finally {
             boot.destroyForcibly();
             Shell.run("rm", "-rf", dir.toString());

@@ -81,10 +81,13 @@ public final class TomcatDrain {
         boolean confirmed = true;
         int atStart = -1;
         try {
-            for (HerdNioEndpoint endpoint : endpoints) {
-                confirmed &= endpoint.stopAccepting(STEP_TIMEOUT_MILLIS);
+            try {
+                for (HerdNioEndpoint endpoint : endpoints) {
+                    confirmed &= endpoint.stopAccepting(STEP_TIMEOUT_MILLIS);
+                }
+            } finally {
+                valves.forEach(DrainValve::startDraining); // interrupted or not: Tomcat's 503s are what it avoids
             }
-            valves.forEach(DrainValve::startDraining);
             atStart = connections();
             long deadline = System.nanoTime() + drainIdleTimeoutMillis * 1_000_000L;
             while (connections() > 0 && System.nanoTime() - deadline < 0) {

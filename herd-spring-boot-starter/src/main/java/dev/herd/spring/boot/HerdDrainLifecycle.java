@@ -1,5 +1,7 @@
 package dev.herd.spring.boot;
 
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.SmartLifecycle;
 
@@ -11,6 +13,7 @@ import org.springframework.context.SmartLifecycle;
  * requests still in flight and the server stops, as usual.
  */
 final class HerdDrainLifecycle implements SmartLifecycle {
+    private static final Log LOG = LogFactory.getLog(HerdDrainLifecycle.class);
 
     /** A server's drain: stop accepting, {@code Connection: close}, wait for the clients to leave. */
     @FunctionalInterface
@@ -35,6 +38,7 @@ final class HerdDrainLifecycle implements SmartLifecycle {
         try {
             drain.run();
         } catch (InterruptedException e) {
+            LOG.warn("herd: the drain was interrupted; Spring's graceful shutdown goes on");
             Thread.currentThread().interrupt();
         } finally {
             running = false;
@@ -44,6 +48,15 @@ final class HerdDrainLifecycle implements SmartLifecycle {
     @Override
     public boolean isRunning() {
         return running;
+    }
+
+    /**
+     * Only the context's close drains, not a {@code stop()} that a {@code start()} may follow (a checkpoint and
+     * restore): a drained server does not accept again.
+     */
+    @Override
+    public boolean isPauseable() {
+        return false;
     }
 
     /** Stopped before the graceful shutdown (a higher phase stops earlier). */

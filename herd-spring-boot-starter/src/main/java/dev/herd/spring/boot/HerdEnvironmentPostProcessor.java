@@ -15,8 +15,10 @@ import org.springframework.core.env.StandardEnvironment;
  *   {@code server.address} are Herd's {@code HERD_PORT} and {@code HERD_HOST}, above the application's
  *   configuration files (command-line arguments, system properties and {@code SERVER_PORT} still win);</li>
  *   <li>defaults, below everything else: {@code server.shutdown=graceful} and
- *   {@code spring.lifecycle.timeout-per-shutdown-phase=25s}, under Herd's default {@code --drain-timeout} of 30 s
- *   (Spring's own 30 s would race Herd's kill).</li>
+ *   {@code spring.lifecycle.timeout-per-shutdown-phase=20s}: with the starter's drain before it (at most
+ *   {@code herd.drain-idle-timeout}, 3 s, and a few seconds more when the server is stuck) and the context's other
+ *   phases after it, the worker still exits within Herd's default {@code --drain-timeout} of 30 s, after which Herd
+ *   kills it (Spring's own 30 s default would not).</li>
  * </ul>
  */
 public final class HerdEnvironmentPostProcessor implements EnvironmentPostProcessor {
@@ -42,6 +44,6 @@ public final class HerdEnvironmentPostProcessor implements EnvironmentPostProces
         }
         environment.getPropertySources().addLast(new MapPropertySource(DEFAULTS_SOURCE, Map.of(
                 "server.shutdown", "graceful",
-                "spring.lifecycle.timeout-per-shutdown-phase", "25s")));
+                "spring.lifecycle.timeout-per-shutdown-phase", "20s")));
     }
 }

@@ -16,7 +16,8 @@ import org.springframework.core.Ordered;
 /**
  * Makes Boot's embedded Jetty a Herd worker: its connector becomes a {@link HerdConnector} with the same settings
  * and connection factories (it serves on the socket Herd hands over, or binds {@code server.port} as usual when
- * there is none) and a {@link DrainHandler} becomes the outermost handler; {@link #drain()} is the first part of the
+ * there is none) and a {@link DrainHandler} wraps the application's handlers (Boot's own statistics handler for its
+ * graceful shutdown goes around it); {@link #drain()} is the first part of the
  * {@link HerdDrain} (Spring's graceful shutdown and Jetty's stop do the rest).
  */
 final class HerdJettyCustomizer implements WebServerFactoryCustomizer<JettyServletWebServerFactory>, Ordered {

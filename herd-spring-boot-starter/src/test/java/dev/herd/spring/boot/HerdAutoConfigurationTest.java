@@ -63,7 +63,9 @@ class HerdAutoConfigurationTest {
         int[] drains = {0};
         HerdDrainLifecycle lifecycle = new HerdDrainLifecycle(() -> drains[0]++);
         // SmartLifecycle: a higher phase stops earlier
-        assertThat(lifecycle.getPhase()).isGreaterThan(WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE);
+        assertThat(lifecycle.getPhase()).isEqualTo(WebServerApplicationContext.GRACEFUL_SHUTDOWN_PHASE + 1);
+        assertThat(lifecycle.isPauseable()).as("a context stop() and start() must not leave the server drained")
+                .isFalse();
         lifecycle.start();
         assertThat(lifecycle.isRunning()).isTrue();
         lifecycle.stop();

@@ -49,7 +49,7 @@ class HerdEnvironmentPostProcessorTest {
         processor.postProcessEnvironment(environment, new SpringApplication());
         assertThat(environment.getProperty("server.port")).isEqualTo("41234");
         assertThat(environment.getProperty("server.address")).isEqualTo("127.0.0.1");
-        assertThat(environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase")).isEqualTo("25s");
+        assertThat(environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase")).isEqualTo("20s");
     }
 
     @Test
