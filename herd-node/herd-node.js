@@ -13,7 +13,8 @@
 // accepting (the socket stays open in the master and the other workers), every response from then on says
 // "Connection: close" (clients reconnect, to the other workers), keep-alive connections still idle after
 // HERD_NODE_DRAIN_IDLE_MS (3000) are closed, and the process exits 0 once no connection is left, or after
-// HERD_NODE_STOP_TIMEOUT_MS (25000; keep it below Herd's --drain-timeout). When the application has SIGTERM
+// HERD_NODE_STOP_TIMEOUT_MS (default: Herd's --drain-timeout, given as HERD_DRAIN_TIMEOUT_MS, less 5 s: 25000
+// with Herd's default). When the application has SIGTERM
 // listeners of its own, they run too and the exit is theirs to make. A second SIGTERM exits at once.
 //
 // No dependencies; Node 18.2 or later (server.closeIdleConnections).
@@ -68,7 +69,9 @@ function install() {
   }
   const wantedPort = process.env.HERD_NODE_PORT === undefined ? undefined : Number(process.env.HERD_NODE_PORT);
   const drainIdleMs = millis('HERD_NODE_DRAIN_IDLE_MS', 3000);
-  const stopTimeoutMs = millis('HERD_NODE_STOP_TIMEOUT_MS', 25000);
+  // what Herd allows after SIGTERM (HERD_DRAIN_TIMEOUT_MS, its --drain-timeout) less 5 s, so the exit is ours
+  const herdDrainMs = millis('HERD_DRAIN_TIMEOUT_MS', 30000);
+  const stopTimeoutMs = millis('HERD_NODE_STOP_TIMEOUT_MS', Math.max(1000, herdDrainMs - 5000));
   const originalListen = net.Server.prototype.listen;
   let server = null;
 
@@ -122,7 +125,7 @@ function install() {
       }
       return;
     }
-    log(`draining: connections=${connections.size}`);
+    log(`draining: connections=${connections.size} stop timeout=${stopTimeoutMs} ms`);
     const finish = (how) => {
       log(`drained in ${Date.now() - started} ms${how}`);
       if (exitWhenDone) {

@@ -27,16 +27,18 @@ final class WorkerEnvironment {
      */
     static Map<String, String> build(Map<String, String> master, int slot, int generation, int port,
                                      int socketFd, Path notifySocket, int privatePort, String privateHost) {
-        return build(master, slot, generation, port, socketFd, notifySocket, privatePort, privateHost, null, 0);
+        return build(master, slot, generation, port, socketFd, notifySocket, privatePort, privateHost, null, 0, -1);
     }
 
     /**
      * @param channel         the worker's channel socket ({@code HERD_CHANNEL}), or null
      * @param watchdogMillis  the watchdog timeout ({@code HERD_WATCHDOG_MS}), 0 when off
+     * @param drainMillis     the cluster's {@code --drain-timeout} ({@code HERD_DRAIN_TIMEOUT_MS}): how long the worker
+     *                        has after SIGTERM before SIGKILL, so that its own shutdown can fit; negative: not given
      */
     static Map<String, String> build(Map<String, String> master, int slot, int generation, int port,
                                      int socketFd, Path notifySocket, int privatePort, String privateHost,
-                                     Path channel, long watchdogMillis) {
+                                     Path channel, long watchdogMillis, long drainMillis) {
         Map<String, String> env = new LinkedHashMap<>(master);
         DROPPED.forEach(env::remove);
         env.put("HERD_WORKER_ID", Integer.toString(slot));
@@ -56,6 +58,10 @@ final class WorkerEnvironment {
         env.put("NOTIFY_SOCKET", notifySocket.toString());
         env.remove("HERD_CHANNEL");
         env.remove("HERD_WATCHDOG_MS");
+        env.remove("HERD_DRAIN_TIMEOUT_MS");
+        if (drainMillis >= 0) {
+            env.put("HERD_DRAIN_TIMEOUT_MS", Long.toString(drainMillis));
+        }
         if (channel != null) {
             env.put("HERD_CHANNEL", channel.toString());
         }

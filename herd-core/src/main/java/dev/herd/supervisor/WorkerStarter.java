@@ -84,7 +84,8 @@ final class WorkerStarter {
         try {
             privatePort = listeners.workersBindOwnPort() ? listeners.newWorkerPort() : 0;
             env = WorkerEnvironment.build(env, slot.id(), deployment.generation(), port, spec.socketFd(), notifyPath,
-                    privatePort, listeners.workerHost(), channelPath, spec.watchdogTimeout().toMillis());
+                    privatePort, listeners.workerHost(), channelPath, spec.watchdogTimeout().toMillis(),
+                    spec.drainTimeout().toMillis());
             pid = loop.launcher().launch(new WorkerLauncher.Plan(slot.id(), deployment.generation(), deployment.argv(),
                     env, logFile, notifyPath, privatePort, channelPath), callbacks);
         } catch (RuntimeException | OutOfMemoryError e) {

@@ -51,4 +51,18 @@ class ClusterServesTest {
             }
         }
     }
+
+    @Test
+    void eachWorkerIsToldTheDrainTimeout() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new java.util.ArrayList<>(Herd.runArgs(dir, "--workers", "1", "--drain-timeout", "12s",
+                "--"));
+        args.addAll(Workers.sh("echo \"drain timeout: $HERD_DRAIN_TIMEOUT_MS\"; exec " + Workers.demoShell()));
+        try (Herd herd = Herd.start(dir, args)) {
+            herd.awaitReady(1, Duration.ofSeconds(60));
+            org.awaitility.Awaitility.await("the worker's echo in its log").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(50)).until(() -> herd.workerLogs().contains("drain timeout: "));
+            assertThat(herd.workerLogs()).contains("drain timeout: 12000\n");
+        }
+    }
 }

@@ -41,7 +41,9 @@ class NodePreloadTest {
             ReloadUnderLoadTest.ReloadRun.underWrk(herd, dir, RELOADS, "node-preload", false);
             String logs = herd.workerLogs();
             assertThat(logs).contains("herd-node: serving on the socket Herd handed over (fd 0, port " + port
-                    + ") instead of binding port 3000").contains("herd-node: drained in").doesNotContain("cut off");
+                    + ") instead of binding port 3000").contains("herd-node: drained in").doesNotContain("cut off")
+                    // Herd's default --drain-timeout (30 s, told as HERD_DRAIN_TIMEOUT_MS) less 5 s
+                    .contains("stop timeout=25000 ms");
         }
     }
 

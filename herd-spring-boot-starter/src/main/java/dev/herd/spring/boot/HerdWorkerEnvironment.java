@@ -9,6 +9,8 @@ final class HerdWorkerEnvironment {
     /** Set in the modes where each worker binds a private port of its own (proxy, nat): that port, and its host. */
     static final String PRIVATE_PORT = "HERD_PORT";
     static final String PRIVATE_HOST = "HERD_HOST";
+    /** Herd's {@code --drain-timeout} in ms: how long the worker has after SIGTERM before SIGKILL. */
+    static final String DRAIN_TIMEOUT = "HERD_DRAIN_TIMEOUT_MS";
     /** {@code herd.enabled=false} turns the starter off under Herd too. */
     static final String ENABLED = "herd.enabled";
 

@@ -49,7 +49,29 @@ class HerdEnvironmentPostProcessorTest {
         processor.postProcessEnvironment(environment, new SpringApplication());
         assertThat(environment.getProperty("server.port")).isEqualTo("41234");
         assertThat(environment.getProperty("server.address")).isEqualTo("127.0.0.1");
-        assertThat(environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase")).isEqualTo("20s");
+        assertThat(environment.getProperty("spring.lifecycle.timeout-per-shutdown-phase")).isEqualTo("20000ms");
+    }
+
+    @Test
+    void springsPhaseTimeoutFitsHerdsDrainTimeout() {
+        StandardEnvironment tight = environment(Map.of("HERD_WORKER_ID", "1", "HERD_DRAIN_TIMEOUT_MS", "15000"));
+        processor.postProcessEnvironment(tight, new SpringApplication());
+        assertThat(tight.getProperty("spring.lifecycle.timeout-per-shutdown-phase")).isEqualTo("5000ms");
+        StandardEnvironment shortIdle = environment(Map.of("HERD_WORKER_ID", "1", "HERD_DRAIN_TIMEOUT_MS", "60000",
+                "herd.drain-idle-timeout", "500ms"));
+        processor.postProcessEnvironment(shortIdle, new SpringApplication());
+        assertThat(shortIdle.getProperty("spring.lifecycle.timeout-per-shutdown-phase")).isEqualTo("52500ms");
+        StandardEnvironment tiny = environment(Map.of("HERD_WORKER_ID", "1", "HERD_DRAIN_TIMEOUT_MS", "2000"));
+        processor.postProcessEnvironment(tiny, new SpringApplication());
+        assertThat(tiny.getProperty("spring.lifecycle.timeout-per-shutdown-phase")).isEqualTo("1000ms");
+    }
+
+    @Test
+    void aMalformedDrainTimeoutVariableNamesIt() {
+        StandardEnvironment environment = environment(Map.of("HERD_WORKER_ID", "1", "HERD_DRAIN_TIMEOUT_MS", "soon"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> processor.postProcessEnvironment(environment, new SpringApplication()))
+                .hasMessageContaining("HERD_DRAIN_TIMEOUT_MS is 'soon', not a number of milliseconds");
     }
 
     @Test
