@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -28,7 +27,7 @@ final class ServerTargets {
     static HerdTarget jettyDistribution(Path root, Path work, int workers, Duration reloadTimeout) throws Exception {
         Path home = unpacked(root.resolve("herd-tests/target/jetty-home"), "jetty-home-");
         Path base = Files.createDirectories(work.resolve("jetty-base"));
-        copyTree(root.resolve("herd-jetty/target/jetty-base"), base);
+        ServerBases.copyTree(root.resolve("herd-jetty/target/jetty-base"), base);
         List<String> start = List.of(java(), "-jar", home.resolve("start.jar").toString(), "jetty.home=" + home,
                 "jetty.base=" + base);
         Process added = new ProcessBuilder(concat(start, List.of("--add-modules=http,ee10-deploy,herd")))
@@ -49,24 +48,8 @@ final class ServerTargets {
 
     static HerdTarget tomcatDistribution(Path root, Path work, int workers, Duration reloadTimeout) throws Exception {
         Path home = unpacked(root.resolve("herd-tests/target/tomcat"), "apache-tomcat-11.");
-        Path base = work.resolve("catalina-base");
-        for (String sub : List.of("conf", "lib", "logs", "temp", "work", "webapps/ROOT")) {
-            Files.createDirectories(base.resolve(sub));
-        }
-        copyTree(home.resolve("conf"), base.resolve("conf"));
-        copyTree(root.resolve("herd-tomcat/target/catalina-base/lib"), base.resolve("lib"));
-        Path serverXml = base.resolve("conf/server.xml");
-        String xml = Files.readString(serverXml);
-        String edited = xml
-                .replace("<Server port=\"8005\" shutdown=\"SHUTDOWN\">",
-                        "<Server port=\"-1\" shutdown=\"SHUTDOWN\">\n  <Listener className=\"dev.herd.tomcat.HerdListener\" />")
-                .replace("<Connector port=\"8080\" protocol=\"HTTP/1.1\"",
-                        "<Connector port=\"8080\" protocol=\"dev.herd.tomcat.HerdHttp11NioProtocol\"");
-        if (!edited.contains("HerdListener") || !edited.contains("HerdHttp11NioProtocol")) {
-            throw new IllegalStateException("the README's server.xml edits do not apply to " + serverXml);
-        }
-        Files.writeString(serverXml, edited);
-        Files.writeString(base.resolve("webapps/ROOT/index.html"), PAGE);
+        Path base = ServerBases.catalinaBase(home, root.resolve("herd-tomcat/target/catalina-base/lib"),
+                work.resolve("catalina-base"), PAGE);
         Map<String, String> environment = Map.of("CATALINA_BASE", base.toString(), "CATALINA_PID", "",
                 "JAVA_HOME", System.getProperty("java.home"), "CATALINA_OPTS", String.join(" ", JVM_OPTIONS));
         return new HerdTarget("herd-tomcat-dist", root, work, workers, reloadTimeout,
@@ -112,18 +95,5 @@ final class ServerTargets {
             all.addAll(part);
         }
         return List.copyOf(all);
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> paths = Files.walk(from)) {
-            for (Path path : paths.sorted(Comparator.naturalOrder()).toList()) {
-                Path target = to.resolve(from.relativize(path).toString());
-                if (Files.isDirectory(path)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(path, target);
-                }
-            }
-        }
     }
 }

@@ -3,17 +3,12 @@ package dev.herd.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.herd.bench.ServerBases;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -46,7 +41,7 @@ class JettyDistributionTest {
         work = Herd.newDir();
         base = work.resolve("jetty-base");
         Files.createDirectories(base);
-        copyTree(Herd.HOME.resolve("herd-jetty/target/jetty-base"), base);
+        ServerBases.copyTree(Herd.HOME.resolve("herd-jetty/target/jetty-base"), base);
         Shell.Result added = Shell.run(List.of(java(), "-jar", jettyHome.resolve("start.jar").toString(),
                 "jetty.home=" + jettyHome, "jetty.base=" + base, "--add-modules=http,ee10-deploy,herd"));
         assertThat(added.code()).as(added.output()).isZero();
@@ -91,7 +86,9 @@ class JettyDistributionTest {
         try (Herd herd = Herd.start(dir, args)) {
             int port = herd.awaitPort();
             herd.awaitReady(2, Duration.ofSeconds(90));
-            assertThat(get(port)).isEqualTo(PAGE);
+            Http.Response page = Http.get(port, "/");
+            assertThat(page.status()).isEqualTo(200);
+            assertThat(page.body()).isEqualTo(PAGE);
             ReloadUnderLoadTest.ReloadRun.underWrk(herd, dir, RELOADS, "jetty-distribution", true);
             String logs = herd.workerLogs();
             assertThat(logs).contains("herd: serving on the listening socket Herd handed over (fd 0)")
@@ -107,7 +104,7 @@ class JettyDistributionTest {
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             await("Jetty started by hand answers").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-                    .ignoreExceptions().until(() -> PAGE.equals(get(port)));
+                    .ignoreExceptions().until(() -> PAGE.equals(Http.get(port, "/").body()));
             assertThat(Files.readString(log)).contains("herd: no socket handed over (not started by Herd): binding");
             Shell.run("kill", "-TERM", Long.toString(jetty.pid()));
             assertThat(jetty.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("stopped on SIGTERM").isTrue();
@@ -117,27 +114,4 @@ class JettyDistributionTest {
         }
     }
 
-    private static String get(int port) throws IOException, InterruptedException {
-        try (HttpClient client = HttpClient.newHttpClient()) {
-            HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(response.statusCode()).isEqualTo(200);
-            return response.body();
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> paths = Files.walk(from)) {
-            for (Path path : paths.sorted(Comparator.naturalOrder()).toList()) {
-                Path target = to.resolve(from.relativize(path).toString());
-                if (Files.isDirectory(path)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(path, target);
-                }
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
-    }
 }

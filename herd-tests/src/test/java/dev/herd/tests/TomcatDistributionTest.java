@@ -3,6 +3,7 @@ package dev.herd.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.herd.bench.ServerBases;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,32 +40,8 @@ class TomcatDistributionTest {
     /** A CATALINA_BASE: the distribution's conf with README's three server.xml edits, herd-tomcat's jar, one page. */
     static Path base(Path home, Path dir) throws IOException {
         assertThat(home.resolve("bin/catalina.sh")).as("Tomcat unpacked by the build (herd-tests/pom.xml)").exists();
-        Path base = dir.resolve("catalina-base");
-        for (String sub : List.of("conf", "lib", "logs", "temp", "work", "webapps/ROOT")) {
-            Files.createDirectories(base.resolve(sub));
-        }
-        try (Stream<Path> conf = Files.list(home.resolve("conf"))) {
-            for (Path file : conf.filter(Files::isRegularFile).toList()) {
-                Files.copy(file, base.resolve("conf").resolve(file.getFileName()));
-            }
-        }
-        try (Stream<Path> jars = Files.list(Herd.HOME.resolve("herd-tomcat/target/catalina-base/lib"))) {
-            for (Path jar : jars.toList()) {
-                Files.copy(jar, base.resolve("lib").resolve(jar.getFileName()));
-            }
-        }
-        Path serverXml = base.resolve("conf/server.xml");
-        String xml = Files.readString(serverXml);
-        String edited = xml
-                .replace("<Server port=\"8005\" shutdown=\"SHUTDOWN\">",
-                        "<Server port=\"-1\" shutdown=\"SHUTDOWN\">\n  <Listener className=\"dev.herd.tomcat.HerdListener\" />")
-                .replace("<Connector port=\"8080\" protocol=\"HTTP/1.1\"",
-                        "<Connector port=\"8080\" protocol=\"dev.herd.tomcat.HerdHttp11NioProtocol\"");
-        assertThat(edited).as("the README's edits apply to this distribution's server.xml")
-                .contains("port=\"-1\"", "HerdListener", "HerdHttp11NioProtocol");
-        Files.writeString(serverXml, edited);
-        Files.writeString(base.resolve("webapps/ROOT/index.html"), PAGE);
-        return base;
+        return ServerBases.catalinaBase(home, Herd.HOME.resolve("herd-tomcat/target/catalina-base/lib"),
+                dir.resolve("catalina-base"), PAGE);
     }
 
     static Map<String, String> env(Path base) {
