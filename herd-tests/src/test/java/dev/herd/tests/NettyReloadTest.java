@@ -8,14 +8,14 @@ import java.util.List;
 
 /**
  * Issue 6, must-show 5: the reload-under-load run with a real Netty 4.2 worker whose NioServerSocketChannel wraps
- * the inherited socket; two of the four slots replaced at a time ({@code --reload-batch 2}).
+ * the inherited socket.
  */
 class NettyReloadTest {
 
     @Test
     void reloadsOfNettyWorkersUnderWrkLoseNothing() {
         Path dir = Herd.newDir();
-        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "4", "--reload-batch", "2", "--"));
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "4", "--"));
         args.addAll(Workers.netty());
         try (Herd herd = Herd.start(dir, args)) {
             ReloadUnderLoadTest.ReloadRun.run(herd, dir, 10, "netty");
