@@ -18,6 +18,7 @@ module dev.herd.core {
     opens dev.herd to com.fasterxml.jackson.jr.ob;
     opens dev.herd.command to com.fasterxml.jackson.jr.ob;
     opens dev.herd.control to com.fasterxml.jackson.jr.ob;
+    opens dev.herd.runtime to com.fasterxml.jackson.jr.ob; // the state dir's records
 
     uses dev.herd.MasterRunner;
     provides dev.herd.MasterRunner with dev.herd.runtime.CoreMasterRunner;

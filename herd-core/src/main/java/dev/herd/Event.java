@@ -56,6 +56,37 @@ public sealed interface Event {
         public Map<String, Object> fields() { return ordered("slot", slot, "pid", pid, "status", status); }
     }
 
+    /**
+     * A worker of an earlier master that this master took over as it is.
+     *
+     * @param ready whether it was ready under the earlier master
+     * @param role  {@code serving} (its slot's worker now) or {@code retired} (another worker of its slot, or of a slot
+     *              this cluster no longer has: drained)
+     */
+    record WorkerAdopted(Instant at, int slot, long pid, int generation, boolean ready, String role) implements Event {
+        public String name() { return "worker.adopted"; }
+        public Map<String, Object> fields() {
+            return ordered("slot", slot, "pid", pid, "generation", generation, "ready", ready, "role", role);
+        }
+    }
+
+    /**
+     * This master took the cluster over from an earlier one.
+     *
+     * @param kind    {@code adoption} (the earlier master was gone: its workers found from the state dir's records)
+     *                or {@code handover} (the earlier master handed its cluster over and exited)
+     * @param sockets the listening sockets carried over (the others bound anew)
+     * @param took    from this master's start to the workers being its own
+     */
+    record MasterTakeover(Instant at, String kind, long fromPid, long toPid, int sockets, int workers, Duration took)
+            implements Event {
+        public String name() { return "master.takeover"; }
+        public Map<String, Object> fields() {
+            return ordered("kind", kind, "from_pid", fromPid, "to_pid", toPid, "sockets", sockets, "workers", workers,
+                    "took_ms", took.toMillis());
+        }
+    }
+
     /** The worker sent STOPPING=1: it is going away by itself. */
     record WorkerStopping(Instant at, int slot, long pid) implements Event {
         public String name() { return "worker.stopping"; }
@@ -73,7 +104,8 @@ public sealed interface Event {
         public String name() { return "worker.exited"; }
         public Map<String, Object> fields() {
             return ordered("slot", slot, "pid", pid, "generation", generation, "code", exitCode < 0 ? null : exitCode,
-                    "signal", signal, "reason", reason.label(), "uptime_ms", uptime.toMillis(), "last_output", lastOutput);
+                    "signal", signal, "reason", reason.label(), "uptime_ms", uptime.toMillis(), "last_output", lastOutput,
+                    "status", exitCode < 0 && signal == null ? "unknown: adopted, not this master's child" : null);
         }
     }
 

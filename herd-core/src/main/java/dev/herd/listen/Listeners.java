@@ -70,6 +70,19 @@ public interface Listeners extends AutoCloseable {
     @Override
     void close();
 
+    /** Shared mode on a socket carried over from an earlier master (a copy taken from it or one of its workers). */
+    static Listeners sharedFrom(ListenSocket socket) {
+        return new SharedListener(socket);
+    }
+
+    /**
+     * Reuseport mode on an earlier master's group, one socket per slot in the group's order (copies taken from it or
+     * its workers; a slot whose socket was gone bound anew, which joins the group last).
+     */
+    static Listeners reusePortFrom(java.util.List<ListenSocket> sockets, boolean sticky) {
+        return ReusePortListeners.of(sockets, sticky);
+    }
+
     /**
      * Binds the sockets the spec's mode needs; throws {@link dev.herd.os.NativeException} (or, in proxy and nat
      * modes, an {@link java.io.IOException}; {@link NatUnavailableException} when nat mode cannot work here) when it

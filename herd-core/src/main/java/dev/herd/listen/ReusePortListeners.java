@@ -54,6 +54,11 @@ final class ReusePortListeners implements Listeners {
         }
     }
 
+    /** An existing group, by slot; the sticky program is attached once the serving workers are known. */
+    static ReusePortListeners of(List<ListenSocket> sockets, boolean sticky) {
+        return new ReusePortListeners(List.copyOf(sockets), sticky);
+    }
+
     @Override
     public ListenSocket socketFor(int slot) {
         return sockets.get(slot);

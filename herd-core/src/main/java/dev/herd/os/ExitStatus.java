@@ -2,14 +2,25 @@ package dev.herd.os;
 
 /**
  * How a process ended: {@code signal == 0} means it exited with {@code code}; otherwise it was killed
- * by {@code signal} and {@code code} is 0.
+ * by {@code signal} and {@code code} is 0. {@link #unknown()} (code -1): the process was not this one's child (a
+ * worker adopted from an earlier master), so its end was seen through its pidfd and nobody can tell how it ended.
  */
 public record ExitStatus(int code, int signal) {
+    private static final ExitStatus UNKNOWN = new ExitStatus(-1, 0);
 
     public ExitStatus {
-        if (signal < 0 || code < 0 || (signal != 0 && code != 0)) {
+        if (signal < 0 || code < -1 || (signal != 0 && code != 0)) {
             throw new IllegalArgumentException("exit code " + code + " with signal " + signal);
         }
+    }
+
+    /** The end of a process that was not our child: only its parent (init, after a master died) got its status. */
+    public static ExitStatus unknown() {
+        return UNKNOWN;
+    }
+
+    public boolean known() {
+        return code >= 0;
     }
 
     /**
@@ -33,6 +44,9 @@ public record ExitStatus(int code, int signal) {
 
     /** {@code "exit code 3"} or {@code "signal 9 (KILL)"}. */
     public String describe() {
+        if (!known()) {
+            return "exit status unknown (adopted: not this master's child)";
+        }
         if (!signaled()) {
             return "exit code " + code;
         }

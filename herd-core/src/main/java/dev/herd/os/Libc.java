@@ -38,6 +38,7 @@ final class Libc {
     static final int SOL_SOCKET = 1;
     static final int SO_REUSEADDR = 2;
     static final int SO_REUSEPORT = 15;
+    static final int SO_ACCEPTCONN = 30;
     static final int SO_ATTACH_REUSEPORT_CBPF = 51;
     static final int IPPROTO_IPV6 = 41;
     static final int IPV6_V6ONLY = 26;
@@ -78,6 +79,7 @@ final class Libc {
     static final long SYS_LISTEN = 50;
     static final long SYS_GETSOCKNAME = 51;
     static final long SYS_SETSOCKOPT = 54;
+    static final long SYS_GETSOCKOPT = 55;
     static final long SYS_WAIT4 = 61;
     static final long SYS_KILL = 62;
     static final long SYS_GETEUID = 107;
@@ -210,6 +212,10 @@ final class Libc {
 
     static int setsockopt(MemorySegment err, int fd, int level, int name, MemorySegment value, int length) {
         return (int) syscall6(err, SYS_SETSOCKOPT, fd, level, name, value.address(), length, 0);
+    }
+
+    static int getsockopt(MemorySegment err, int fd, int level, int name, MemorySegment value, MemorySegment length) {
+        return (int) syscall6(err, SYS_GETSOCKOPT, fd, level, name, value.address(), length.address(), 0);
     }
 
     static int bind(MemorySegment err, int fd, MemorySegment address, int length) {

@@ -47,6 +47,33 @@ public final class ListenSocket implements AutoCloseable {
     }
 
     /**
+     * Takes ownership of a copy of a listening socket that another process bound (pidfd_getfd from an earlier
+     * master or one of its workers): the copy is checked to be a listening TCP socket and given its address and
+     * inode. The descriptor is closed when it is not one.
+     *
+     * @throws NativeException when the descriptor cannot be inspected
+     * @throws IllegalArgumentException when it is not a listening TCP socket
+     */
+    public static ListenSocket fromCopy(int fd, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoState(arena);
+            MemorySegment v = arena.allocate(JAVA_INT);
+            MemorySegment len = arena.allocate(JAVA_INT);
+            len.set(JAVA_INT, 0, 4);
+            if (Libc.getsockopt(err, fd, Libc.SOL_SOCKET, Libc.SO_ACCEPTCONN, v, len) != 0) {
+                throw new NativeException("getsockopt", "SO_ACCEPTCONN on " + what, Libc.errno(err));
+            }
+            if (v.get(JAVA_INT, 0) == 0) {
+                throw new IllegalArgumentException(what + " is not a listening socket");
+            }
+            return new ListenSocket(fd, localAddress(arena, fd, what), ProcFs.socketInode(fd));
+        } catch (RuntimeException e) {
+            Libc.closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    /**
      * Binds a socket without SO_REUSEPORT to the address and closes it again: fails with EADDRINUSE when anything
      * listens there, even a SO_REUSEPORT group of the same user, which {@link #open} with reusePort would join.
      *

@@ -24,6 +24,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Starts a cluster for real: checks the command, claims the state directory (the state and log directories
@@ -58,29 +59,55 @@ public final class ClusterRunner {
         CommandCheck.resolve(spec.command(), env.get("PATH"));
         checkLimits(spec.workers());
         InetSocketAddress address = resolve(spec.host(), spec.port());
+        long began = System.nanoTime();
         try (StateDirectory state = StateDirectory.claim(spec)) {
-            Listeners socket = listen(spec, address, state.orphans());
+            Optional<Adopting> adopting = Adopting.decide(spec, address, state.masterFiles().saved(), state.orphans());
+            Adopting.Sockets sockets = adopting.isPresent() ? adopt(adopting.get(), address, state.orphans())
+                    : new Adopting.Sockets(listen(spec, address, state.orphans()), 0);
+            Listeners socket = sockets.listeners();
             try {
-                warnOfOrphans(state.orphans());
-                return supervise(spec, listeners, commands, delegates, env, socket, state);
+                state.masterFiles().write(spec, socket, spec.workers());
+                if (adopting.isEmpty()) {
+                    warnOfOrphans(state.orphans());
+                }
+                Takeover takeover = adopting.map(a -> new Takeover(a, sockets.carried(), began)).orElse(null);
+                return supervise(spec, listeners, commands, delegates, env, socket, state, takeover);
             } finally {
                 socket.close();
+                state.masterFiles().remove(); // this master ends here, and its workers with it
             }
         }
     }
 
+    /** An adoption to carry out once the supervisor exists. */
+    private record Takeover(Adopting adopting, int sockets, long beganNanos) {
+    }
+
+    private static Adopting.Sockets adopt(Adopting adopting, InetSocketAddress address,
+                                          List<WorkerRecords.Orphan> orphans) {
+        try {
+            return adopting.sockets(address);
+        } catch (NativeException e) {
+            throw cannotListen(address, e.errnoName(), e.getMessage(), orphans, e);
+        } catch (java.io.IOException e) {
+            throw cannotListen(address, "", String.valueOf(e.getMessage()), orphans, e);
+        }
+    }
+
     private static int supervise(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
-                                 Delegates delegates, Map<String, String> env, Listeners socket, StateDirectory state) {
+                                 Delegates delegates, Map<String, String> env, Listeners socket, StateDirectory state,
+                                 Takeover takeover) {
         int port = socket.address().getPort();
         try (WorkerCgroups cgroups = WorkerCgroups.open(port, env);
-             OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd(), cgroups)) {
-            return superviseWith(spec, listeners, commands, delegates, env, socket, state, cgroups, launcher);
+             OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd(), cgroups, state.records())) {
+            return superviseWith(spec, listeners, commands, delegates, env, socket, state, cgroups, launcher, takeover);
         }
     }
 
     private static int superviseWith(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
                                      Delegates delegates, Map<String, String> env, Listeners socket,
-                                     StateDirectory state, WorkerCgroups cgroups, OsWorkerLauncher launcher) {
+                                     StateDirectory state, WorkerCgroups cgroups, OsWorkerLauncher launcher,
+                                     Takeover takeover) {
         int port = socket.address().getPort();
         WorkerLogs logs = new WorkerLogs(spec.logDir(), spec.logMaxBytes(), spec.logKeep());
         logs.start();
@@ -98,6 +125,10 @@ public final class ClusterRunner {
         Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
                 System::nanoTime, InstantSource.system());
         supervisor.delegates(delegates);
+        if (takeover != null) {
+            supervisor.adopt(takeover.adopting().workers(), "adoption", takeover.adopting().fromPid(),
+                    takeover.sockets(), takeover.beganNanos());
+        }
         supervisor.workerOutput(new LoggedOutput(logs, spec.logDir()));
         logs.reportTo(event -> supervisor.publish(event));
         try (logs; ControlPlane _ = ControlPlane.open(spec, supervisor, launcher.containment(), observers, logs, commands, socket.address(),
@@ -183,7 +214,7 @@ public final class ClusterRunner {
 
     /** Each worker leads its own process group (it was spawned in a session of its own), so this ends its children too. */
     private static String stopCommand(List<WorkerRecords.Orphan> orphans) {
-        return "kill -TERM -- " + String.join(" ", orphans.stream().map(o -> "-" + o.pid()).toList());
+        return Adopting.stopCommand(orphans);
     }
 
     private static String pids(List<WorkerRecords.Orphan> orphans, String separator) {

@@ -1,9 +1,7 @@
 package dev.herd.runtime;
 
 import dev.herd.command.Containment;
-
-import dev.herd.command.Containment;
-
+import dev.herd.supervisor.AdoptedWorker;
 import dev.herd.supervisor.WorkerLauncher;
 
 import dev.herd.listen.Listeners;
@@ -43,11 +41,13 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
     private final WorkerCgroups cgroups;
     /** The cgroup of each live worker that has one. */
     private final Map<Long, Cgroup> cgroupsByPid = new ConcurrentHashMap<>();
+    private final WorkerRecords records;
 
-    OsWorkerLauncher(Listeners listeners, int socketFd, WorkerCgroups cgroups) {
+    OsWorkerLauncher(Listeners listeners, int socketFd, WorkerCgroups cgroups, WorkerRecords records) {
         this.listeners = listeners;
         this.socketFd = socketFd;
         this.cgroups = cgroups;
+        this.records = records;
         this.watch = new WorkerWatch().start();
     }
 
@@ -92,16 +92,77 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
             }
             throw e;
         }
+        record(pid, plan, cgroup);
+        track(pid, cgroup, socket, plan.port());
+        watch.watch(pid, pidFd, notify, callbacks);
+        startChannel(pid, channel, callbacks);
+        return pid;
+    }
+
+    @Override
+    public boolean adopt(AdoptedWorker worker, Callbacks callbacks) {
+        int pid = (int) worker.pid();
+        PidFd pidFd;
+        try {
+            pidFd = PidFd.open(pid);
+        } catch (RuntimeException e) {
+            return false; // gone
+        }
+        // the pidfd names one process for good: checked after opening it, the start time proves it is the worker
+        if (ProcFs.startTime(pid).orElse(-1) != worker.startTime()) {
+            pidFd.close();
+            return false;
+        }
+        NotifySocket notify;
+        WorkerChannel channel;
+        try {
+            notify = NotifySocket.bind(worker.notifySocket());
+        } catch (RuntimeException e) {
+            pidFd.close();
+            throw e;
+        }
+        try {
+            channel = WorkerChannel.bind(worker.channelSocket());
+        } catch (RuntimeException e) {
+            notify.close();
+            pidFd.close();
+            throw e;
+        }
+        Cgroup cgroup = worker.cgroup() == null ? null : new Cgroup(java.nio.file.Path.of(worker.cgroup()));
+        ListenSocket socket = listeners.socketFor(worker.slot());
+        records.adopted(new WorkerRecords.WorkerRecord(pid, worker.startTime(), worker.slot(), worker.generation(),
+                worker.argv(), worker.env(), worker.ready(), worker.spawnedAt().toString(), worker.port(),
+                worker.sequence(), worker.notifySocket().toString(), worker.channelSocket().toString(), worker.cgroup()));
+        track(pid, cgroup, socket, worker.port());
+        watch.watchAdopted(pid, pidFd, notify, callbacks);
+        startChannel(pid, channel, callbacks);
+        return true;
+    }
+
+    private void record(int pid, Plan plan, Cgroup cgroup) {
+        long started = WorkerRecords.startTime(pid).orElse(-1);
+        if (started < 0) {
+            return; // already gone: its exit follows and there is nothing to adopt
+        }
+        records.launched(new WorkerRecords.WorkerRecord(pid, started, plan.slot(), plan.generation(), plan.argv(),
+                plan.deploymentEnv(), false, java.time.Instant.now().toString(), plan.port(), plan.sequence(),
+                plan.notifySocket().toString(), plan.channelSocket().toString(),
+                cgroup == null ? null : cgroup.dir().toString()));
+    }
+
+    private void track(int pid, Cgroup cgroup, ListenSocket socket, int port) {
         if (cgroup != null) {
             cgroupsByPid.put((long) pid, cgroup);
         }
-        channels.put((long) pid, channel);
         if (socket != null) {
             socketInodes.put((long) pid, socket.inode());
         } else {
-            ports.put((long) pid, plan.port());
+            ports.put((long) pid, port);
         }
-        watch.watch(pid, pidFd, notify, callbacks);
+    }
+
+    private void startChannel(int pid, WorkerChannel channel, Callbacks callbacks) {
+        channels.put((long) pid, channel);
         try {
             channel.start(pid, line -> callbacks.channelLine(pid, line));
         } catch (RuntimeException | OutOfMemoryError e) {
@@ -110,7 +171,6 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
             channels.remove((long) pid);
             channel.close();
         }
-        return pid;
     }
 
     /** The master's signalfd, polled by the watch thread beside the workers (see {@link SignalBridge}). */

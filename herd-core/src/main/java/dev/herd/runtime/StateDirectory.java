@@ -47,12 +47,20 @@ final class StateDirectory implements AutoCloseable {
     private final FileChannel lockChannel;
     private final WorkerRecords records;
     private final List<WorkerRecords.Orphan> orphans;
+    private final MasterFiles masterFiles;
 
     private StateDirectory(Path stateDir, FileChannel lockChannel, WorkerRecords records) {
         this.stateDir = stateDir;
         this.lockChannel = lockChannel;
         this.records = records;
-        this.orphans = records.survivors();
+        List<String> stale = new java.util.ArrayList<>();
+        this.orphans = records.survivors(stale);
+        if (!stale.isEmpty()) {
+            // a pid reused by another process is never adopted, signalled or named as a worker
+            org.slf4j.LoggerFactory.getLogger(StateDirectory.class).info(
+                    "event=state.stale_records count={} records=\"{}\"", stale.size(), String.join(", ", stale));
+        }
+        this.masterFiles = new MasterFiles(stateDir);
     }
 
     /** Checks and creates the directories, takes the lock, and reads what an earlier master left. */
@@ -77,6 +85,11 @@ final class StateDirectory implements AutoCloseable {
     /** Workers of an earlier master on this state dir that still run (after that master was killed). */
     List<WorkerRecords.Orphan> orphans() {
         return orphans;
+    }
+
+    /** {@code master.pid} and {@code cluster.json}: what this master writes and an earlier one left. */
+    MasterFiles masterFiles() {
+        return masterFiles;
     }
 
     /** Keeps {@code STATE-DIR/workers} up to date from the supervisor's events. */

@@ -2,6 +2,7 @@ package dev.herd.runtime;
 
 import dev.herd.Event;
 import dev.herd.EventListener;
+import dev.herd.control.ControlJson;
 import dev.herd.os.ProcFs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,39 +14,68 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One small file per live worker, {@code STATE-DIR/workers/PID}, written when it is spawned and removed when it
- * is reaped. Workers outlive a master that is SIGKILLed; these records are how the next master on the same
- * state dir knows which processes still holding the port are Herd's (and can name them), without trusting a
- * pid that the system has since given to something else: a record keeps the process's start time too.
+ * One small JSON file per live worker, {@code STATE-DIR/workers/PID} (cluster2's pid files), written when it is
+ * spawned, rewritten when it becomes ready and removed when it exits. Workers outlive a master that is SIGKILLed;
+ * these records are how the next master on the same state dir adopts them: which slot and generation each serves,
+ * what it runs, where its notify and channel sockets and its cgroup are. A record keeps the process's start time
+ * too, so a pid the system has since given to another process is never taken for a worker.
  */
 final class WorkerRecords implements EventListener {
     private static final Logger log = LoggerFactory.getLogger(WorkerRecords.class);
+    /** A record larger than this is not one of ours. */
+    private static final long MAX_RECORD_BYTES = 256 * 1024;
 
-    /** A worker of an earlier master that still runs. */
-    record Orphan(int pid, int slot, int generation) {
+    /**
+     * What a record says about one worker.
+     *
+     * @param start    its start time in clock ticks since boot (/proc/PID/stat field 22)
+     * @param env      the environment its deployment adds to the master's (an upgrade's), not the whole environment
+     * @param spawned  when it was spawned (ISO-8601)
+     * @param port     its private port in proxy mode, else 0
+     * @param sequence the number in its notify and channel socket names
+     * @param cgroup   its cgroup directory, or null when it has none
+     */
+    record WorkerRecord(int pid, long start, int slot, int generation, List<String> argv, Map<String, String> env,
+                        boolean ready, String spawned, int port, long sequence, String notifySocket, String channelSocket,
+                        String cgroup) {
+        WorkerRecord withReady() {
+            return new WorkerRecord(pid, start, slot, generation, argv, env, true, spawned, port, sequence, notifySocket,
+                    channelSocket, cgroup);
+        }
+    }
+
+    /** A recorded worker that still runs, and what its record says. */
+    record Orphan(int pid, int slot, int generation, WorkerRecord record) {
     }
 
     private final Path dir;
+    /** The records this master wrote, by pid, so that readiness rewrites them without reading them back. */
+    private final Map<Long, WorkerRecord> written = new ConcurrentHashMap<>();
 
     WorkerRecords(Path dir) {
         this.dir = dir;
     }
 
-    /** The recorded workers that still run (the same pid with the same start time); stale records are removed. */
-    List<Orphan> survivors() {
+    /**
+     * The recorded workers that still run (the same pid with the same start time), sorted by slot; records of
+     * processes that are gone, or whose pid now names another process, are removed, and how many were is returned
+     * in {@code stale}.
+     */
+    List<Orphan> survivors(List<String> stale) {
         List<Orphan> alive = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path file : files) {
-                Orphan orphan = aliveOrNull(file);
+                Orphan orphan = aliveOrNull(file, stale);
                 if (orphan == null) {
                     Files.deleteIfExists(file);
                 } else {
@@ -61,61 +91,84 @@ final class WorkerRecords implements EventListener {
         return alive;
     }
 
+    /** A worker was spawned: its record. Never throws: a worker does not fail for its record. */
+    void launched(WorkerRecord record) {
+        written.put((long) record.pid(), record);
+        write(record);
+    }
+
+    /** An adopted worker: its record (kept from the earlier master) is this master's now. */
+    void adopted(WorkerRecord record) {
+        written.put((long) record.pid(), record);
+    }
+
     @Override
     public void onEvent(Event event) {
-        try {
-            if (event instanceof Event.WorkerForked forked) {
-                write((int) forked.pid(), forked.slot(), forked.generation());
-            } else if (event instanceof Event.WorkerExited exited) {
-                Files.deleteIfExists(file((int) exited.pid()));
+        if (event instanceof Event.WorkerReady ready) {
+            WorkerRecord record = written.computeIfPresent(ready.pid(), (pid, r) -> r.withReady());
+            if (record != null) {
+                write(record);
             }
-        } catch (IOException | UncheckedIOException e) {
-            // the record only serves naming orphans after a crash of the master; a worker never fails for it
+        } else if (event instanceof Event.WorkerExited exited) {
+            written.remove(exited.pid());
+            try {
+                Files.deleteIfExists(file(exited.pid()));
+            } catch (IOException e) {
+                log.warn("event=state.record_error dir={} error=\"{}\"", dir, e.getMessage());
+            }
+        }
+    }
+
+    private void write(WorkerRecord record) {
+        Path file = file(record.pid());
+        Path temp = dir.resolve("." + record.pid() + ".tmp");
+        try {
+            Files.deleteIfExists(temp);
+            Files.writeString(temp, ControlJson.write(record) + "\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            // adoption after a crash of the master needs it; the worker itself does not
             log.warn("event=state.record_error dir={} error=\"{}\"", dir, e.getMessage());
         }
     }
 
-    private void write(int pid, int slot, int generation) throws IOException {
-        OptionalLong started = ProcFs.startTime(pid);
-        if (started.isEmpty()) {
-            return; // already gone: its exit follows and there is nothing to name
+    private Path file(long pid) {
+        return dir.resolve(Long.toString(pid));
+    }
+
+    private static Orphan aliveOrNull(Path file, List<String> stale) {
+        String name = file.getFileName().toString();
+        if (!name.matches("[1-9][0-9]{0,9}")) {
+            return null; // a temporary file of a write cut short, or something that is not ours
         }
-        Path file = file(pid);
-        Files.deleteIfExists(file); // a record left by a dead worker whose pid came round again
-        String text = "slot=" + slot + " generation=" + generation + " start=" + started.getAsLong() + "\n";
-        Files.writeString(file, text, StandardCharsets.US_ASCII, StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-    }
-
-    private Path file(int pid) {
-        return dir.resolve(Integer.toString(pid));
-    }
-
-    private static Orphan aliveOrNull(Path file) {
         try {
-            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || Files.size(file) > MAX_RECORD_BYTES) {
+                stale.add(name + " (not a worker record)");
                 return null;
             }
-            int pid = Integer.parseInt(file.getFileName().toString());
-            Map<String, String> fields = parse(Files.readString(file, StandardCharsets.US_ASCII));
+            int pid = Integer.parseInt(name);
+            WorkerRecord record = ControlJson.convert(ControlJson.parse(Files.readString(file, StandardCharsets.UTF_8)),
+                    WorkerRecord.class);
             OptionalLong started = ProcFs.startTime(pid);
-            if (started.isEmpty() || started.getAsLong() != Long.parseLong(fields.get("start"))) {
+            if (started.isEmpty()) {
+                stale.add("pid " + pid + " (gone)");
                 return null;
             }
-            return new Orphan(pid, Integer.parseInt(fields.get("slot")), Integer.parseInt(fields.get("generation")));
+            if (record.pid() != pid || started.getAsLong() != record.start() || record.argv() == null) {
+                stale.add("pid " + pid + " (now another process: started at " + started.getAsLong()
+                        + " ticks, the worker at " + record.start() + ")");
+                return null;
+            }
+            return new Orphan(pid, record.slot(), record.generation(), record);
         } catch (IOException | RuntimeException e) {
-            return null; // unreadable or not ours: it names nothing
+            stale.add(name + " (unreadable: " + e.getMessage() + ")");
+            return null;
         }
     }
 
-    private static Map<String, String> parse(String text) {
-        Map<String, String> fields = new HashMap<>();
-        for (String word : text.trim().split("\\s+")) {
-            int equals = word.indexOf('=');
-            if (equals > 0) {
-                fields.put(word.substring(0, equals), word.substring(equals + 1));
-            }
-        }
-        return fields;
+    /** The start time of a live process, for a new record; empty when it is already gone. */
+    static OptionalLong startTime(long pid) {
+        return ProcFs.startTime((int) pid);
     }
 }

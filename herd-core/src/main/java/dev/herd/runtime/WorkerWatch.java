@@ -49,14 +49,17 @@ final class WorkerWatch implements AutoCloseable {
     private static final class Watched {
         final long pid;
         final WorkerLauncher.Callbacks callbacks;
+        /** Not this process's child (an earlier master's worker): its end is seen, its status cannot be had. */
+        final boolean adopted;
         PidFd pidFd; // null once the worker was reaped
         NotifySocket notify; // null once released
 
-        Watched(long pid, PidFd pidFd, NotifySocket notify, WorkerLauncher.Callbacks callbacks) {
+        Watched(long pid, PidFd pidFd, NotifySocket notify, WorkerLauncher.Callbacks callbacks, boolean adopted) {
             this.pid = pid;
             this.pidFd = pidFd;
             this.notify = notify;
             this.callbacks = callbacks;
+            this.adopted = adopted;
         }
     }
 
@@ -72,7 +75,15 @@ final class WorkerWatch implements AutoCloseable {
 
     /** Watches a spawned worker from now on; takes ownership of its pidfd and notify socket. Any thread. */
     void watch(long pid, PidFd pidFd, NotifySocket notify, WorkerLauncher.Callbacks callbacks) {
-        change(() -> watched.put(pid, new Watched(pid, pidFd, notify, callbacks)));
+        change(() -> watched.put(pid, new Watched(pid, pidFd, notify, callbacks, false)));
+    }
+
+    /**
+     * Watches a worker an earlier master spawned: the same, except that its exit is reported with an unknown status
+     * (only its parent can wait for it). Any thread.
+     */
+    void watchAdopted(long pid, PidFd pidFd, NotifySocket notify, WorkerLauncher.Callbacks callbacks) {
+        change(() -> watched.put(pid, new Watched(pid, pidFd, notify, callbacks, true)));
     }
 
     /** Stops reading the worker's notify socket and closes it (the worker has exited). Any thread. */
@@ -209,14 +220,8 @@ final class WorkerWatch implements AutoCloseable {
     }
 
     private void reap(Watched worker) {
-        Optional<ExitStatus> status;
-        try {
-            status = Processes.poll((int) worker.pid);
-        } catch (RuntimeException e) {
-            // e.g. ECHILD: reaped elsewhere, so its status is lost; still an exit, and its pidfd would stay readable
-            log.error("event=watch.reap_failed pid={} error=\"{}\" reported=\"exit code 255\"", worker.pid, e.getMessage());
-            status = Optional.of(new ExitStatus(255, 0));
-        }
+        // an adopted worker's pidfd is readable once it has exited; its parent (init) reaps it
+        Optional<ExitStatus> status = worker.adopted ? Optional.of(ExitStatus.unknown()) : waitFor(worker.pid);
         if (status.isEmpty()) {
             return; // a pidfd is readable only once the process exited; be safe against spurious wake-ups
         }
@@ -226,6 +231,16 @@ final class WorkerWatch implements AutoCloseable {
             watched.remove(worker.pid);
         }
         worker.callbacks.exited(worker.pid, status.get());
+    }
+
+    private static Optional<ExitStatus> waitFor(long pid) {
+        try {
+            return Processes.poll((int) pid);
+        } catch (RuntimeException e) {
+            // e.g. ECHILD: reaped elsewhere, so its status is lost; still an exit, and its pidfd would stay readable
+            log.error("event=watch.reap_failed pid={} error=\"{}\" reported=\"exit code 255\"", pid, e.getMessage());
+            return Optional.of(new ExitStatus(255, 0));
+        }
     }
 
     private void receive(Watched worker) {

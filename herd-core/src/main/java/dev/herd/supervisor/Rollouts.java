@@ -11,6 +11,7 @@ import dev.herd.os.ExitStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -58,6 +59,18 @@ final class Rollouts {
 
     Deployment current() {
         return current;
+    }
+
+    /**
+     * Workers of an earlier master were adopted: what they run is the current deployment, and new generations are
+     * numbered after theirs. When this master was given another command, the slots move to it by an upgrade.
+     */
+    void adopted(Adoption.Outcome outcome) {
+        current = outcome.current();
+        highestGeneration = Math.max(highestGeneration, outcome.highestGeneration());
+        if (outcome.upgradeNeeded()) {
+            requestUpgrade(new ControlCommand.Upgrade(loop.spec().command(), Map.of()), new CompletableFuture<>());
+        }
     }
 
     /** The kind of rollout in progress (reload, upgrade, rollback), or null. */

@@ -99,6 +99,11 @@ final class Slot {
         worker = started;
     }
 
+    /** An adopted worker's deployment is what the slot runs (and a crash replacement runs the same). */
+    void runs(Deployment adopted) {
+        deployment = adopted;
+    }
+
     /** The worker left the slot (exited, retired); returns it, or null when the slot had none. */
     WorkerProcess vacate() {
         WorkerProcess left = worker;

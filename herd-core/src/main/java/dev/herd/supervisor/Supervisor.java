@@ -72,6 +72,9 @@ public final class Supervisor implements CommandGateway {
     private final Rollouts rollouts;
     private final WorkerMessages workerMessages;
     private final CommandHandler commands;
+    private final Adoption adoption;
+    private List<AdoptedWorker> toAdopt = List.of();
+    private Adoption.Origin adoptedFrom;
     private boolean started;
     private boolean stopAnnounced;
 
@@ -123,6 +126,7 @@ public final class Supervisor implements CommandGateway {
         });
         workerMessages = new WorkerMessages(loop, pool, starter, new Watchdog(loop, pool, rollouts));
         commands = new CommandHandler(loop, pool, port, rollouts, retirement, exits, shutdown);
+        adoption = new Adoption(loop, pool, starter, retirement);
         for (int id = 0; id < spec.workers(); id++) {
             pool.add(ExitHandler.newSlot(spec, id, initial));
         }
@@ -159,6 +163,15 @@ public final class Supervisor implements CommandGateway {
     /** The application's delegate handlers and message listeners (library mode); set before {@link #run}. */
     public void delegates(Delegates delegates) {
         workerMessages.delegates(delegates);
+    }
+
+    /**
+     * Workers of an earlier master to take over when the loop starts, before any slot gets a new worker; set before
+     * {@link #run}.
+     */
+    public void adopt(List<AdoptedWorker> workers, String kind, long fromPid, int sockets, long beganNanos) {
+        toAdopt = List.copyOf(workers);
+        adoptedFrom = new Adoption.Origin(kind, fromPid, sockets, beganNanos);
     }
 
     /** Each worker gets its own notify socket, so a datagram is attributed by where it arrives, not by sender pid. */
@@ -206,6 +219,14 @@ public final class Supervisor implements CommandGateway {
     private void startSlots() {
         if (!started) {
             started = true;
+            if (adoptedFrom != null) {
+                adoption.adopt(toAdopt, adoptedFrom).ifPresent(outcome -> {
+                    // a slot whose worker is gone gets one of what the others run
+                    pool.slots().stream().filter(s -> s.worker() == null).forEach(s -> s.runs(outcome.current()));
+                    rollouts.adopted(outcome);
+                });
+                toAdopt = List.of();
+            }
             pool.slots().forEach(exits::respawn);
             serving.update();
         }

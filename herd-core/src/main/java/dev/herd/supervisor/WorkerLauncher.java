@@ -20,10 +20,13 @@ public interface WorkerLauncher {
     /**
      * What to start for one worker.
      *
-     * @param port proxy mode: the private port the worker must listen on, else 0
+     * @param env           its whole environment
+     * @param deploymentEnv what its deployment adds to the master's environment (recorded for a later adoption)
+     * @param sequence      the number in its notify and channel socket names
+     * @param port          proxy mode: the private port the worker must listen on, else 0
      */
-    record Plan(int slot, int generation, List<String> argv, Map<String, String> env, Path logFile, Path notifySocket,
-                int port, Path channelSocket) {
+    record Plan(int slot, int generation, List<String> argv, Map<String, String> env, Map<String, String> deploymentEnv,
+                long sequence, Path logFile, Path notifySocket, int port, Path channelSocket) {
     }
 
     /** Called from launcher threads, never from the supervisor thread. */
@@ -39,6 +42,15 @@ public interface WorkerLauncher {
 
     /** Starts the worker and watches it; throws when the process could not be started. */
     long launch(Plan plan, Callbacks callbacks);
+
+    /**
+     * Watches a worker an earlier master started, as if this one had launched it: its exit through its pidfd (with
+     * an unknown status: it is not this process's child), its notify and channel sockets bound again at their
+     * paths. False when it is gone (or its pid names another process now).
+     */
+    default boolean adopt(AdoptedWorker worker, Callbacks callbacks) {
+        return false;
+    }
 
     /** Signals the worker's whole process group (it is a session leader); false when it is already gone. */
     boolean signal(long pid, Signal signal);

@@ -44,6 +44,8 @@ final class WorkerProcess {
     private long requests;
     /** Malformed channel lines seen, for logging the first ones and then only now and then. */
     private int badLines;
+    /** Taken over from an earlier master: not this master's child, so its exit status is unknown. */
+    private boolean adopted;
 
     WorkerProcess(WorkerLauncher launcher, int slot, int generation, long pid, long spawnedAtNanos, int port,
                   long outputMark) {
@@ -54,6 +56,24 @@ final class WorkerProcess {
         this.spawnedAtNanos = spawnedAtNanos;
         this.port = port;
         this.outputMark = outputMark;
+    }
+
+    /**
+     * A worker an earlier master started, as this one takes it over: ready if it was ready there (its readiness is
+     * not seen again), else still starting.
+     */
+    static WorkerProcess adopted(WorkerLauncher launcher, int slot, int generation, long pid, long spawnedAtNanos,
+                                 int port, long outputMark, boolean ready, long nowNanos) {
+        WorkerProcess worker = new WorkerProcess(launcher, slot, generation, pid, spawnedAtNanos, port, outputMark);
+        worker.adopted = true;
+        if (ready) {
+            worker.markReady(nowNanos);
+        }
+        return worker;
+    }
+
+    boolean adopted() {
+        return adopted;
     }
 
     int slot() {

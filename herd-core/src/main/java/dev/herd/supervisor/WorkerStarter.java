@@ -87,7 +87,7 @@ final class WorkerStarter {
                     privatePort, listeners.workerHost(), channelPath, spec.watchdogTimeout().toMillis(),
                     spec.drainTimeout().toMillis());
             pid = loop.launcher().launch(new WorkerLauncher.Plan(slot.id(), deployment.generation(), deployment.argv(),
-                    env, logFile, notifyPath, privatePort, channelPath), callbacks);
+                    env, deployment.env(), sequence, logFile, notifyPath, privatePort, channelPath), callbacks);
         } catch (RuntimeException | OutOfMemoryError e) {
             // OutOfMemoryError too: "unable to create native thread" at a process limit is a failed start, not the end
             log.error("event=worker.spawn_failed slot={} generation={} error=\"{}\"", slot.id(),
@@ -114,6 +114,38 @@ final class WorkerStarter {
         return worker;
     }
 
+    /**
+     * Takes over a worker an earlier master started: the launcher watches it from now on (its notify and channel
+     * sockets bound again where it knows them); null when it is gone. New workers are numbered after it.
+     */
+    WorkerProcess adopt(AdoptedWorker adopted) {
+        notifySequence = Math.max(notifySequence, adopted.sequence() + 1);
+        if (!loop.launcher().adopt(adopted, callbacks)) {
+            return null;
+        }
+        long now = loop.now();
+        long age = Math.max(0, java.time.Duration.between(adopted.spawnedAt(), loop.instant()).toNanos());
+        WorkerProcess worker = WorkerProcess.adopted(loop.launcher(), adopted.slot(), adopted.generation(),
+                adopted.pid(), now - age, adopted.port(), output.mark(adopted.slot()), adopted.ready(), now);
+        pool.register(worker);
+        return worker;
+    }
+
+    /**
+     * An adopted worker that was still starting: its readiness is seen by it accepting (whatever it promised the
+     * earlier master: a {@code READY=1} it may already have sent is lost), within the start timeout from now.
+     */
+    void watchAdoptedStart(WorkerProcess worker) {
+        loop.timers().at(loop.now() + loop.spec().startTimeout().toNanos(), () -> {
+            if (worker.startingUnasked()) {
+                log.warn("event=worker.start_timeout slot={} pid={} timeout_ms={}", worker.slot(), worker.pid(),
+                        loop.spec().startTimeout().toMillis());
+                worker.kill(dev.herd.Event.ExitReason.START_TIMEOUT);
+            }
+        });
+        scheduleReadinessPoll();
+    }
+
     private void scheduleReadinessPoll() {
         if (!readinessPollScheduled) {
             readinessPollScheduled = true;
@@ -125,7 +157,7 @@ final class WorkerStarter {
         readinessPollScheduled = false;
         boolean anyStarting = false;
         for (WorkerProcess worker : pool.snapshot()) {
-            if (worker.starting()) {
+            if (worker.starting() && (loop.spec().readyWhen() == dev.herd.ReadyWhen.LISTENING || worker.adopted())) {
                 if (loop.launcher().isAccepting(worker.pid())) {
                     markReady(worker);
                 } else {

@@ -179,15 +179,19 @@ class StateDirectoryTest {
         }
     }
 
-    /** After a master SIGKILL its workers keep the port; the next master names them and how to stop them. */
+    /**
+     * After a master SIGKILL its workers keep the port; a next master that cannot adopt them (here: the killed one
+     * left no cluster.json, as a Herd before adoption did) names them and how to stop them.
+     */
     @Test
-    void theNextMasterNamesTheWorkersAKilledMasterLeftHoldingThePort() throws Exception {
+    void theNextMasterNamesTheWorkersAKilledMasterLeftHoldingThePortWhenItCannotAdoptThem() throws Exception {
         Path dir = Herd.newDir();
         try (Herd killed = Herd.start(dir, Herd.runArgs(dir, "--workers", "2"))) {
             int port = killed.awaitPort();
             List<Long> workers = killed.awaitReady(2, Duration.ofSeconds(60));
             killed.signal("KILL");
             killed.awaitExit(Duration.ofSeconds(10));
+            Files.delete(dir.resolve("state/cluster.json"));
 
             List<String> samePort = new ArrayList<>(Herd.runArgs(dir, "--workers", "2"));
             samePort.set(samePort.indexOf("--port") + 1, Integer.toString(port));

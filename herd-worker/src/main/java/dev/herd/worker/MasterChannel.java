@@ -26,15 +26,23 @@ import java.util.function.Consumer;
  * The worker's end of its channel to the master ({@code HERD_CHANNEL}, docs/protocol.md): JSON lines both ways.
  * Connected on first use; a daemon thread reads what the master sends (drain, answers to asks, notifications,
  * messages). When the master is gone, sends are dropped and pending asks fail: a worker never fails because its
- * master did.
+ * master did. A new master that adopts the worker binds the channel again at the same path: the worker connects
+ * to it on its next send (at most one attempt a second), or by itself within half a second when it listens for
+ * the drain, messages or notifications.
  */
 final class MasterChannel {
     static final int VERSION = 1;
+    /** Sends while the master is unreachable try to connect again at most this often. */
+    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How often a worker that listens to its master looks for a new one after losing the old. */
+    private static final long RECONNECT_POLL_MILLIS = 500;
 
     private final Path path;
     private SocketChannel socket;
     private OutputStream out;
-    private boolean broken;
+    /** When the last attempt to reach the master failed (0: none failed since the last connection). */
+    private long failedAtNanos;
+    private boolean reconnecting;
     private final AtomicLong ids = new AtomicLong();
     private final Map<String, CompletableFuture<String>> pending = new ConcurrentHashMap<>();
     private final List<Runnable> drainHandlers = new CopyOnWriteArrayList<>();
@@ -65,38 +73,47 @@ final class MasterChannel {
             out.flush();
             return true;
         } catch (IOException e) {
-            broken = true; // the master is gone: carry on without it
+            disconnected(); // the master is gone: carry on without it
             return false;
         }
     }
 
-    /** Connects (once) and starts reading what the master sends; false when there is no master to reach. */
+    /**
+     * Connects and starts reading what the master sends; false when there is no master to reach (tried again at
+     * most once a second).
+     */
     synchronized boolean connect() {
-        if (broken) {
-            return false;
-        }
         if (out != null) {
             return true;
         }
+        if (failedAtNanos != 0 && System.nanoTime() - failedAtNanos < RETRY_NANOS) {
+            return false;
+        }
+        SocketChannel opened = null;
         try {
-            socket = SocketChannel.open(StandardProtocolFamily.UNIX);
-            socket.connect(UnixDomainSocketAddress.of(path));
-            out = Channels.newOutputStream(socket);
+            opened = SocketChannel.open(StandardProtocolFamily.UNIX);
+            opened.connect(UnixDomainSocketAddress.of(path));
+            OutputStream stream = Channels.newOutputStream(opened);
             String hello = "{\"v\":" + VERSION + ",\"type\":\"hello\",\"pid\":\"" + ProcessHandle.current().pid() + "\"}\n";
-            out.write(hello.getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            Thread reader = new Thread(this::readLoop, "herd-worker-channel");
+            stream.write(hello.getBytes(StandardCharsets.UTF_8));
+            stream.flush();
+            socket = opened;
+            out = stream;
+            failedAtNanos = 0;
+            SocketChannel reading = opened;
+            Thread reader = new Thread(() -> readLoop(reading), "herd-worker-channel");
             reader.setDaemon(true);
             reader.start();
             return true;
         } catch (IOException e) {
-            broken = true;
+            closeQuietly(opened);
+            failedAtNanos = System.nanoTime();
             return false;
         }
     }
 
-    private void readLoop() {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(socket), StandardCharsets.UTF_8))) {
+    private void readLoop(SocketChannel from) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(from), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
                 handle(line);
@@ -105,10 +122,58 @@ final class MasterChannel {
             // the master is gone
         } finally {
             synchronized (this) {
-                broken = true;
+                if (socket == from) {
+                    disconnected();
+                }
             }
             pending.values().forEach(f -> f.completeExceptionally(new WorkerException("the master is gone")));
             pending.clear();
+        }
+    }
+
+    /** The master went away: drop the connection; a worker that listens to its master looks for the next one. */
+    private synchronized void disconnected() {
+        closeQuietly(socket);
+        socket = null;
+        out = null;
+        failedAtNanos = System.nanoTime();
+        boolean listens = !drainHandlers.isEmpty() || !messageHandlers.isEmpty() || !notificationHandlers.isEmpty();
+        if (listens && !reconnecting && !drained.get()) {
+            reconnecting = true;
+            Thread finder = new Thread(this::reconnectLoop, "herd-worker-reconnect");
+            finder.setDaemon(true);
+            finder.start();
+        }
+    }
+
+    /** Until a master answers at the channel's path again (one adopting this worker), or the worker drains. */
+    private void reconnectLoop() {
+        try {
+            while (!drained.get()) {
+                Thread.sleep(RECONNECT_POLL_MILLIS); // a periodic retry, not synchronisation
+                synchronized (this) {
+                    failedAtNanos = 0;
+                    if (connect()) {
+                        return;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            synchronized (this) {
+                reconnecting = false;
+            }
+        }
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // already gone
+            }
         }
     }
 

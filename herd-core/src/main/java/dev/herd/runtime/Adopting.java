@@ -1,0 +1,191 @@
+package dev.herd.runtime;
+
+import dev.herd.ClusterSpec;
+import dev.herd.ListenMode;
+import dev.herd.StartupException;
+import dev.herd.listen.Listeners;
+import dev.herd.os.ListenSocket;
+import dev.herd.os.NativeException;
+import dev.herd.os.PidFd;
+import dev.herd.os.ProcFs;
+import dev.herd.supervisor.AdoptedWorker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * Taking over the workers an earlier master on this state dir left running (it was SIGKILLed, OOM-killed, or
+ * crashed): whether this master may, and its listening sockets, copied with pidfd_getfd from a live worker that
+ * holds them (found by the inode {@code cluster.json} recorded), so that not one connection waiting in them is
+ * lost. Only the same mode on the same address is adopted; anything else is refused with one line that says what
+ * differs and how to stop the workers, and nothing is touched.
+ */
+final class Adopting {
+    private static final Logger log = LoggerFactory.getLogger(Adopting.class);
+
+    /** The sockets carried over (the others bound anew) and the listeners built on them. */
+    record Sockets(Listeners listeners, int carried) {
+    }
+
+    private final ClusterSpec spec;
+    private final MasterFiles.SavedCluster saved;
+    private final List<WorkerRecords.Orphan> orphans;
+
+    private Adopting(ClusterSpec spec, MasterFiles.SavedCluster saved, List<WorkerRecords.Orphan> orphans) {
+        this.spec = spec;
+        this.saved = saved;
+        this.orphans = orphans;
+    }
+
+    /**
+     * Whether this master adopts what an earlier one left: empty when there is nothing to adopt (no live worker
+     * recorded, or they serve another address, which this master leaves alone); a {@link StartupException} when
+     * there is, but this master's settings cannot take it over.
+     */
+    static Optional<Adopting> decide(ClusterSpec spec, InetSocketAddress address,
+                                     Optional<MasterFiles.SavedCluster> saved, List<WorkerRecords.Orphan> orphans) {
+        if (orphans.isEmpty() || saved.isEmpty()) {
+            return Optional.empty(); // nothing left, or left by a master that wrote no cluster.json (older Herd)
+        }
+        MasterFiles.SavedCluster earlier = saved.get();
+        String stop = stopCommand(orphans);
+        String workers = orphans.size() + " worker" + (orphans.size() == 1 ? "" : "s");
+        if (earlier.format() != MasterFiles.STATE_FORMAT) {
+            throw refuse("the state dir's " + workers + " were started by a Herd whose state format is "
+                    + earlier.format() + ", not " + MasterFiles.STATE_FORMAT + "; stop them with: " + stop);
+        }
+        if (earlier.port() != address.getPort() && address.getPort() != 0
+                || !sameHost(earlier.host(), address)) {
+            return Optional.empty(); // another address: they do not stand in this master's way
+        }
+        String mode = spec.mode().name().toLowerCase(Locale.ROOT);
+        if (!earlier.mode().equals(mode)) {
+            throw refuse("the state dir's " + workers + " (pid " + earlier.pid() + "'s) run in " + earlier.mode()
+                    + " mode on port " + earlier.port() + "; this master asks for " + mode
+                    + " mode; run with --mode " + earlier.mode() + " to adopt them, or stop them with: " + stop);
+        }
+        if (spec.mode() == ListenMode.NAT) {
+            throw refuse("the state dir's " + workers + " run in nat mode, whose workers this Herd cannot adopt yet;"
+                    + " stop them with: " + stop);
+        }
+        if (spec.mode() == ListenMode.REUSEPORT && earlier.workers() != spec.workers()) {
+            throw refuse("the state dir's " + workers + " run in a reuseport group of " + earlier.workers()
+                    + " sockets; this master asks for --workers " + spec.workers() + "; run with --workers "
+                    + earlier.workers() + " to adopt them (then scale), or stop them with: " + stop);
+        }
+        if (spec.mode() == ListenMode.REUSEPORT && earlier.sticky() != spec.sticky()) {
+            throw refuse("the state dir's " + workers + " run " + (earlier.sticky() ? "with" : "without")
+                    + " --sticky; run the same way to adopt them, or stop them with: " + stop);
+        }
+        return Optional.of(new Adopting(spec, earlier, orphans));
+    }
+
+    long fromPid() {
+        return saved.pid();
+    }
+
+    /** The listening sockets: copies of the earlier master's where a worker still holds them, else bound anew. */
+    Sockets sockets(InetSocketAddress address) throws IOException {
+        InetSocketAddress at = new InetSocketAddress(address.getAddress(), saved.port());
+        return switch (spec.mode()) {
+            case SHARED -> {
+                Optional<ListenSocket> copy = copy(saved.sockets().getFirst(), at);
+                yield copy.isPresent() ? new Sockets(Listeners.sharedFrom(copy.get()), 1)
+                        : new Sockets(Listeners.open(spec, at), 0);
+            }
+            case REUSEPORT -> reusePort(at);
+            default -> new Sockets(Listeners.open(spec, at), 0); // proxy: its listener died with the master
+        };
+    }
+
+    private Sockets reusePort(InetSocketAddress at) {
+        List<ListenSocket> sockets = new ArrayList<>();
+        int carried = 0;
+        try {
+            for (int slot = 0; slot < saved.sockets().size(); slot++) {
+                Optional<ListenSocket> copy = copy(saved.sockets().get(slot), at);
+                if (copy.isPresent()) {
+                    carried++;
+                    sockets.add(copy.get());
+                } else {
+                    // its last holder is gone: the kernel moved the group's last socket into its place, so the
+                    // new one joins last and this slot's clients may land on another slot (sticky or not)
+                    log.warn("event=adopt.socket_rebound slot={} note=\"the slot's socket was closed while no master"
+                            + " held it; a new one joins the group\"", slot);
+                    sockets.add(ListenSocket.open(at, spec.backlog(), true));
+                }
+            }
+            return new Sockets(Listeners.reusePortFrom(sockets, spec.sticky()), carried);
+        } catch (RuntimeException e) {
+            sockets.forEach(ListenSocket::close);
+            throw e;
+        }
+    }
+
+    /** A copy of the socket with this inode from a live worker that holds it; empty when none does. */
+    private Optional<ListenSocket> copy(long inode, InetSocketAddress expected) {
+        for (WorkerRecords.Orphan orphan : orphans) {
+            OptionalInt fd = ProcFs.fdOfSocket(orphan.pid(), Set.of(inode));
+            if (fd.isEmpty()) {
+                continue;
+            }
+            try (PidFd pidFd = PidFd.open(orphan.pid())) {
+                if (ProcFs.startTime(orphan.pid()).orElse(-1) != orphan.record().start()) {
+                    continue; // exited meanwhile and its pid taken again
+                }
+                ListenSocket socket = ListenSocket.fromCopy(pidFd.copyFd(fd.getAsInt()),
+                        "fd " + fd.getAsInt() + " of worker pid " + orphan.pid());
+                if (socket.inode() != inode || socket.localAddress().getPort() != expected.getPort()) {
+                    socket.close();
+                    continue;
+                }
+                return Optional.of(socket);
+            } catch (NativeException e) {
+                if ("EPERM".equals(e.errnoName())) {
+                    throw refuse("cannot copy the listening socket out of worker pid " + orphan.pid() + " ("
+                            + e.getMessage() + "): adopting needs the workers' user (and kernel.yama.ptrace_scope <= 1)"
+                            + " or CAP_SYS_PTRACE; stop them with: " + stopCommand(orphans));
+                }
+                log.warn("event=adopt.copy_failed pid={} error=\"{}\"", orphan.pid(), e.getMessage());
+            } catch (RuntimeException e) {
+                log.warn("event=adopt.copy_failed pid={} error=\"{}\"", orphan.pid(), e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The workers, as the supervisor takes them over. */
+    List<AdoptedWorker> workers() {
+        List<AdoptedWorker> workers = new ArrayList<>();
+        for (WorkerRecords.Orphan orphan : orphans) {
+            WorkerRecords.WorkerRecord r = orphan.record();
+            workers.add(new AdoptedWorker(r.slot(), r.pid(), r.start(), r.generation(), r.argv(),
+                    r.env() == null ? java.util.Map.of() : r.env(), r.ready(), Instant.parse(r.spawned()), r.port(),
+                    r.sequence(), Path.of(r.notifySocket()), Path.of(r.channelSocket()), r.cgroup()));
+        }
+        return workers;
+    }
+
+    private static boolean sameHost(String host, InetSocketAddress address) {
+        return address.getAddress().getHostAddress().equals(host);
+    }
+
+    private static StartupException refuse(String why) {
+        return new StartupException(StartupException.SETUP, "cannot adopt: " + why);
+    }
+
+    /** Each worker leads its own process group (it was spawned in a session of its own), so this ends its children too. */
+    static String stopCommand(List<WorkerRecords.Orphan> orphans) {
+        return "kill -TERM -- " + String.join(" ", orphans.stream().map(o -> "-" + o.pid()).toList());
+    }
+}

@@ -1,0 +1,185 @@
+package dev.herd.tests;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Issue 16, adoption after a crash: the master is SIGKILLed under load, a new {@code herd run} on the same state
+ * dir two seconds later finds the workers from their records, copies the listening socket(s) out of a live one and
+ * becomes their master with none restarted; the clients see nothing of it. The same master then reloads them, and
+ * stops them, as its own.
+ */
+class AdoptionTest {
+    private static final Duration START = Duration.ofSeconds(60);
+    /** How long the cluster runs without a master: the scenario's "a new herd run 2 s later". */
+    private static final Duration MASTERLESS = Duration.ofSeconds(2);
+
+    @Test
+    void aNewMasterAdoptsTheWorkersOfAKilledOneInSharedModeUnderLoadWithNoErrorAndNoRestart() throws Exception {
+        adoptUnderLoad("shared", List.of("--workers", "2"), 2);
+    }
+
+    @Test
+    void aNewMasterAdoptsAStickyReusePortGroupKeepingEachClientOnItsSlot() throws Exception {
+        adoptUnderLoad("reuseport", List.of("--workers", "4", "--mode", "reuseport", "--sticky"), 4);
+    }
+
+    private static void adoptUnderLoad(String label, List<String> extra, int workers) throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir));
+        args.addAll(extra);
+        try (Herd killed = Herd.start(dir, args)) {
+            int port = killed.awaitPort();
+            List<Long> pids = killed.awaitReady(workers, START);
+            Map<String, Integer> slotBySource = label.equals("reuseport") ? slotsBySource(port) : Map.of();
+            Wrk.Result result;
+            try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(300), dir)) {
+                wrk.awaitRunning();
+                killed.signal("KILL");
+                killed.awaitExit(Duration.ofSeconds(10));
+                masterless(port);
+                try (Herd next = Herd.start(dir, args)) {
+                    LogEvent takeover = next.awaitEvent(e -> e.name().equals("master.takeover"), START, "master.takeover");
+                    assertThat(next.awaitPort()).isEqualTo(port);
+                    assertThat(takeover.get("kind")).isEqualTo("adoption");
+                    assertThat(takeover.get("from_pid")).isEqualTo(Long.toString(killed.pid()));
+                    assertThat(takeover.get("workers")).isEqualTo(Integer.toString(workers));
+                    assertThat(takeover.get("sockets")).isEqualTo(label.equals("reuseport") ? "4" : "1");
+                    assertThat(next.events("worker.adopted")).extracting(LogEvent::pid)
+                            .containsExactlyInAnyOrderElementsOf(pids);
+                    assertThat(next.events("worker.forked")).as("no worker restarted").isEmpty();
+                    if (!slotBySource.isEmpty()) {
+                        assertThat(slotsBySource(port)).as("each client on its slot across the adoption")
+                                .isEqualTo(slotBySource);
+                    }
+                    // the adopted workers are this master's own: it reloads them under the same load
+                    Shell.Result reload = next.cli("reload");
+                    assertThat(reload.code()).as(reload.output()).isZero();
+                    result = wrk.stop();
+                    System.out.println("[adoption " + label + "] wrk -t2 -c32 across a master SIGKILL, "
+                            + MASTERLESS.toSeconds() + " s without a master, the adoption and a reload: " + result);
+                    assertThat(result.requests()).isPositive();
+                    assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
+                    assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
+                    await("the adopted workers drained after the reload").atMost(Duration.ofSeconds(60))
+                            .until(() -> next.events("worker.exited").stream().map(LogEvent::pid).toList()
+                                    .containsAll(pids));
+                    assertThat(next.events("worker.exited")).allSatisfy(e ->
+                            assertThat(e.get("status")).isEqualTo("unknown: adopted, not this master's child"));
+                    next.signal("TERM");
+                    assertThat(next.awaitExit(Duration.ofSeconds(60))).isZero();
+                    assertThat(next.processes()).isEmpty();
+                    assertThat(dir.resolve("state/master.pid")).as("removed on a clean exit").doesNotExist();
+                    assertThat(dir.resolve("state/cluster.json")).doesNotExist();
+                    try (var records = Files.list(dir.resolve("state/workers"))) {
+                        assertThat(records.toList()).as("no worker record left").isEmpty();
+                    }
+                }
+            }
+        }
+    }
+
+    /** The workers serve on while no master runs (the scenario's two seconds, checked all along). */
+    private static void masterless(int port) {
+        long until = System.nanoTime() + MASTERLESS.toNanos();
+        await("two seconds without a master").atMost(MASTERLESS.plusSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    assertThat(Http.get(port, "/").status()).isEqualTo(200);
+                    return System.nanoTime() >= until;
+                });
+    }
+
+    private static Map<String, Integer> slotsBySource(int port) throws IOException {
+        Map<String, Integer> slots = new HashMap<>();
+        for (String source : StickySessionsTest.SOURCES) {
+            try (Http http = new Http("127.0.0.1", port, source)) {
+                Http.Response response = http.request("/", false);
+                assertThat(response.status()).isEqualTo(200);
+                slots.put(source, response.slot());
+            }
+        }
+        return slots;
+    }
+
+    /**
+     * Nothing a worker writes while its master is dead is lost: it goes on writing into its spool, and the adopting
+     * master copies on from the offset the killed one saved.
+     */
+    @Test
+    void everyLineAWorkerWritesWhileNoMasterRunsReachesItsLog() throws Exception {
+        Path dir = Herd.newDir();
+        // a worker that numbers its lines, 200 a second, and serves nothing (readiness: started)
+        String script = "i=0; while :; do echo \"line $i\"; i=$((i+1)); sleep 0.005; done";
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "1", "--ready-when", "started",
+                "--", "bash", "-c", script));
+        try (Herd killed = Herd.start(dir, args)) {
+            killed.awaitPort();
+            long worker = killed.awaitReady(1, START).getFirst();
+            Path log = dir.resolve("state/logs/worker-0.log");
+            await("lines copied").atMost(START).until(() -> Files.exists(log) && Files.size(log) > 0);
+            killed.signal("KILL");
+            killed.awaitExit(Duration.ofSeconds(10));
+            long linesAtKill = lines(log);
+            Path spool = dir.resolve("state/logs/.spool/worker-0.out");
+            long spoolAtKill = Files.size(spool);
+            await("the worker writes on without a master").atMost(Duration.ofSeconds(10))
+                    .until(() -> Files.size(spool) > spoolAtKill + 2000);
+            try (Herd next = Herd.start(dir, args)) {
+                next.awaitEvent(e -> e.name().equals("master.takeover"), START, "master.takeover");
+                assertThat(next.events("worker.adopted")).extracting(LogEvent::pid).containsExactly(worker);
+                await("lines written after the kill copied").atMost(Duration.ofSeconds(30))
+                        .until(() -> lines(log) > linesAtKill + 200);
+                next.signal("TERM");
+                assertThat(next.awaitExit(Duration.ofSeconds(60))).isZero();
+            }
+            List<Integer> numbers = Files.readAllLines(log).stream().filter(l -> l.contains("line "))
+                    .map(l -> Integer.parseInt(l.substring(l.lastIndexOf("line ") + 5).trim())).toList();
+            int last = numbers.stream().mapToInt(Integer::intValue).max().orElseThrow();
+            assertThat(last).as("lines written after the kill").isGreaterThan((int) linesAtKill + 200);
+            // a crash of the master may copy the lines after its last saved offset twice, never lose one
+            assertThat(new java.util.TreeSet<>(numbers)).as("every line from the first to the last")
+                    .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(0, last).boxed().toList());
+            System.out.println("[adoption logs] " + (last + 1) + " lines, " + (numbers.size() - last - 1)
+                    + " copied twice (after the killed master's last saved offset)");
+        }
+    }
+
+    private static long lines(Path log) throws IOException {
+        try (var lines = Files.lines(log)) {
+            return lines.count();
+        }
+    }
+
+    /** Workers of an earlier master in another mode are refused with one line, and left running untouched. */
+    @Test
+    void aMasterInAnotherModeRefusesToAdoptAndLeavesTheWorkersAlone() throws Exception {
+        Path dir = Herd.newDir();
+        try (Herd killed = Herd.start(dir, Herd.runArgs(dir, "--workers", "2"))) {
+            int port = killed.awaitPort();
+            List<Long> workers = killed.awaitReady(2, START);
+            killed.signal("KILL");
+            killed.awaitExit(Duration.ofSeconds(10));
+            List<String> reusePort = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--mode", "reuseport"));
+            reusePort.set(reusePort.indexOf("--port") + 1, Integer.toString(port));
+            try (Herd next = Herd.start(Herd.newDir(), reusePort)) {
+                assertThat(next.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
+                Herd.assertOneLine(next.output(), "cannot adopt: the state dir's 2 workers (pid " + killed.pid()
+                        + "'s) run in shared mode on port " + port + "; this master asks for reuseport mode");
+                assertThat(next.output()).contains("kill -TERM -- -" + workers.getFirst());
+            }
+            assertThat(killed.processes()).containsExactlyInAnyOrderElementsOf(workers);
+            assertThat(Http.get(port, "/").status()).as("they serve on").isEqualTo(200);
+        }
+    }
+}
