@@ -7,6 +7,7 @@ module dev.herd.core {
     requires java.management;   // Herd: a library-mode master restarts its own JVM options for the workers
     requires java.net.http;     // the ECV monitor's health check
     requires jdk.httpserver;    // the HTTP control API
+    requires jdk.net;           // SO_PEERCRED: a master hands its cluster over to its own user only
     requires jdk.unsupported;   // sun.misc.Signal, where the master has no signalfd
     requires org.slf4j;
     requires com.fasterxml.jackson.core;  // the control plane's JSON (ControlJson): the parser and generator

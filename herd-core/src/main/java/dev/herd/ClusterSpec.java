@@ -37,6 +37,8 @@ import java.util.Objects;
  * @param api                  the HTTP control API
  * @param watchdogTimeout      a ready worker that has sent heartbeats and then sends none for this long is replaced;
  *                             zero turns the watchdog off
+ * @param takeover             when a master already runs on the state dir: take its cluster over (it hands over its
+ *                             sockets and workers, then exits) instead of refusing to start
  */
 public record ClusterSpec(
         int workers,
@@ -64,7 +66,8 @@ public record ClusterSpec(
         long logMaxBytes,
         int logKeep,
         ApiSpec api,
-        Duration watchdogTimeout) {
+        Duration watchdogTimeout,
+        boolean takeover) {
 
     public static final int MAX_WORKERS = 1024;
     /** nat mode steers by the last byte of the client address: 256 bands, at least one per slot. */
@@ -155,6 +158,7 @@ public record ClusterSpec(
         private long logMaxBytes = 10L * 1024 * 1024;
         private int logKeep = 5;
         private Duration watchdogTimeout = Duration.ZERO;
+        private boolean takeover;
 
         private Builder() {
         }
@@ -185,12 +189,13 @@ public record ClusterSpec(
         public Builder logMaxBytes(long logMaxBytes) { this.logMaxBytes = logMaxBytes; return this; }
         public Builder logKeep(int logKeep) { this.logKeep = logKeep; return this; }
         public Builder watchdogTimeout(Duration watchdogTimeout) { this.watchdogTimeout = watchdogTimeout; return this; }
+        public Builder takeover(boolean takeover) { this.takeover = takeover; return this; }
 
         public ClusterSpec build() {
             Path state = stateDir != null ? stateDir : defaultStateDir(port);
             Path logs = logDir != null ? logDir : state.resolve("logs");
             return new ClusterSpec(workers, host, port, backlog, mode, sticky, balance, proxyHeader, socketFd, command, readyWhen, startTimeout,
-                    restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout);
+                    restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout, takeover);
         }
     }
 

@@ -78,7 +78,7 @@ final class RunCommand implements Callable<Integer> {
                 .canaryPeriod(Duration.ofSeconds(canarySeconds)).retiredNice(o.retiredNice.getValue())
                 .stateDir(o.stateDir.getValue()).logDir(o.logDir.getValue())
                 .logMaxBytes(o.logMaxBytes.getValue()).logKeep(o.logKeep.getValue())
-                .watchdogTimeout(o.watchdogTimeout.getValue())
+                .watchdogTimeout(o.watchdogTimeout.getValue()).takeover(o.takeover.getValue())
                 .api(new ApiSpec(!noApi, o.apiHost.getValue(), o.apiPort.getValue(), accessKey(o.accessKeyFile.getValue()),
                         o.apiAllowGet.getValue(), o.ecvMonitor.getValue()));
         Integer workers = o.workers.getValue();

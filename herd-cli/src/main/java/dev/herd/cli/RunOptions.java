@@ -49,6 +49,11 @@ final class RunOptions {
     final OptionSpec sticky = flag("--sticky", "With --mode reuseport: the same client address always reaches the same"
             + " slot (an in-kernel BPF program picks it; a slot without a ready worker lends its clients to the next one"
             + " meanwhile).");
+    final OptionSpec takeover = flag("--takeover", "When a master already runs on this state dir: take its cluster over"
+            + " instead of refusing to start. It hands over its listening sockets and workers and exits without"
+            + " stopping one; workers running the same command are kept as they are, another command replaces them"
+            + " slot by slot as an upgrade. With no master running it starts as usual (adopting the workers a killed"
+            + " one left).");
     final OptionSpec balance = OptionSpec.builder("--balance").paramLabel("POLICY").type(Balance.class)
             .converters(new ParsingConverter<>(Balance::parse)).defaultValue(DEFAULTS.balance().label())
             .description("With --mode proxy: round-robin, least-conn or ip-hash. Default: ${DEFAULT-VALUE}.").build();
@@ -141,12 +146,13 @@ final class RunOptions {
                         "  herd run --workers auto --port 8080 -- java -jar app.jar",
                         "  herd run --socket-fd 3 --ready-when notify -- ./my-server",
                         "  herd run --mode reuseport --sticky -- java -jar app.jar",
+                        "  herd run --takeover --workers 4 --port 8080 -- java -jar app-v2.jar   (replaces a running master)",
                         "  herd run --mode proxy --balance least-conn -- node server.js   (binds $PORT)",
                         "  sudo herd run --mode nat -- node server.js   (binds $PORT on $HERD_HOST)",
                         "", "Durations take a unit: 500ms, 30s, 2m, 1h (a bare number is seconds).",
                         "", "Exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage,",
                         "3 could not listen or set up, 4 every slot failed, 130 hard stop (second Ctrl-C).");
-        for (OptionSpec option : List.of(workers, port, host, mode, sticky, balance, proxyHeader, backlog, socketFd,
+        for (OptionSpec option : List.of(workers, port, host, mode, sticky, takeover, balance, proxyHeader, backlog, socketFd,
                 readyWhen, startTimeout, restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts,
                 drainTimeout, reloadBatch, canarySeconds, retiredNice, stateDir, logDir, watchdogTimeout, logMaxBytes,
                 logKeep, apiHost, apiPort, noApi, accessKeyFile, apiAllowGet, ecvMonitor)) {

@@ -27,6 +27,7 @@ import java.time.InstantSource;
  * HTTP API with its access key and ECV. Opened once the supervisor exists, closed after it has stopped.
  */
 public final class ControlPlane implements AutoCloseable {
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     /** Where the CLI finds the HTTP API of the master of a state dir. */
     public static final String API_URL_FILE = "api.url";
@@ -144,8 +145,12 @@ public final class ControlPlane implements AutoCloseable {
         return "http://" + text + ":" + address.getPort();
     }
 
+    /** Idempotent: a master that hands over closes its control plane early, and must not remove the new one's files. */
     @Override
     public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
         observers.events().close(); // ends the event streams, so closing does not wait for them
         if (http != null) {
             http.close();

@@ -65,6 +65,14 @@ public interface Listeners extends AutoCloseable {
     }
 
     /**
+     * A master that handed its cluster over: waits until the connections it forwards itself (proxy mode) have ended,
+     * at most {@code limit}; returns how many were left. Nothing to wait for where workers accept themselves.
+     */
+    default int awaitForwardedEnd(java.time.Duration limit) {
+        return 0;
+    }
+
+    /**
      * Releases everything, once no worker is left; sockets live on in workers that still hold them. Idempotent.
      */
     @Override
@@ -81,6 +89,12 @@ public interface Listeners extends AutoCloseable {
      */
     static Listeners reusePortFrom(java.util.List<ListenSocket> sockets, boolean sticky) {
         return ReusePortListeners.of(sockets, sticky);
+    }
+
+    /** Proxy mode on the public socket of a master that hands its cluster over (a copy taken from it). */
+    static Listeners proxyFrom(dev.herd.os.ListenerCopy copy, ClusterSpec spec, InetSocketAddress address)
+            throws java.io.IOException {
+        return ProxyListener.adopt(copy, address, spec.balance(), spec.proxyHeader());
     }
 
     /**

@@ -52,8 +52,13 @@ public final class ProxyListener implements OwnPortListeners {
     private final ForwardingLoops loops;
     private volatile boolean closed;
 
-    private ProxyListener(ServerSocketChannel channel, Balance balance, ProxyHeader header, ForwardingLoops loops) {
+    /** The public address: a channel made from a copied socket names another one (see {@link ListenerCopy}). */
+    private final InetSocketAddress publicAddress;
+
+    private ProxyListener(ServerSocketChannel channel, InetSocketAddress publicAddress, Balance balance,
+                          ProxyHeader header, ForwardingLoops loops) {
         this.channel = channel;
+        this.publicAddress = publicAddress;
         this.balance = balance;
         this.header = header;
         this.loops = loops;
@@ -72,10 +77,46 @@ public final class ProxyListener implements OwnPortListeners {
             channel.close();
             throw e;
         }
-        ProxyListener proxy = new ProxyListener(channel, balance, header,
-                new ForwardingLoops(Runtime.getRuntime().availableProcessors()));
+        return start(channel, (InetSocketAddress) channel.getLocalAddress(), balance, header);
+    }
+
+    /**
+     * Takes over the public socket of a master that hands its cluster over (a copy taken with pidfd_getfd): this
+     * proxy accepts its new connections from now on, while the old master forwards the ones it has.
+     */
+    public static ProxyListener adopt(dev.herd.os.ListenerCopy copy, InetSocketAddress address, Balance balance,
+                                      ProxyHeader header) throws IOException {
+        return start(copy.toChannel(), address, balance, header);
+    }
+
+    private static ProxyListener start(ServerSocketChannel channel, InetSocketAddress address, Balance balance,
+                                       ProxyHeader header) throws IOException {
+        ProxyListener proxy;
+        try {
+            proxy = new ProxyListener(channel, address, balance, header,
+                    new ForwardingLoops(Runtime.getRuntime().availableProcessors()));
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
         Thread.ofPlatform().daemon().name("herd-proxy-accept").start(proxy::acceptLoop);
         return proxy;
+    }
+
+    /** Waits until every connection this proxy forwards has ended, at most {@code limit}; how many are left. */
+    @Override
+    public int awaitForwardedEnd(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        int left;
+        while ((left = open.values().stream().mapToInt(AtomicInteger::get).sum()) > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50); // polls a count other threads change; bounded by the limit
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return left;
     }
 
     /**
@@ -90,11 +131,7 @@ public final class ProxyListener implements OwnPortListeners {
 
     @Override
     public InetSocketAddress address() {
-        try {
-            return (InetSocketAddress) channel.getLocalAddress();
-        } catch (IOException e) {
-            throw new IllegalStateException("proxy socket closed", e);
-        }
+        return publicAddress;
     }
 
     @Override

@@ -431,6 +431,9 @@ public final class WorkerLogs implements AutoCloseable {
     /** Copies what is left (unfinished lines too) and stops; followers' streams end. */
     @Override
     public void close() {
+        if (closed) {
+            return; // a master that hands over closes its logs before it ends
+        }
         closed = true;
         wakeCopier(); // the copier leaves its loop; the rest is copied below (no interrupt: it would close the files)
         try {

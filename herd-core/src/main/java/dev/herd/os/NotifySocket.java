@@ -16,6 +16,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * worker gets as NOTIFY_SOCKET and to which it sends "READY=1", "STATUS=...", "WATCHDOG=1", ...
  */
 public final class NotifySocket implements AutoCloseable {
+    private volatile boolean keepPath;
     private static final int MAX_DATAGRAM = 4096;
 
     private final int fd;
@@ -117,11 +118,22 @@ public final class NotifySocket implements AutoCloseable {
         } finally {
             fdLock.writeLock().unlock();
         }
+        if (keepPath) {
+            return; // another master has bound its own socket there (a hand-over)
+        }
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove notify socket " + path, e);
         }
+    }
+
+    /**
+     * Closing leaves the path alone from now on: the master hands its workers over, and the new one binds its own
+     * socket at the same path, which the worker keeps sending to.
+     */
+    public void keepPathOnClose() {
+        keepPath = true;
     }
 
     /** Client side of sd_notify: sends one datagram to the socket at path. */

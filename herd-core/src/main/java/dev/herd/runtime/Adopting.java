@@ -5,6 +5,7 @@ import dev.herd.ListenMode;
 import dev.herd.StartupException;
 import dev.herd.listen.Listeners;
 import dev.herd.os.ListenSocket;
+import dev.herd.os.ListenerCopy;
 import dev.herd.os.NativeException;
 import dev.herd.os.PidFd;
 import dev.herd.os.ProcFs;
@@ -40,11 +41,29 @@ final class Adopting {
     private final ClusterSpec spec;
     private final MasterFiles.SavedCluster saved;
     private final List<WorkerRecords.Orphan> orphans;
+    /** A hand-over: the running master, which holds every socket (the proxy's public one only it). */
+    private final boolean handover;
 
-    private Adopting(ClusterSpec spec, MasterFiles.SavedCluster saved, List<WorkerRecords.Orphan> orphans) {
+    private Adopting(ClusterSpec spec, MasterFiles.SavedCluster saved, List<WorkerRecords.Orphan> orphans,
+                     boolean handover) {
         this.spec = spec;
         this.saved = saved;
         this.orphans = orphans;
+        this.handover = handover;
+    }
+
+    /** The cluster of the running master {@code fromPid}, which has stopped its loop for this master. */
+    static Adopting handover(ClusterSpec spec, Optional<MasterFiles.SavedCluster> saved,
+                             List<WorkerRecords.Orphan> workers, long fromPid) {
+        if (saved.isEmpty() || saved.get().pid() != fromPid || !saved.get().masterRuns()) {
+            throw refuse("the running master (pid " + fromPid + ") wrote no " + MasterFiles.CLUSTER_FILE
+                    + " of its own in the state dir; it cannot be taken over");
+        }
+        return new Adopting(spec, saved.get(), workers, true);
+    }
+
+    boolean isHandover() {
+        return handover;
     }
 
     /**
@@ -87,7 +106,7 @@ final class Adopting {
             throw refuse("the state dir's " + workers + " run " + (earlier.sticky() ? "with" : "without")
                     + " --sticky; run the same way to adopt them, or stop them with: " + stop);
         }
-        return Optional.of(new Adopting(spec, earlier, orphans));
+        return Optional.of(new Adopting(spec, earlier, orphans, false));
     }
 
     long fromPid() {
@@ -104,8 +123,20 @@ final class Adopting {
                         : new Sockets(Listeners.open(spec, at), 0);
             }
             case REUSEPORT -> reusePort(at);
-            default -> new Sockets(Listeners.open(spec, at), 0); // proxy: its listener died with the master
+            case PROXY -> handover ? proxyOfRunningMaster(at) : new Sockets(Listeners.open(spec, at), 0);
+            default -> new Sockets(Listeners.open(spec, at), 0); // after a crash its listener died with it
         };
+    }
+
+    /** The running master's public socket: this master accepts on it, the old one forwards what it accepted. */
+    private Sockets proxyOfRunningMaster(InetSocketAddress at) throws IOException {
+        Optional<ListenerCopy> copy = ListenerCopy.take(saved.pid(), saved.port(),
+                at.getAddress() instanceof java.net.Inet6Address);
+        if (copy.isEmpty()) {
+            throw refuse("the running master (pid " + saved.pid() + ") holds no socket listening on port "
+                    + saved.port());
+        }
+        return new Sockets(Listeners.proxyFrom(copy.get(), spec, at), 1);
     }
 
     private Sockets reusePort(InetSocketAddress at) {
@@ -134,17 +165,23 @@ final class Adopting {
 
     /** A copy of the socket with this inode from a live worker that holds it; empty when none does. */
     private Optional<ListenSocket> copy(long inode, InetSocketAddress expected) {
-        for (WorkerRecords.Orphan orphan : orphans) {
-            OptionalInt fd = ProcFs.fdOfSocket(orphan.pid(), Set.of(inode));
+        List<long[]> holders = new ArrayList<>(); // pid, start time: the running master first, which holds them all
+        if (handover) {
+            holders.add(new long[] {saved.pid(), saved.start()});
+        }
+        orphans.forEach(o -> holders.add(new long[] {o.pid(), o.record().start()}));
+        for (long[] holder : holders) {
+            int pid = (int) holder[0];
+            OptionalInt fd = ProcFs.fdOfSocket(pid, Set.of(inode));
             if (fd.isEmpty()) {
                 continue;
             }
-            try (PidFd pidFd = PidFd.open(orphan.pid())) {
-                if (ProcFs.startTime(orphan.pid()).orElse(-1) != orphan.record().start()) {
+            try (PidFd pidFd = PidFd.open(pid)) {
+                if (ProcFs.startTime(pid).orElse(-1) != holder[1]) {
                     continue; // exited meanwhile and its pid taken again
                 }
                 ListenSocket socket = ListenSocket.fromCopy(pidFd.copyFd(fd.getAsInt()),
-                        "fd " + fd.getAsInt() + " of worker pid " + orphan.pid());
+                        "fd " + fd.getAsInt() + " of pid " + pid);
                 if (socket.inode() != inode || socket.localAddress().getPort() != expected.getPort()) {
                     socket.close();
                     continue;
@@ -152,13 +189,13 @@ final class Adopting {
                 return Optional.of(socket);
             } catch (NativeException e) {
                 if ("EPERM".equals(e.errnoName())) {
-                    throw refuse("cannot copy the listening socket out of worker pid " + orphan.pid() + " ("
+                    throw refuse("cannot copy the listening socket out of pid " + pid + " ("
                             + e.getMessage() + "): adopting needs the workers' user (and kernel.yama.ptrace_scope <= 1)"
                             + " or CAP_SYS_PTRACE; stop them with: " + stopCommand(orphans));
                 }
-                log.warn("event=adopt.copy_failed pid={} error=\"{}\"", orphan.pid(), e.getMessage());
+                log.warn("event=adopt.copy_failed pid={} error=\"{}\"", pid, e.getMessage());
             } catch (RuntimeException e) {
-                log.warn("event=adopt.copy_failed pid={} error=\"{}\"", orphan.pid(), e.getMessage());
+                log.warn("event=adopt.copy_failed pid={} error=\"{}\"", pid, e.getMessage());
             }
         }
         return Optional.empty();

@@ -20,6 +20,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,12 +61,20 @@ public final class ClusterRunner {
         checkLimits(spec.workers());
         InetSocketAddress address = resolve(spec.host(), spec.port());
         long began = System.nanoTime();
-        try (StateDirectory state = StateDirectory.claim(spec)) {
-            Optional<Adopting> adopting = Adopting.decide(spec, address, state.masterFiles().saved(), state.orphans());
+        // --takeover with a master running: it stops where it is and lets go of the state dir for this one
+        HandoverClient handover = spec.takeover() ? HandoverClient.ask(spec, address).orElse(null) : null;
+        try (HandoverClient _ = handover;
+             StateDirectory state = StateDirectory.claim(spec, handover == null ? Duration.ZERO : LOCK_WAIT)) {
+            Optional<Adopting> adopting = handover != null
+                    ? Optional.of(Adopting.handover(spec, state.masterFiles().saved(), state.orphans(), handover.fromPid()))
+                    : Adopting.decide(spec, address, state.masterFiles().saved(), state.orphans());
             Adopting.Sockets sockets = adopting.isPresent() ? adopt(adopting.get(), address, state.orphans())
                     : new Adopting.Sockets(listen(spec, address, state.orphans()), 0);
             Listeners socket = sockets.listeners();
             try {
+                if (handover != null) {
+                    handover.confirm(); // from here on the cluster is this master's
+                }
                 state.masterFiles().write(spec, socket, spec.workers());
                 if (adopting.isEmpty()) {
                     warnOfOrphans(state.orphans());
@@ -73,11 +82,24 @@ public final class ClusterRunner {
                 Takeover takeover = adopting.map(a -> new Takeover(a, sockets.carried(), began)).orElse(null);
                 return supervise(spec, listeners, commands, delegates, env, socket, state, takeover);
             } finally {
+                if (state.handedOver()) {
+                    // proxy mode: the connections this master forwards go on until they end, or the drain timeout
+                    int left = socket.awaitForwardedEnd(spec.drainTimeout());
+                    if (left > 0) {
+                        log.warn("event=handover.forwarding_cut connections={} note=\"still open at the drain timeout\"", left);
+                    }
+                }
                 socket.close();
-                state.masterFiles().remove(); // this master ends here, and its workers with it
+                if (!state.handedOver()) {
+                    state.masterFiles().remove(); // this master ends here, and its workers with it
+                    state.removeSockets();
+                }
             }
         }
     }
+
+    /** How long a master taking over waits for the one handing over to let go of the state dir's lock. */
+    private static final Duration LOCK_WAIT = Duration.ofSeconds(10);
 
     /** An adoption to carry out once the supervisor exists. */
     private record Takeover(Adopting adopting, int sockets, long beganNanos) {
@@ -104,6 +126,7 @@ public final class ClusterRunner {
         }
     }
 
+    @SuppressWarnings("try") // a hand-over closes the control plane early, before the new master opens its own
     private static int superviseWith(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
                                      Delegates delegates, Map<String, String> env, Listeners socket,
                                      StateDirectory state, WorkerCgroups cgroups, OsWorkerLauncher launcher,
@@ -126,13 +149,23 @@ public final class ClusterRunner {
                 System::nanoTime, InstantSource.system());
         supervisor.delegates(delegates);
         if (takeover != null) {
-            supervisor.adopt(takeover.adopting().workers(), "adoption", takeover.adopting().fromPid(),
+            supervisor.adopt(takeover.adopting().workers(),
+                    takeover.adopting().isHandover() ? "handover" : "adoption", takeover.adopting().fromPid(),
                     takeover.sockets(), takeover.beganNanos());
         }
         supervisor.workerOutput(new LoggedOutput(logs, spec.logDir()));
         logs.reportTo(event -> supervisor.publish(event));
-        try (logs; ControlPlane _ = ControlPlane.open(spec, supervisor, launcher.containment(), observers, logs, commands, socket.address(),
-                format(socket.address()))) {
+        try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, launcher.containment(), observers, logs,
+                commands, socket.address(), format(socket.address()));
+             HandoverServer _ = HandoverServer.open(spec, socket.address(), supervisor, state, () -> {
+                 // the new master confirmed: everything it opens at the same paths is let go of first
+                 state.handOver();
+                 launcher.handOver();
+                 cgroups.handOver();
+                 control.close();
+                 logs.close();
+                 socket.stopAccepting();
+             })) {
             SignalBridge.install(signal -> supervisor.signal(signal), launcher);
             cgroups.start();
             Event listening = new Event.ClusterListening(InstantSource.system().instant(),

@@ -38,6 +38,8 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
     /** Proxy mode: the private port each live worker listens on. */
     private final Map<Long, Integer> ports = new ConcurrentHashMap<>();
     private final Map<Long, WorkerChannel> channels = new ConcurrentHashMap<>();
+    /** Each live worker's notify socket (owned and closed by the watch thread). */
+    private final Map<Long, NotifySocket> notifySockets = new ConcurrentHashMap<>();
     private final WorkerCgroups cgroups;
     /** The cgroup of each live worker that has one. */
     private final Map<Long, Cgroup> cgroupsByPid = new ConcurrentHashMap<>();
@@ -94,6 +96,7 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
         }
         record(pid, plan, cgroup);
         track(pid, cgroup, socket, plan.port());
+        notifySockets.put((long) pid, notify);
         watch.watch(pid, pidFd, notify, callbacks);
         startChannel(pid, channel, callbacks);
         return pid;
@@ -134,6 +137,7 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
                 worker.argv(), worker.env(), worker.ready(), worker.spawnedAt().toString(), worker.port(),
                 worker.sequence(), worker.notifySocket().toString(), worker.channelSocket().toString(), worker.cgroup()));
         track(pid, cgroup, socket, worker.port());
+        notifySockets.put((long) pid, notify);
         watch.watchAdopted(pid, pidFd, notify, callbacks);
         startChannel(pid, channel, callbacks);
         return true;
@@ -224,8 +228,18 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
         return inode != null && ProcFs.isAccepting((int) pid, inode);
     }
 
+    /**
+     * The workers now belong to another master, which binds their notify and channel sockets again at the same
+     * paths: this one's sockets close without removing what is there.
+     */
+    void handOver() {
+        notifySockets.values().forEach(NotifySocket::keepPathOnClose);
+        channels.values().forEach(WorkerChannel::keepPathOnClose);
+    }
+
     @Override
     public void release(long pid) {
+        notifySockets.remove(pid);
         socketInodes.remove(pid);
         ports.remove(pid);
         watch.release(pid);

@@ -45,13 +45,16 @@ final class StateDirectory implements AutoCloseable {
 
     private final Path stateDir;
     private final FileChannel lockChannel;
+    private FileLock lock;
+    private volatile boolean handedOver;
     private final WorkerRecords records;
     private final List<WorkerRecords.Orphan> orphans;
     private final MasterFiles masterFiles;
 
-    private StateDirectory(Path stateDir, FileChannel lockChannel, WorkerRecords records) {
+    private StateDirectory(Path stateDir, FileChannel lockChannel, FileLock lock, WorkerRecords records) {
         this.stateDir = stateDir;
         this.lockChannel = lockChannel;
+        this.lock = lock;
         this.records = records;
         List<String> stale = new java.util.ArrayList<>();
         this.orphans = records.survivors(stale);
@@ -65,17 +68,26 @@ final class StateDirectory implements AutoCloseable {
 
     /** Checks and creates the directories, takes the lock, and reads what an earlier master left. */
     static StateDirectory claim(ClusterSpec spec) {
+        return claim(spec, java.time.Duration.ZERO);
+    }
+
+    /**
+     * The same, waiting up to {@code lockWait} for the lock (a master that handed its cluster over lets go of it as
+     * it ends).
+     */
+    static StateDirectory claim(ClusterSpec spec, java.time.Duration lockWait) {
         Path stateDir = spec.stateDir();
         checkSocketRoom(stateDir);
         privateDirectory(stateDir, "state-dir");
-        FileChannel lock = lock(stateDir);
+        Held held = lock(stateDir, lockWait);
+        FileChannel lock = held.channel();
         try {
             for (Path dir : List.of(stateDir.resolve(NOTIFY_DIR), stateDir.resolve(RECORDS_DIR))) {
                 privateDirectory(dir, "state-dir");
             }
             privateDirectory(spec.logDir(), "log-dir");
             privateDirectory(spec.logDir().resolve(".spool"), "log-dir");
-            return new StateDirectory(stateDir, lock, new WorkerRecords(stateDir.resolve(RECORDS_DIR)));
+            return new StateDirectory(stateDir, lock, held.lock(), new WorkerRecords(stateDir.resolve(RECORDS_DIR)));
         } catch (RuntimeException e) {
             closeQuietly(lock);
             throw e;
@@ -97,10 +109,23 @@ final class StateDirectory implements AutoCloseable {
         return records;
     }
 
-    /** Removes the notify sockets, then lets go of the lock. The worker records stay: workers may outlive this. */
+    /** The master handed its cluster over: what is in the state dir is the new master's from now on. */
+    void handOver() {
+        handedOver = true;
+    }
+
+    boolean handedOver() {
+        return handedOver;
+    }
+
+    /** A clean end of the master: its notify and channel sockets go (its workers are gone). */
+    void removeSockets() {
+        deleteQuietly(stateDir.resolve(NOTIFY_DIR));
+    }
+
+    /** Lets go of the lock. The worker records stay: workers may outlive this. */
     @Override
     public void close() {
-        deleteQuietly(stateDir.resolve(NOTIFY_DIR));
         closeQuietly(lockChannel);
     }
 
@@ -123,7 +148,52 @@ final class StateDirectory implements AutoCloseable {
         }
     }
 
-    private static FileChannel lock(Path stateDir) {
+    /** The open lock file and the lock taken on it. */
+    private record Held(FileChannel channel, FileLock lock) {
+    }
+
+    /**
+     * A hand-over: lets go of the lock so that the new master can claim the state dir, which it does once this one
+     * has stopped using it.
+     */
+    synchronized void releaseLock() {
+        try {
+            if (lock != null) {
+                lock.release();
+                lock = null;
+            }
+        } catch (IOException e) {
+            log().warn("event=state.unlock_failed error=\"{}\"", e.getMessage());
+        }
+    }
+
+    /** The hand-over failed: takes the lock back (the new master, if it ever took it, is gone); false when held. */
+    synchronized boolean reclaimLock(java.time.Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (lock == null) {
+            try {
+                lock = lockChannel.tryLock();
+                if (lock == null && System.nanoTime() > deadline) {
+                    return false;
+                }
+                if (lock == null) {
+                    Thread.sleep(20); // a retry interval while another process holds it
+                }
+            } catch (IOException | OverlappingFileLockException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static org.slf4j.Logger log() {
+        return org.slf4j.LoggerFactory.getLogger(StateDirectory.class);
+    }
+
+    private static Held lock(Path stateDir, java.time.Duration wait) {
         Path file = stateDir.resolve(LOCK_FILE);
         FileChannel channel;
         try {
@@ -133,16 +203,26 @@ final class StateDirectory implements AutoCloseable {
                     + " " + e.getMessage() + " (a symbolic link there is refused); remove it or choose another --state-dir", e);
         }
         try {
+            long deadline = System.nanoTime() + wait.toNanos();
             FileLock held = channel.tryLock();
+            while (held == null && System.nanoTime() < deadline) {
+                Thread.sleep(20); // a retry interval: the master that handed over lets go as it ends
+                held = channel.tryLock();
+            }
             if (held == null) {
                 String holder = holder(channel);
                 closeQuietly(channel);
                 throw new StartupException(StartupException.SETUP, "another master" + holder + " is running with state dir "
-                        + stateDir + "; stop it first (herd stop --state-dir " + stateDir + ") or choose another --state-dir");
+                        + stateDir + "; take it over (herd run --takeover ...), stop it first (herd stop --state-dir "
+                        + stateDir + ") or choose another --state-dir");
             }
             channel.truncate(0);
             channel.write(ByteBuffer.wrap((Processes.currentPid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
-            return channel;
+            return new Held(channel, held);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closeQuietly(channel);
+            throw new StartupException(StartupException.SETUP, "interrupted while waiting for the lock on " + file, e);
         } catch (OverlappingFileLockException e) {
             closeQuietly(channel);
             throw new StartupException(StartupException.SETUP, "this process already runs a master with state dir "

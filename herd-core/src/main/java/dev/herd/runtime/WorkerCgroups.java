@@ -54,6 +54,7 @@ final class WorkerCgroups implements AutoCloseable {
     private final Set<Cgroup> emptying = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService remover;
     private long sequence;
+    private volatile boolean handedOver;
 
     private WorkerCgroups(Cgroup subtree, int port, Containment containment) {
         this.subtree = subtree;
@@ -95,6 +96,11 @@ final class WorkerCgroups implements AutoCloseable {
             return none("this kernel has no cgroup.kill (Linux 5.14 or later needed)");
         }
         return new WorkerCgroups(subtree, port, new Containment("cgroup", subtree.toString(), null));
+    }
+
+    /** The workers now belong to another master: their cgroups stay where they are when this one ends. */
+    void handOver() {
+        handedOver = true;
     }
 
     /**
@@ -210,6 +216,9 @@ final class WorkerCgroups implements AutoCloseable {
             return;
         }
         remover.shutdownNow();
+        if (handedOver) {
+            return; // the workers run on in their cgroups, under the new master
+        }
         long deadline = System.nanoTime() + EXIT_WAIT.toNanos();
         try {
             for (Cgroup worker : subtree.children()) {

@@ -34,6 +34,8 @@ final class WorkerChannel implements AutoCloseable {
     private final ServerSocketChannel server;
     private volatile SocketChannel connection;
     private volatile boolean closed;
+    /** A hand-over: the new master binds its own socket at the path; closing this one must not remove it. */
+    private volatile boolean keepPath;
 
     private WorkerChannel(Path path, ServerSocketChannel server) {
         this.path = path;
@@ -61,7 +63,9 @@ final class WorkerChannel implements AutoCloseable {
         try (SocketChannel accepted = server.accept()) {
             connection = accepted;
             server.close(); // one worker, one connection
-            Files.deleteIfExists(path);
+            if (!keepPath) {
+                Files.deleteIfExists(path);
+            }
             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(accepted), StandardCharsets.UTF_8));
             String line;
             while ((line = readLine(in)) != null) {
@@ -111,6 +115,11 @@ final class WorkerChannel implements AutoCloseable {
         }
     }
 
+    /** See {@link #keepPath}. */
+    void keepPathOnClose() {
+        keepPath = true;
+    }
+
     @Override
     public void close() {
         closed = true;
@@ -120,7 +129,9 @@ final class WorkerChannel implements AutoCloseable {
             if (open != null) {
                 open.close();
             }
-            Files.deleteIfExists(path);
+            if (!keepPath) {
+                Files.deleteIfExists(path);
+            }
         } catch (IOException e) {
             log.debug("event=channel.close_error path={} error=\"{}\"", path, e.getMessage());
         }

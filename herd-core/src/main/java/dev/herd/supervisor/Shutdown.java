@@ -99,6 +99,11 @@ final class Shutdown {
         }
     }
 
+    /** The cluster now belongs to another master: this one ends (exit 0) without a word to any worker. */
+    void handedOver(long toPid) {
+        finish(Supervisor.EXIT_OK, "handed over to the master pid " + toPid);
+    }
+
     /** Every slot gave up: the master ends (exit 4), naming the last slot's story. */
     void everySlotFailed(String lastFailure) {
         exitLastFailure = lastFailure;

@@ -57,6 +57,15 @@ public final class Supervisor implements CommandGateway {
     record CommandArrived<R>(ControlCommand<R> command, CompletableFuture<R> reply) implements Message {
     }
 
+    /**
+     * A new master asks for the cluster: the loop stops where it is (nothing spawned, retired, killed or answered)
+     * until the hand-over ends, with {@code outcome} true (the new master confirmed: this loop ends) or false (it
+     * failed or vanished: the loop goes on as if nothing happened).
+     */
+    record Freeze(long newMasterPid, CompletableFuture<Void> frozen, CompletableFuture<Boolean> outcome,
+                  Duration limit) implements Message {
+    }
+
     /** An event seen by another part of the master (the log copier): listeners get it on the loop's thread. */
     record Publish(Event event) implements Message {
     }
@@ -145,6 +154,16 @@ public final class Supervisor implements CommandGateway {
     /** Thread-safe: an event seen by another part of the master (the log copier), given to listeners on the loop. */
     public void publish(Event event) {
         post(new Publish(event));
+    }
+
+    /**
+     * Thread-safe: asks the loop to stop where it is for a hand-over to the master {@code newMasterPid}; {@code frozen}
+     * completes once it has (or fails with why it cannot now: a rollout runs, the master is stopping), and the loop
+     * then waits for {@code outcome}, at most {@code limit} (then it goes on, as on false).
+     */
+    public void freeze(long newMasterPid, CompletableFuture<Void> frozen, CompletableFuture<Boolean> outcome,
+                       Duration limit) {
+        post(new Freeze(newMasterPid, frozen, outcome, limit));
     }
 
     /** Thread-safe: asks the loop to carry out a command; the future completes with its answer. */
@@ -263,6 +282,37 @@ public final class Supervisor implements CommandGateway {
             case SignalArrived signal -> onSignal(signal.signal());
             case CommandArrived<?> command -> onCommand(command);
             case Publish publish -> loop.emit(publish.event());
+            case Freeze freeze -> onFreeze(freeze);
+        }
+    }
+
+    /** Blocks the loop for a hand-over: the one time the loop thread waits on another, on purpose. */
+    private void onFreeze(Freeze freeze) {
+        if (shutdown.shuttingDown() || shutdown.exitCode() != null) {
+            freeze.frozen().completeExceptionally(new IllegalStateException("the master is stopping"));
+            return;
+        }
+        if (rollouts.busy()) {
+            freeze.frozen().completeExceptionally(new IllegalStateException("a " + rollouts.activeKind()
+                    + " is in progress; take over when it has finished"));
+            return;
+        }
+        log.info("event=master.handing_over to_pid={}", freeze.newMasterPid());
+        freeze.frozen().complete(null);
+        boolean confirmed;
+        try {
+            confirmed = freeze.outcome().get(freeze.limit().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            confirmed = false;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            confirmed = false;
+        }
+        if (confirmed) {
+            shutdown.handedOver(freeze.newMasterPid());
+        } else {
+            log.warn("event=master.handover_abandoned to_pid={} note=\"the new master did not confirm; this one goes on\"",
+                    freeze.newMasterPid());
         }
     }
 

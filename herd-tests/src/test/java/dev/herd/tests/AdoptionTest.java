@@ -49,7 +49,7 @@ class AdoptionTest {
                 killed.signal("KILL");
                 killed.awaitExit(Duration.ofSeconds(10));
                 masterless(port);
-                try (Herd next = Herd.start(dir, args)) {
+                try (Herd next = Herd.start(Herd.newDir(), args)) {
                     LogEvent takeover = next.awaitEvent(e -> e.name().equals("master.takeover"), START, "master.takeover");
                     assertThat(next.awaitPort()).isEqualTo(port);
                     assertThat(takeover.get("kind")).isEqualTo("adoption");
@@ -64,7 +64,7 @@ class AdoptionTest {
                                 .isEqualTo(slotBySource);
                     }
                     // the adopted workers are this master's own: it reloads them under the same load
-                    Shell.Result reload = next.cli("reload");
+                    Shell.Result reload = killed.cli("reload"); // its directory holds the state dir
                     assertThat(reload.code()).as(reload.output()).isZero();
                     result = wrk.stop();
                     System.out.println("[adoption " + label + "] wrk -t2 -c32 across a master SIGKILL, "
@@ -100,7 +100,7 @@ class AdoptionTest {
                 });
     }
 
-    private static Map<String, Integer> slotsBySource(int port) throws IOException {
+    static Map<String, Integer> slotsBySource(int port) throws IOException {
         Map<String, Integer> slots = new HashMap<>();
         for (String source : StickySessionsTest.SOURCES) {
             try (Http http = new Http("127.0.0.1", port, source)) {
@@ -135,7 +135,7 @@ class AdoptionTest {
             long spoolAtKill = Files.size(spool);
             await("the worker writes on without a master").atMost(Duration.ofSeconds(10))
                     .until(() -> Files.size(spool) > spoolAtKill + 2000);
-            try (Herd next = Herd.start(dir, args)) {
+            try (Herd next = Herd.start(Herd.newDir(), args)) {
                 next.awaitEvent(e -> e.name().equals("master.takeover"), START, "master.takeover");
                 assertThat(next.events("worker.adopted")).extracting(LogEvent::pid).containsExactly(worker);
                 await("lines written after the kill copied").atMost(Duration.ofSeconds(30))

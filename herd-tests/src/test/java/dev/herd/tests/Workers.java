@@ -27,6 +27,12 @@ final class Workers {
         }
     }
 
+    /** The demo worker as a command. */
+    static List<String> demo() {
+        return List.of(java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", demoClasspath(),
+                "dev.herd.examples.demo.DemoWorker");
+    }
+
     /** The demo worker as a shell command line (for use inside {@code sh -c}). */
     static String demoShell() {
         return java() + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp " + demoClasspath()

@@ -1,0 +1,134 @@
+package dev.herd.runtime;
+
+import dev.herd.ClusterSpec;
+import dev.herd.StartupException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The new master's end of a hand-over ({@link Handover}, {@code herd run --takeover}): asks the running master for
+ * its cluster and, once this master holds everything it needs, confirms. Closing before confirming (this master
+ * failed) leaves the running one as it was.
+ */
+final class HandoverClient implements AutoCloseable {
+    private final SocketChannel channel;
+    private final InputStream in;
+    private final OutputStream out;
+    private final long fromPid;
+    private boolean confirmed;
+
+    private HandoverClient(SocketChannel channel, InputStream in, OutputStream out, long fromPid) {
+        this.channel = channel;
+        this.in = in;
+        this.out = out;
+        this.fromPid = fromPid;
+    }
+
+    /**
+     * Asks the master running on this state dir to hand over; empty when none runs (no hand-over socket, or nobody
+     * answers on it: a master that was killed). Returns once the running master has stopped its loop and let go of
+     * the state dir's lock.
+     *
+     * @throws StartupException when it refuses (another user, mode or port; another takeover under way; a rollout
+     *                          running), in one line saying why
+     */
+    static Optional<HandoverClient> ask(ClusterSpec spec, InetSocketAddress address) {
+        Path path = Handover.socketPath(spec.stateDir());
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
+        if (Files.isSymbolicLink(path)) {
+            throw new StartupException(StartupException.SETUP, "cannot take over: " + path
+                    + " is a symbolic link; remove it");
+        }
+        SocketChannel channel;
+        try {
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        } catch (IOException e) {
+            throw new StartupException(StartupException.SETUP, "cannot take over: " + e.getMessage(), e);
+        }
+        try {
+            channel.connect(UnixDomainSocketAddress.of(path));
+        } catch (IOException e) {
+            closeQuietly(channel);
+            return Optional.empty(); // left by a master that was killed: nobody to hand over
+        }
+        try {
+            InputStream in = Channels.newInputStream(channel);
+            OutputStream out = Channels.newOutputStream(channel);
+            out.write(Handover.line(Handover.Hello.of(spec, address)));
+            Map<String, Object> answer = Handover.read(channel, in, Handover.ANSWER_LIMIT, "answer from the running master");
+            if ("refused".equals(answer.get("type"))) {
+                throw new StartupException(StartupException.SETUP, "cannot take over: " + answer.get("error")
+                        + "; the running master goes on");
+            }
+            if (!"ready".equals(answer.get("type")) || !(answer.get("pid") instanceof Number pid)) {
+                throw new StartupException(StartupException.SETUP, "cannot take over: the running master answered "
+                        + answer.get("type") + "; the running master goes on");
+            }
+            return Optional.of(new HandoverClient(channel, in, out, pid.longValue()));
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new StartupException(StartupException.SETUP, "cannot take over: " + e.getMessage()
+                    + "; the running master goes on", e);
+        } catch (RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    long fromPid() {
+        return fromPid;
+    }
+
+    /**
+     * This master has the lock and the sockets: the old one may let go. Returns once it has closed its control plane
+     * and log copier (this master may open its own then).
+     */
+    void confirm() {
+        try {
+            out.write(Handover.line(Handover.message("confirm")));
+            confirmed = true;
+            Map<String, Object> answer = Handover.read(channel, in, Handover.ANSWER_LIMIT, "goodbye of the running master");
+            if (!"bye".equals(answer.get("type"))) {
+                throw new IOException("the running master answered " + answer.get("type") + " instead of bye");
+            }
+        } catch (IOException e) {
+            // confirmed: the old master lets go whatever follows, and its files are this master's from now on
+            org.slf4j.LoggerFactory.getLogger(HandoverClient.class).warn(
+                    "event=handover.no_goodbye from_pid={} error=\"{}\"", fromPid, e.getMessage());
+        } finally {
+            closeQuietly(channel);
+        }
+    }
+
+    boolean confirmed() {
+        return confirmed;
+    }
+
+    /** Before {@link #confirm}: the running master takes its lock back and goes on. */
+    @Override
+    public void close() {
+        closeQuietly(channel);
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // gone either way
+        }
+    }
+}

@@ -1,0 +1,184 @@
+package dev.herd.tests;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Issue 16, takeover of a live master ({@code herd run --takeover}): the running master hands its listening
+ * sockets and workers over and exits without signalling one; under keep-alive load nothing is dropped. The same
+ * command keeps the workers as they are; another one replaces them slot by slot, as an upgrade.
+ */
+class TakeoverTest {
+    private static final Duration START = Duration.ofSeconds(60);
+
+    @Test
+    void tenTakeoversWithTheSameCommandUnderLoadKeepEveryWorkerAndDropNothing() throws Exception {
+        takeovers("shared", List.of("--workers", "2"), 2, 10);
+    }
+
+    @Test
+    void takeoversOfAStickyReusePortGroupKeepEachClientOnItsSlot() throws Exception {
+        takeovers("reuseport", List.of("--workers", "4", "--mode", "reuseport", "--sticky"), 4, 3);
+    }
+
+    /**
+     * The old master stops accepting and forwards the connections it carries until they end (here: when wrk stops,
+     * within the drain timeout), as HAProxy's soft stop does; then it exits.
+     */
+    @Test
+    void takeoversInProxyModeLetTheOldMasterFinishWhatItForwards() throws Exception {
+        takeovers("proxy", List.of("--workers", "2", "--mode", "proxy", "--drain-timeout", "120s"), 2, 3);
+    }
+
+    /** {@code count} takeovers under {@code wrk -t2 -c32}, each by a new master with the same arguments. */
+    private static void takeovers(String label, List<String> extra, int workers, int count) throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir));
+        args.addAll(extra);
+        List<Herd> masters = new ArrayList<>();
+        try {
+            Herd first = Herd.start(dir, args);
+            masters.add(first);
+            int port = first.awaitPort();
+            List<Long> pids = first.awaitReady(workers, START);
+            Map<String, Integer> slotBySource = label.equals("reuseport") ? AdoptionTest.slotsBySource(port) : Map.of();
+            List<String> takeover = new ArrayList<>(args);
+            takeover.set(takeover.indexOf("--port") + 1, Integer.toString(port));
+            takeover.add(takeover.indexOf("--port"), "--takeover");
+            List<Long> took = new ArrayList<>();
+            Wrk.Result result;
+            try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(300), dir)) {
+                wrk.awaitRunning();
+                for (int i = 0; i < count; i++) {
+                    Herd old = masters.getLast();
+                    Herd next = Herd.start(Herd.newDir(), takeover); // its own output; the state dir is dir's
+                    masters.add(next);
+                    LogEvent event = next.awaitEvent(e -> e.name().equals("master.takeover"), START, "master.takeover");
+                    assertThat(event.get("kind")).isEqualTo("handover");
+                    assertThat(event.get("from_pid")).isEqualTo(Long.toString(old.pid()));
+                    assertThat(event.get("workers")).isEqualTo(Integer.toString(workers));
+                    if (!label.equals("proxy")) {
+                        assertThat(old.awaitExit(Duration.ofSeconds(60))).as("the old master exits 0").isZero();
+                    }
+                    took.add(Long.parseLong(event.get("took_ms")));
+                    assertThat(next.events("worker.adopted")).extracting(LogEvent::pid)
+                            .containsExactlyInAnyOrderElementsOf(pids);
+                    assertThat(next.events("worker.forked")).as("no worker restarted").isEmpty();
+                    assertThat(old.events("worker.exited")).as("the old master stopped none").isEmpty();
+                }
+                if (!slotBySource.isEmpty()) {
+                    assertThat(AdoptionTest.slotsBySource(port)).as("each client on its slot across the takeovers")
+                            .isEqualTo(slotBySource);
+                }
+                result = wrk.stop();
+            }
+            for (Herd old : masters.subList(0, masters.size() - 1)) {
+                assertThat(old.awaitExit(Duration.ofSeconds(60))).as("every old master exits 0").isZero();
+            }
+            System.out.println("[takeover " + label + "] " + count + " takeovers with the same command (took ms: "
+                    + took + "), wrk -t2 -c32: " + result);
+            assertThat(result.requests()).isPositive();
+            assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
+            assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
+            Herd last = masters.getLast();
+            Shell.Result status = first.cli("status"); // the first one's directory holds the state dir
+            assertThat(status.code()).as(status.output()).isZero();
+            for (long pid : pids) {
+                assertThat(status.output()).contains(Long.toString(pid));
+            }
+            last.signal("TERM");
+            assertThat(last.awaitExit(Duration.ofSeconds(60))).isZero();
+            assertThat(last.events("worker.exited")).extracting(LogEvent::pid).containsExactlyInAnyOrderElementsOf(pids);
+        } finally {
+            masters.forEach(Herd::close);
+        }
+    }
+
+    @Test
+    void aTakeoverWithANewCommandReplacesTheWorkersSlotBySlotUnderLoad() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--canary-seconds", "1"));
+        List<Herd> masters = new ArrayList<>();
+        try {
+            Herd first = Herd.start(dir, args);
+            masters.add(first);
+            int port = first.awaitPort();
+            first.awaitReady(2, START);
+            Wrk.Result result;
+            try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(300), dir)) {
+                wrk.awaitRunning();
+                for (int version = 2; version <= 6; version++) {
+                    Herd old = masters.getLast();
+                    List<String> next = new ArrayList<>(args);
+                    next.set(next.indexOf("--port") + 1, Integer.toString(port));
+                    next.add(next.indexOf("--port"), "--takeover");
+                    next.addAll(List.of("--", "env", "HERD_APP_VERSION=v" + version));
+                    next.addAll(Workers.demo());
+                    Herd taking = Herd.start(Herd.newDir(), next);
+                    masters.add(taking);
+                    taking.awaitEvent(e -> e.name().equals("master.takeover"), START, "master.takeover");
+                    assertThat(old.awaitExit(Duration.ofSeconds(60))).isZero();
+                    taking.awaitEvent(e -> e.name().equals("reload.done"), Duration.ofSeconds(120), "the upgrade done");
+                    assertThat(taking.events("reload.begun")).singleElement()
+                            .satisfies(e -> assertThat(e.get("kind")).isEqualTo("upgrade"));
+                    String expected = "\"version\":\"v" + version + "\"";
+                    await("every worker runs v" + version).atMost(Duration.ofSeconds(60)).until(() -> {
+                        for (int i = 0; i < 20; i++) {
+                            if (!Http.get(port, "/").body().contains(expected)) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    });
+                }
+                result = wrk.stop();
+            }
+            System.out.println("[takeover upgrade] 5 takeovers each with a new command, wrk -t2 -c32: " + result);
+            assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
+            assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
+        } finally {
+            masters.forEach(Herd::close);
+        }
+    }
+
+    @Test
+    void aTakeoverInAnotherModeIsRefusedAndTheRunningMasterGoesOn() throws Exception {
+        Path dir = Herd.newDir();
+        try (Herd running = Herd.start(dir, Herd.runArgs(dir, "--workers", "2"))) {
+            int port = running.awaitPort();
+            List<Long> workers = running.awaitReady(2, START);
+            List<String> other = new ArrayList<>(Herd.runArgs(dir, "--takeover", "--workers", "2", "--mode", "reuseport"));
+            other.set(other.indexOf("--port") + 1, Integer.toString(port));
+            try (Herd refused = Herd.start(Herd.newDir(), other)) {
+                assertThat(refused.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
+                Herd.assertOneLine(refused.output(), "cannot take over: the running master serves in shared mode;"
+                        + " the new one asks for reuseport mode");
+            }
+            // untouched: it still answers commands and reloads
+            Shell.Result reload = running.cli("reload");
+            assertThat(reload.code()).as(reload.output()).isZero();
+            await("the reloaded workers gone").atMost(Duration.ofSeconds(60))
+                    .until(() -> running.events("worker.exited").stream().map(LogEvent::pid).toList().containsAll(workers));
+        }
+    }
+
+    @Test
+    void withoutTakeoverASecondMasterIsRefusedAndToldAboutIt() throws Exception {
+        Path dir = Herd.newDir();
+        try (Herd running = Herd.start(dir, Herd.runArgs(dir, "--workers", "1"))) {
+            running.awaitReady(1, START);
+            try (Herd second = Herd.start(Herd.newDir(), Herd.runArgs(dir, "--workers", "1"))) {
+                assertThat(second.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
+                Herd.assertOneLine(second.output(), "take it over (herd run --takeover ...)");
+            }
+        }
+    }
+}
