@@ -92,6 +92,20 @@ class SupervisorTest {
             live.get(pid).notified(pid, datagram);
         }
 
+        /** Adopted workers that are still there (the others are gone when the supervisor looks). */
+        final Set<Long> adoptable = new HashSet<>();
+        final List<Long> adopted = new ArrayList<>();
+
+        @Override
+        public boolean adopt(AdoptedWorker worker, Callbacks cb) {
+            if (!adoptable.contains(worker.pid())) {
+                return false;
+            }
+            adopted.add(worker.pid());
+            live.put(worker.pid(), cb);
+            return true;
+        }
+
         @Override
         public void killLeftovers(long pid) {
             signals.add(pid + ":leftovers");
@@ -163,11 +177,80 @@ class SupervisorTest {
     private Integer exitCode;
 
     private void start(ClusterSpec.Builder spec) {
+        start(spec, List.of());
+    }
+
+    /** Starts the loop, which first takes over {@code adopted} (an earlier master's workers). */
+    private void start(ClusterSpec.Builder spec, List<AdoptedWorker> adopted) {
         ClusterSpec built = spec.command(List.of("/bin/true")).stateDir(Path.of("/tmp/herd-unit")).build();
         slots = built.workers();
         supervisor = new Supervisor(built, 9999, Map.of("PATH", "/bin"), launcher, new FakeListeners(),
                 List.of(events::add), () -> nanos, () -> Instant.EPOCH.plusNanos(nanos));
+        if (!adopted.isEmpty()) {
+            supervisor.adopt(adopted, "adoption", 77, 1, nanos);
+        }
         step();
+    }
+
+    private static AdoptedWorker adoptee(int slot, long pid, int generation, List<String> argv, boolean ready) {
+        return new AdoptedWorker(slot, pid, 1, generation, argv, Map.of(), ready, Instant.EPOCH, 0, pid,
+                Path.of("/tmp/herd-unit/notify/" + pid + ".sock"), Path.of("/tmp/herd-unit/notify/" + pid + ".chan"),
+                null);
+    }
+
+    // ---- adoption of an earlier master's workers ----
+
+    @Test
+    void adoptedWorkersRunningTheSameCommandAreKeptAsTheyAreAndAGoneOnesSlotGetsANewWorker() {
+        List<String> same = List.of("/bin/true");
+        launcher.adoptable.addAll(List.of(500L, 501L)); // 502 is gone when the new master looks
+        start(ClusterSpec.builder().workers(3).readyWhen(ReadyWhen.STARTED),
+                List.of(adoptee(0, 500, 4, same, true), adoptee(1, 501, 4, same, true), adoptee(2, 502, 4, same, true)));
+        // 502's slot gets a new worker, of the adopted generation
+        assertThat(launcher.adopted).containsExactly(500L, 501L);
+        assertThat(launcher.launched).singleElement().satisfies(plan -> {
+            assertThat(plan.slot()).isEqualTo(2);
+            assertThat(plan.generation()).isEqualTo(4);
+            assertThat(plan.sequence()).as("numbered after the adopted sockets").isGreaterThan(501);
+        });
+        assertThat(events(Event.WorkerAdopted.class)).extracting(Event.WorkerAdopted::role).containsExactly("serving", "serving");
+        assertThat(events(Event.MasterTakeover.class)).singleElement().satisfies(e -> {
+            assertThat(e.workers()).isEqualTo(2);
+            assertThat(e.fromPid()).isEqualTo(77);
+        });
+        assertThat(events(Event.ReloadBegun.class)).as("nothing to upgrade").isEmpty();
+        // an adopted worker's exit is seen without a status, and counts as any crash
+        launcher.exit(500L, ExitStatus.unknown());
+        step();
+        assertThat(events(Event.WorkerExited.class)).singleElement()
+                .satisfies(e -> assertThat(e.fields()).containsEntry("status", "unknown: adopted, not this master's child"));
+        runFor(Duration.ofSeconds(1));
+        assertThat(launcher.launched).extracting(WorkerLauncher.Plan::slot).containsExactly(2, 0);
+        // a reload numbers its generation after the adopted one
+        submit(new ControlCommand.Reload());
+        assertThat(events(Event.ReloadBegun.class)).singleElement()
+                .satisfies(e -> assertThat(e.generation()).isEqualTo(5));
+    }
+
+    @Test
+    void adoptedWorkersOfAnotherCommandAreUpgradedAndASlotsOlderWorkerIsRetired() {
+        List<String> old = List.of("/bin/old-app");
+        launcher.adoptable.addAll(List.of(499L, 500L, 501L));
+        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED).canaryPeriod(Duration.ZERO),
+                List.of(adoptee(0, 500, 2, old, true), adoptee(0, 499, 1, old, true), adoptee(1, 501, 2, old, true)));
+        assertThat(events(Event.WorkerAdopted.class)).extracting(Event.WorkerAdopted::pid, Event.WorkerAdopted::role)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(500L, "serving"),
+                        org.assertj.core.groups.Tuple.tuple(499L, "retired"),
+                        org.assertj.core.groups.Tuple.tuple(501L, "serving"));
+        assertThat(launcher.signals).contains("499:TERM");
+        assertThat(events(Event.ReloadBegun.class)).singleElement().satisfies(e -> {
+            assertThat(e.kind()).isEqualTo("upgrade");
+            assertThat(e.generation()).isEqualTo(3);
+            assertThat(e.fromGeneration()).isEqualTo(2);
+        });
+        runFor(Duration.ofSeconds(5));
+        assertThat(launcher.launched).extracting(WorkerLauncher.Plan::argv).containsOnly(List.of("/bin/true"));
+        assertThat(replacedOldPids()).containsExactlyInAnyOrder(500L, 501L);
     }
 
     /** Handles what the fake processes posted and the timers due now. */
