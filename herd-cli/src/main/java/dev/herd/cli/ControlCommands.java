@@ -92,6 +92,56 @@ final class ControlCommands {
         }
     }
 
+    @Command(name = "upgrade-master", mixinStandardHelpOptions = true,
+            description = {"Replaces a running master by a new one started with its command line (and --takeover):"
+                    + " the new master takes the sockets and workers over and the old one exits; no worker restarts,"
+                    + " no connection is dropped. Upgrades Herd itself when a new version is installed at the same path.",
+                    "Waits until the new master answers (at most --wait). The same as SIGUSR2 to the master."})
+    static final class UpgradeMaster implements Callable<Integer> {
+        @Mixin MasterConnection master;
+        @Option(names = "--json", description = "Print the master's answer as JSON.") boolean json;
+        @Option(names = "--wait", paramLabel = "DURATION", defaultValue = "60s", converter = Durations.class,
+                description = "How long to wait for the new master to answer. Default: ${DEFAULT-VALUE}.")
+        java.time.Duration wait;
+
+        @Override
+        public Integer call() {
+            long began = System.nanoTime();
+            ControlProtocol.Answer answer = master.send("upgrade-master", List.of());
+            int code = report(answer, json, System.out, ControlCommand.MasterStarted.class,
+                    started -> System.out.println("new master pid " + started.pid() + " started: "
+                            + String.join(" ", started.argv())));
+            if (code != 0) {
+                return code;
+            }
+            long pid = answer.result(ControlCommand.MasterStarted.class).pid();
+            long deadline = began + wait.toNanos();
+            while (System.nanoTime() < deadline) {
+                try {
+                    ControlProtocol.Answer status = master.send("status", List.of());
+                    if (status.ok() && status.result(ClusterStatus.class).masterPid() == pid) {
+                        if (!json) {
+                            System.out.println("master pid " + pid + " took the cluster over in "
+                                    + java.time.Duration.ofNanos(System.nanoTime() - began).toMillis() + " ms");
+                        }
+                        return 0;
+                    }
+                } catch (dev.herd.StartupException e) {
+                    // between the two masters nobody answers for a moment
+                }
+                try {
+                    Thread.sleep(50); // polls the master's answer, bounded by --wait
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return MasterConnection.COMMAND_FAILED;
+                }
+            }
+            System.err.println("herd: the new master (pid " + pid + ") did not answer within " + wait.toSeconds()
+                    + " s; see its output (the old master's, or journald) for why");
+            return MasterConnection.COMMAND_FAILED;
+        }
+    }
+
     @Command(name = "kill-retired", mixinStandardHelpOptions = true,
             description = "SIGKILLs every retired (draining) worker of a running master now. The same as SIGUSR1.")
     static final class KillRetired implements Callable<Integer> {

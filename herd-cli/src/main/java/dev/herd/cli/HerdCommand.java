@@ -115,7 +115,7 @@ public final class HerdCommand implements Runnable {
                 ControlCommands.Workers.class, ControlCommands.Health.class, ControlCommands.Info.class,
                 ControlCommands.Version.class, ControlCommands.Reload.class, ControlCommands.Restart.class,
                 ControlCommands.Shutdown.class, ControlCommands.Scale.class, ControlCommands.Upgrade.class,
-                ControlCommands.KillRetired.class, ControlCommands.Stop.class, ControlCommands.Exit.class,
+                ControlCommands.KillRetired.class, ControlCommands.UpgradeMaster.class, ControlCommands.Stop.class, ControlCommands.Exit.class,
                 ControlCommands.EcvCommand.class, ControlCommands.Logs.class, ControlCommands.Events.class,
                 ControlCommands.Exec.class, CommandLine.HelpCommand.class}) {
             all.put(type.getAnnotation(Command.class).name(), type);

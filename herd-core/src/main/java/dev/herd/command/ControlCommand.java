@@ -28,6 +28,13 @@ public sealed interface ControlCommand<R> {
     record KillRetired() implements ControlCommand<List<Long>> {
     }
 
+    /**
+     * Start a new master with this one's command line (a new Herd installed at the same path, for instance) that
+     * takes the cluster over ({@code herd run --takeover}); answered once it is started, with its pid.
+     */
+    record UpgradeMaster() implements ControlCommand<MasterStarted> {
+    }
+
     /** A snapshot of the slots and workers. */
     record Status() implements ControlCommand<ClusterStatus> {
     }
@@ -77,6 +84,13 @@ public sealed interface ControlCommand<R> {
 
     /** Change the number of slots: new ones start, the highest ones drain and go away. */
     record Scale(int workers) implements ControlCommand<Scaled> {
+    }
+
+    /** The answer to {@link UpgradeMaster}: the new master, which is taking the cluster over. */
+    record MasterStarted(long pid, List<String> argv) {
+        public MasterStarted {
+            argv = List.copyOf(argv);
+        }
     }
 
     /** The answer to {@link Stop}: the master drains for that long, then exits. */

@@ -120,6 +120,12 @@ final class BuiltInCommands {
         write("upgrade", Access.LOCAL, "upgrade (body: {\"argv\":[...],\"env\":{...}})",
                 "roll every worker to a new command line and environment, canary first; rolls back if it fails",
                 r -> supervisor.submit(ControlProtocol.upgrade(r)));
+        write("upgrade-master", Access.LOCAL, "upgrade-master",
+                "start a new master with this one's command line that takes the cluster over (workers kept); as SIGUSR2",
+                r -> {
+                    noArgs(r);
+                    return supervisor.submit(new ControlCommand.UpgradeMaster());
+                });
         write("kill-retired", Access.REMOTE, "kill-retired", "SIGKILL every retired (draining) worker now",
                 r -> {
                     noArgs(r);

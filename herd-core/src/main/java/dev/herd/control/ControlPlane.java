@@ -145,9 +145,21 @@ public final class ControlPlane implements AutoCloseable {
         return "http://" + text + ":" + address.getPort();
     }
 
-    /** Idempotent: a master that hands over closes its control plane early, and must not remove the new one's files. */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /**
+     * A hand-over: closes at once. The commands in flight wait for a loop that has stopped for good; their clients
+     * see the connection close and ask again, of the new master.
+     */
+    public void closeForHandover() {
+        close(false);
+    }
+
+    /** Idempotent: a master that hands over closes its control plane early, and must not remove the new one's files. */
+    private void close(boolean waitForCommands) {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
@@ -160,6 +172,6 @@ public final class ControlPlane implements AutoCloseable {
                 log.warn("event=api.cleanup_error path={} error=\"{}\"", apiUrlFile, e.getMessage());
             }
         }
-        local.close();
+        local.close(waitForCommands);
     }
 }

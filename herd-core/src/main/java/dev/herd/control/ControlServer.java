@@ -257,9 +257,16 @@ public final class ControlServer implements AutoCloseable {
     /** Stops accepting; answers being written get up to {@link InFlight#GRACE} to finish (a stop's own answer). */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /** Stops accepting; lets the commands in flight finish (at most {@link InFlight#GRACE}) when asked to. */
+    void close(boolean waitForCommands) {
         closed = true;
         connections.wake();
-        inFlight.awaitIdle();
+        if (waitForCommands) {
+            inFlight.awaitIdle();
+        }
         try {
             channel.close();
         } catch (IOException e) {

@@ -74,6 +74,7 @@ public final class ClusterRunner {
             try {
                 if (handover != null) {
                     handover.confirm(); // from here on the cluster is this master's
+                    tellServiceManager(env);
                 }
                 state.masterFiles().write(spec, socket, spec.workers());
                 if (adopting.isEmpty()) {
@@ -95,6 +96,26 @@ public final class ClusterRunner {
                     state.removeSockets();
                 }
             }
+        }
+    }
+
+    /**
+     * Under systemd ({@code NOTIFY_SOCKET}, a unit with {@code NotifyAccess=all}): this process is the service's main
+     * one now, so that {@code systemctl reload} through {@code herd upgrade-master} keeps the unit running.
+     */
+    private static void tellServiceManager(Map<String, String> env) {
+        String socket = env.get("NOTIFY_SOCKET");
+        if (socket == null || socket.isEmpty()) {
+            return;
+        }
+        if (socket.startsWith("@")) {
+            log.warn("event=notify.mainpid_skipped socket={} reason=\"abstract notify sockets are not supported yet\"", socket);
+            return;
+        }
+        try {
+            dev.herd.os.NotifySocket.send(java.nio.file.Path.of(socket), "MAINPID=" + ProcessHandle.current().pid());
+        } catch (RuntimeException e) {
+            log.warn("event=notify.mainpid_failed socket={} error=\"{}\"", socket, e.getMessage());
         }
     }
 
@@ -148,6 +169,7 @@ public final class ClusterRunner {
         Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
                 System::nanoTime, InstantSource.system());
         supervisor.delegates(delegates);
+        supervisor.successor(new Rerun(env));
         if (takeover != null) {
             supervisor.adopt(takeover.adopting().workers(),
                     takeover.adopting().isHandover() ? "handover" : "adoption", takeover.adopting().fromPid(),
@@ -162,7 +184,7 @@ public final class ClusterRunner {
                  state.handOver();
                  launcher.handOver();
                  cgroups.handOver();
-                 control.close();
+                 control.closeForHandover();
                  logs.close();
                  socket.stopAccepting();
              })) {

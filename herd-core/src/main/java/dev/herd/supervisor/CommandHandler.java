@@ -33,6 +33,8 @@ final class CommandHandler {
     private final ExitHandler exits;
     private final Shutdown shutdown;
 
+    private MasterSuccessor successor = MasterSuccessor.NONE;
+
     CommandHandler(LoopContext loop, Pool pool, int port, Rollouts rollouts, Retirement retirement, ExitHandler exits,
                    Shutdown shutdown) {
         this.loop = loop;
@@ -42,6 +44,11 @@ final class CommandHandler {
         this.retirement = retirement;
         this.exits = exits;
         this.shutdown = shutdown;
+    }
+
+    /** How {@code upgrade-master} starts the next master; set before the loop runs (the runtime knows how). */
+    void successor(MasterSuccessor successor) {
+        this.successor = successor;
     }
 
     <R> void handle(ControlCommand<R> command, CompletableFuture<R> reply) {
@@ -64,6 +71,12 @@ final class CommandHandler {
             case ControlCommand.Reload ignored -> rollouts.requestReload((CompletableFuture<RolloutResult>) reply);
             case ControlCommand.Upgrade upgrade -> rollouts.requestUpgrade(upgrade, (CompletableFuture<RolloutResult>) reply);
             case ControlCommand.KillRetired ignored -> reply.complete((R) retirement.killRetired());
+            case ControlCommand.UpgradeMaster ignored -> {
+                if (rollouts.busy()) {
+                    throw rollouts.busyRefusal("upgrade the master");
+                }
+                reply.complete((R) successor.start());
+            }
             case ControlCommand.Status ignored -> reply.complete((R) status());
             case ControlCommand.Stop stop -> {
                 Duration drain = stop.drainTimeout() != null ? stop.drainTimeout() : spec.drainTimeout();

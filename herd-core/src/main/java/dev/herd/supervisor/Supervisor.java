@@ -179,6 +179,11 @@ public final class Supervisor implements CommandGateway {
         starter.output(output);
     }
 
+    /** How {@code upgrade-master} and SIGUSR2 start the next master; set before {@link #run}. */
+    public void successor(MasterSuccessor successor) {
+        commands.successor(successor);
+    }
+
     /** The application's delegate handlers and message listeners (library mode); set before {@link #run}. */
     public void delegates(Delegates delegates) {
         workerMessages.delegates(delegates);
@@ -334,7 +339,17 @@ public final class Supervisor implements CommandGateway {
                     loop.emit(new Event.SignalReceived(loop.instant(), name, "ignored: already stopping"));
                 }
             }
-            case HUP, USR2 -> {
+            case USR2 -> {
+                loop.emit(new Event.SignalReceived(loop.instant(), name, "upgrade-master"));
+                CompletableFuture<ControlCommand.MasterStarted> started = new CompletableFuture<>();
+                commands.handle(new ControlCommand.UpgradeMaster(), started);
+                started.whenComplete((master, error) -> {
+                    if (error != null) {
+                        log.warn("event=master.upgrade_refused reason=\"{}\"", error.getMessage());
+                    }
+                });
+            }
+            case HUP -> {
                 loop.emit(new Event.SignalReceived(loop.instant(), name, "reload"));
                 if (!shutdown.shuttingDown()) {
                     rollouts.requestReload(new CompletableFuture<>());

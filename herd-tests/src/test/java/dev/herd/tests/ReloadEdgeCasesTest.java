@@ -52,7 +52,7 @@ class ReloadEdgeCasesTest {
             herd.signal("HUP");
             herd.awaitEvent(e -> e.name().equals("reload.begun"), Duration.ofSeconds(10), "first reload");
             herd.signal("HUP");
-            herd.signal("USR2");
+            herd.signal("HUP");
             herd.signal("HUP");
             herd.awaitEvent(e -> e.is("reload.done", "generation", "3"), Duration.ofSeconds(60), "queued reload done");
             assertThat(herd.events("reload.queued")).hasSize(3);

@@ -2,6 +2,7 @@ package dev.herd.tests;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -168,6 +169,56 @@ class TakeoverTest {
             await("the reloaded workers gone").atMost(Duration.ofSeconds(60))
                     .until(() -> running.events("worker.exited").stream().map(LogEvent::pid).toList().containsAll(workers));
         }
+    }
+
+    /**
+     * {@code herd upgrade-master} and SIGUSR2 start the next master with the running one's command line; it takes
+     * the cluster over, workers kept, and tells systemd (NOTIFY_SOCKET) that it is the service's main process now.
+     */
+    @Test
+    void upgradeMasterAndSigusr2StartTheNextMasterWhichTellsSystemdItsPid() throws Exception {
+        Path dir = Herd.newDir();
+        Path notify = dir.resolve("systemd-notify.sock");
+        try (dev.herd.os.NotifySocket systemd = dev.herd.os.NotifySocket.bind(notify);
+             Herd first = Herd.start(dir, Herd.runArgs(dir, "--workers", "2"), Map.of("NOTIFY_SOCKET", notify.toString()))) {
+            first.awaitPort();
+            List<Long> workers = first.awaitReady(2, START);
+            Shell.Result upgrade = first.cli("upgrade-master");
+            assertThat(upgrade.code()).as(upgrade.output()).isZero();
+            assertThat(upgrade.output()).contains("--takeover").contains(" took the cluster over in ");
+            long second = Long.parseLong(upgrade.output().replaceAll("(?s).*master pid (\\d+) took.*", "$1"));
+            assertThat(first.awaitExit(Duration.ofSeconds(30))).isZero();
+            assertThat(mainPid(systemd)).isEqualTo(second);
+
+            Shell.run("kill", "-USR2", Long.toString(second));
+            long third = await("a third master after SIGUSR2").atMost(START).pollInterval(Duration.ofMillis(100))
+                    .until(() -> masterPid(first), pid -> pid != 0 && pid != second);
+            assertThat(mainPid(systemd)).isEqualTo(third);
+            Shell.Result status = first.cli("status");
+            for (long pid : workers) {
+                assertThat(status.output()).as("the workers kept").contains(Long.toString(pid));
+            }
+            Shell.Result stop = first.cli("stop");
+            assertThat(stop.code()).as(stop.output()).isZero();
+            await("the cluster stopped").atMost(START)
+                    .until(() -> !Files.exists(Path.of("/proc/" + third)) && first.processes().isEmpty());
+        }
+    }
+
+    private static long mainPid(dev.herd.os.NotifySocket systemd) {
+        java.util.Optional<String> datagram = systemd.receive(Duration.ofSeconds(30));
+        assertThat(datagram).as("a datagram to NOTIFY_SOCKET").isPresent();
+        assertThat(datagram.get()).startsWith("MAINPID=");
+        return Long.parseLong(datagram.get().substring("MAINPID=".length()).trim());
+    }
+
+    /** The pid the master answering on the state dir gives in its status, 0 while none answers. */
+    private static long masterPid(Herd herd) {
+        Shell.Result status = herd.cli("status");
+        if (status.code() != 0) {
+            return 0;
+        }
+        return Long.parseLong(status.output().replaceAll("(?s)^master pid (\\d+),.*", "$1"));
     }
 
     @Test
