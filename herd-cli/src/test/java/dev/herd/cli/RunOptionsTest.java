@@ -100,6 +100,7 @@ class RunOptionsTest {
                 of("--mode", ClusterSpec::mode, ListenMode.PROXY, "--mode", "PROXY"),
                 of("--mode", ClusterSpec::mode, ListenMode.NAT, "--mode", "nat"),
                 of("--sticky", ClusterSpec::sticky, true, "--mode", "reuseport", "--sticky"),
+                of("--takeover", ClusterSpec::takeover, true, "--takeover"),
                 of("--balance", ClusterSpec::balance, Balance.LEAST_CONN, "--mode", "proxy", "--balance", "least-conn"),
                 of("--balance", ClusterSpec::balance, Balance.IP_HASH, "--mode", "proxy", "--balance", "ip-hash"),
                 of("--proxy-protocol", ClusterSpec::proxyHeader, ProxyHeader.V1, "--mode", "proxy", "--proxy-protocol", "v1"),
