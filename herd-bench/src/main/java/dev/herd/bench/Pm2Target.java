@@ -27,6 +27,8 @@ final class Pm2Target implements Target {
     private final Path log;
     private final Map<String, String> env;
     private final List<ProcessHandle> recorded = new ArrayList<>();
+    /** What one "reload" runs: {@code pm2 reload APP}, or {@code pm2 update} (PM2 replacing its own daemon). */
+    private List<String> reloadArgs = List.of("reload", APP);
     private boolean started;
 
     Pm2Target(Path nodeDir, Path work, int workers, int port, Duration reloadTimeout) {
@@ -45,6 +47,13 @@ final class Pm2Target implements Target {
         this.log = work.resolve("pm2-commands.log");
         this.env = Map.of("PM2_HOME", work.resolve("pm2-home").toString(), "PORT", Integer.toString(port),
                 "HOST", "127.0.0.1");
+    }
+
+    /** The same app, where a "reload" is {@code pm2 update}: PM2 saves its processes, kills its daemon and restores them. */
+    static Pm2Target update(Path nodeDir, Path work, int workers, int port, Duration timeout) {
+        Pm2Target target = new Pm2Target("pm2-update", "hello.js", nodeDir, work, workers, port, timeout);
+        target.reloadArgs = List.of("update");
+        return target;
     }
 
     private List<String> pm2(String... args) {
@@ -90,14 +99,16 @@ final class Pm2Target implements Target {
 
     @Override
     public Reload reload() throws Exception {
-        Procs.Result r = Procs.run(pm2("reload", APP), nodeDir, env, reloadTimeout, log);
+        Procs.Result r = Procs.run(pm2(reloadArgs.toArray(String[]::new)), nodeDir, env, reloadTimeout, log);
         recordDaemon(); // the new workers too
-        return new Reload(r.ok(), r.millis(), "pm2 reload exit " + r.exitCode());
+        return new Reload(r.ok(), r.millis(), "pm2 " + reloadArgs.getFirst() + " exit " + r.exitCode());
     }
 
     @Override
     public String completionSignal() {
-        return "`pm2 reload` returns (it waits for the rolling restart of every instance)";
+        return reloadArgs.getFirst().equals("update")
+                ? "`pm2 update` returns (it saves the process list, kills the PM2 daemon and its apps, starts a new daemon and the apps again)"
+                : "`pm2 reload` returns (it waits for the rolling restart of every instance)";
     }
 
     @Override

@@ -122,8 +122,39 @@ public final class ReloadBenchmark {
         }
     }
 
+    /** Makes the system under test (which may fail, e.g. when a program is missing). */
+    interface TargetFactory {
+        Target create() throws Exception;
+    }
+
     static SystemResult runSystem(Options o, String system, Path dir) {
         Duration reloadTimeout = Duration.ofSeconds(o.reloadTimeoutSeconds());
+        return runSystem(o, system, dir, () -> target(o, system, dir, reloadTimeout));
+    }
+
+    private static Target target(Options o, String system, Path dir, Duration reloadTimeout) throws Exception {
+        Path nodeDir = o.root().resolve("herd-bench/node");
+        return switch (system) {
+            case "herd" -> new HerdTarget(o.root(), dir, o.workers(), reloadTimeout);
+            case "herd-node" -> new HerdTarget("herd-node", o.root(), dir, o.workers(), reloadTimeout,
+                    List.of("--", "node", "--require", o.root().resolve("herd-node/herd-node.js").toString(),
+                            nodeDir.resolve("plain.js").toString()), List.of());
+            case "pm2" -> new Pm2Target(nodeDir, dir, o.workers(), Http.freePort(), reloadTimeout);
+            case "pm2-plain" -> new Pm2Target("pm2-plain", "plain.js", nodeDir, dir, o.workers(), Http.freePort(),
+                    reloadTimeout);
+            case "recluster" -> new ReclusterTarget(nodeDir, dir, o.workers(), Http.freePort(), reloadTimeout);
+            case "herd-jetty-dist" -> ServerTargets.jettyDistribution(o.root(), dir, o.workers(), reloadTimeout);
+            case "herd-tomcat-dist" -> ServerTargets.tomcatDistribution(o.root(), dir, o.workers(), reloadTimeout);
+            case "herd-boot" -> ServerTargets.springBoot(o.root(), dir, o.workers(), reloadTimeout);
+            default -> throw new IllegalArgumentException("unknown system " + system);
+        };
+    }
+
+    /**
+     * One system: start, warm up, the reloads (whatever {@link Target#reload} does: a reload, a takeover) within one
+     * wrk run, warm up, a steady run; everything it started stopped at the end.
+     */
+    static SystemResult runSystem(Options o, String system, Path dir, TargetFactory factory) {
         Wrk wrk = new Wrk(o.wrk(), o.threads(), o.connections());
         List<Target.Reload> reloads = new ArrayList<>();
         Target target = null;
@@ -132,21 +163,7 @@ public final class ReloadBenchmark {
         Wrk.Result steady = null;
         String loadBefore = loadAverage();
         try {
-            Path nodeDir = o.root().resolve("herd-bench/node");
-            target = switch (system) {
-                case "herd" -> new HerdTarget(o.root(), dir, o.workers(), reloadTimeout);
-                case "herd-node" -> new HerdTarget("herd-node", o.root(), dir, o.workers(), reloadTimeout,
-                        List.of("--", "node", "--require", o.root().resolve("herd-node/herd-node.js").toString(),
-                                nodeDir.resolve("plain.js").toString()), List.of());
-                case "pm2" -> new Pm2Target(nodeDir, dir, o.workers(), Http.freePort(), reloadTimeout);
-                case "pm2-plain" -> new Pm2Target("pm2-plain", "plain.js", nodeDir, dir, o.workers(), Http.freePort(),
-                        reloadTimeout);
-                case "recluster" -> new ReclusterTarget(nodeDir, dir, o.workers(), Http.freePort(), reloadTimeout);
-                case "herd-jetty-dist" -> ServerTargets.jettyDistribution(o.root(), dir, o.workers(), reloadTimeout);
-                case "herd-tomcat-dist" -> ServerTargets.tomcatDistribution(o.root(), dir, o.workers(), reloadTimeout);
-                case "herd-boot" -> ServerTargets.springBoot(o.root(), dir, o.workers(), reloadTimeout);
-                default -> throw new IllegalArgumentException("unknown system " + system);
-            };
+            target = factory.create();
             completion = target.completionSignal();
             BenchCleanup.register(target);
             if (BenchCleanup.stopping()) {
@@ -207,8 +224,14 @@ public final class ReloadBenchmark {
     }
 
     static String table(List<SystemResult> results) {
+        return table(results, "reload", ReloadBenchmark::label);
+    }
+
+    /** The results as a Markdown table; {@code what} names the operation (reload, takeover). */
+    static String table(List<SystemResult> results, String what, java.util.function.Function<String, String> labels) {
         StringBuilder b = new StringBuilder();
-        b.append("| system | reloads | socket errors (connect/read/write/timeout) | non-2xx | req/s during reloads | req/s steady | p99 during reloads | p99 steady | reload time median / max |\n");
+        b.append("| system | " + what + "s | socket errors (connect/read/write/timeout) | non-2xx | req/s during " + what
+                + "s | req/s steady | p99 during " + what + "s | p99 steady | " + what + " time median / max |\n");
         b.append("|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
         for (SystemResult r : results) {
             if (r.error() != null || r.during() == null || r.steady() == null) {
@@ -219,7 +242,7 @@ public final class ReloadBenchmark {
             String reloads = r.okReloads() == r.reloadsRequested() ? Long.toString(r.okReloads())
                     : r.okReloads() + " of " + r.reloadsRequested() + " ok";
             b.append(String.format(Locale.ROOT, "| %s | %s | **%d** (%d/%d/%d/%d) | **%d** | %,.0f | %,.0f | %s | %s | %s / %s |\n",
-                    label(r.system()), reloads, d.socketErrors(), d.connectErrors(), d.readErrors(), d.writeErrors(),
+                    labels.apply(r.system()), reloads, d.socketErrors(), d.connectErrors(), d.readErrors(), d.writeErrors(),
                     d.timeouts(), d.non2xx(), d.requestsPerSecond(), s.requestsPerSecond(), ms(d.p99Millis()),
                     ms(s.p99Millis()), seconds(r.medianReloadMillis()), seconds(r.maxReloadMillis())));
         }
