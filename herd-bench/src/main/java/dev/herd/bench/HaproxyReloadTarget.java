@@ -25,7 +25,8 @@ final class HaproxyReloadTarget implements Target {
         this.work = work;
         this.haproxy = haproxy;
         this.timeout = timeout;
-        this.backend = new HerdTarget("haproxy-backend", root, Files.createDirectories(work.resolve("backend")), workers,
+        // a short directory of its own: the state dir's sockets must fit in 107 bytes
+        this.backend = new HerdTarget("haproxy-backend", root, Files.createTempDirectory("herd-hb-"), workers,
                 timeout, List.of(), List.of());
     }
 

@@ -161,6 +161,36 @@ class AdoptionTest {
         }
     }
 
+    /**
+     * Proxy mode: the killed master was the data path, so clients are refused until the next one binds the public
+     * port again; its workers, on their own ports, are adopted as they are.
+     */
+    @Test
+    void aNewMasterAdoptsProxyModeWorkersOnTheirOwnPorts() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = Herd.runArgs(dir, "--workers", "2", "--mode", "proxy");
+        try (Herd killed = Herd.start(dir, args)) {
+            int port = killed.awaitPort();
+            List<Long> pids = killed.awaitReady(2, START);
+            killed.signal("KILL");
+            killed.awaitExit(Duration.ofSeconds(10));
+            try (Herd next = Herd.start(Herd.newDir(), args)) {
+                next.awaitEvent(e -> e.name().equals("master.takeover"), START, "master.takeover");
+                assertThat(next.awaitPort()).isEqualTo(port);
+                assertThat(next.events("worker.adopted")).extracting(LogEvent::pid).containsExactlyInAnyOrderElementsOf(pids);
+                java.util.Set<Long> served = new java.util.HashSet<>();
+                for (int i = 0; i < 20; i++) {
+                    Http.Response response = Http.get(port, "/");
+                    assertThat(response.status()).isEqualTo(200);
+                    served.add(response.pid());
+                }
+                assertThat(served).as("both adopted workers serve through the new proxy")
+                        .containsExactlyInAnyOrderElementsOf(pids);
+                assertThat(next.events("worker.forked")).isEmpty();
+            }
+        }
+    }
+
     /** Workers of an earlier master in another mode are refused with one line, and left running untouched. */
     @Test
     void aMasterInAnotherModeRefusesToAdoptAndLeavesTheWorkersAlone() throws Exception {

@@ -221,6 +221,48 @@ class TakeoverTest {
         return Long.parseLong(status.output().replaceAll("(?s)^master pid (\\d+),.*", "$1"));
     }
 
+    /**
+     * A new master that asks for the cluster and vanishes before it confirms costs nothing: the running master took
+     * its lock back and goes on. While one hand-over runs, a second new master is refused.
+     */
+    @Test
+    void aSecondTakeoverDuringOneIsRefusedAndANewMasterThatVanishesLeavesTheOldOneRunning() throws Exception {
+        Path dir = Herd.newDir();
+        try (Herd running = Herd.start(dir, Herd.runArgs(dir, "--workers", "2"))) {
+            int port = running.awaitPort();
+            List<Long> workers = running.awaitReady(2, START);
+            Path socket = dir.resolve("state/takeover.sock");
+            try (java.nio.channels.SocketChannel first = java.nio.channels.SocketChannel.open(
+                    java.net.UnixDomainSocketAddress.of(socket))) {
+                String hello = "{\"protocol\":1,\"pid\":" + ProcessHandle.current().pid() + ",\"mode\":\"shared\","
+                        + "\"host\":\"127.0.0.1\",\"port\":" + port + ",\"workers\":2,\"sticky\":false}\n";
+                first.write(java.nio.ByteBuffer.wrap(hello.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                String answer = new java.io.BufferedReader(new java.io.InputStreamReader(
+                        java.nio.channels.Channels.newInputStream(first))).readLine();
+                assertThat(answer).contains("\"type\":\"ready\"");
+                List<String> second = new ArrayList<>(Herd.runArgs(dir, "--takeover", "--workers", "2"));
+                second.set(second.indexOf("--port") + 1, Integer.toString(port));
+                try (Herd refused = Herd.start(Herd.newDir(), second)) {
+                    assertThat(refused.awaitExit(Duration.ofSeconds(60))).isEqualTo(3);
+                    Herd.assertOneLine(refused.output(),
+                            "cannot take over: another new master is taking over this one now");
+                }
+                assertThat(Http.get(port, "/").status()).as("the workers serve meanwhile").isEqualTo(200);
+            } // the first new master vanishes without confirming
+            running.awaitEvent(e -> e.name().equals("master.handover_failed"), Duration.ofSeconds(30),
+                    "the old master goes on");
+            Shell.Result reload = running.cli("reload");
+            assertThat(reload.code()).as("it answers commands again: " + reload.output()).isZero();
+            await("the reloaded workers gone").atMost(Duration.ofSeconds(60))
+                    .until(() -> running.events("worker.exited").stream().map(LogEvent::pid).toList().containsAll(workers));
+            // and a second master is still refused by its lock, which it took back
+            try (Herd second = Herd.start(Herd.newDir(), Herd.runArgs(dir, "--workers", "1"))) {
+                assertThat(second.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
+                Herd.assertOneLine(second.output(), "another master");
+            }
+        }
+    }
+
     @Test
     void withoutTakeoverASecondMasterIsRefusedAndToldAboutIt() throws Exception {
         Path dir = Herd.newDir();
