@@ -65,6 +65,20 @@ public interface Listeners extends AutoCloseable {
     }
 
     /**
+     * The cluster goes to another master, which holds copies of these sockets (or, in nat mode, replaces the rules):
+     * this one takes no new connection from now on, and leaves what the new one uses in place.
+     */
+    default void handOver() {
+        stopAccepting();
+    }
+
+    /** Nat mode on the rules of an earlier master's workers (see {@link NatListeners#adopt}). */
+    static Listeners natFrom(InetSocketAddress address, int slots, int[] servingPortBySlot,
+                             java.util.List<Integer> workerPorts) throws java.io.IOException {
+        return NatListeners.adopt(address, slots, servingPortBySlot, workerPorts);
+    }
+
+    /**
      * A master that handed its cluster over: waits until the connections it forwards itself (proxy mode) have ended,
      * at most {@code limit}; returns how many were left. Nothing to wait for where workers accept themselves.
      */

@@ -46,6 +46,8 @@ final class NatListeners implements OwnPortListeners {
     private ForwardingLoops loops;
     private boolean accepting = true;
     private volatile boolean removed;
+    /** The cluster went to another master: the table is its now, and stays when this one closes. */
+    private volatile boolean handedOver;
 
     private NatListeners(Nft nft, NatRules rules, Socket reservation, InetSocketAddress address, int slots) {
         this.nft = nft;
@@ -56,6 +58,21 @@ final class NatListeners implements OwnPortListeners {
     }
 
     static NatListeners open(InetSocketAddress requested, int slots) throws IOException {
+        return open(requested, slots, new int[slots], List.of());
+    }
+
+    /**
+     * Takes the cluster of an earlier master (killed, or handing it over) whose workers serve these ports: the table
+     * is replaced by one that already sends each slot's band to its worker ({@code servingPortBySlot}, 0 where a slot
+     * has none), with every adopted worker's port guarded.
+     */
+    static NatListeners adopt(InetSocketAddress requested, int slots, int[] servingPortBySlot, List<Integer> workerPorts)
+            throws IOException {
+        return open(requested, slots, servingPortBySlot, workerPorts);
+    }
+
+    private static NatListeners open(InetSocketAddress requested, int slots, int[] servingPortBySlot,
+                                     List<Integer> workerPorts) throws IOException {
         Nft nft = Nft.locate();
         Socket reservation = new Socket();
         try {
@@ -63,9 +80,13 @@ final class NatListeners implements OwnPortListeners {
             reservation.bind(requested); // bound, never listening: ours, and refuses what no rule redirects
             InetSocketAddress address = new InetSocketAddress(requested.getAddress(), reservation.getLocalPort());
             NatRules rules = new NatRules(address.getAddress(), address.getPort(), slots);
-            nft.apply(rules.create());
-            log.info("event=nat.installed table=inet/{} bands={}", rules.table(), NatRules.BANDS);
-            return new NatListeners(nft, rules, reservation, address, slots);
+            int[] targets = NatRules.targets(servingPortBySlot);
+            nft.apply(rules.create(targets, workerPorts));
+            log.info("event=nat.installed table=inet/{} bands={}{}", rules.table(), NatRules.BANDS,
+                    workerPorts.isEmpty() ? "" : " adopted_ports_by_slot=" + describe(targets));
+            NatListeners listeners = new NatListeners(nft, rules, reservation, address, slots);
+            listeners.targets = targets;
+            return listeners;
         } catch (IOException | RuntimeException e) {
             reservation.close();
             throw e;
@@ -236,6 +257,21 @@ final class NatListeners implements OwnPortListeners {
         }
     }
 
+    /**
+     * The cluster goes to another master, which replaces the table with its own in one transaction: this one keeps
+     * the rules as they are (no steering away, no removal), and lets go of the public port it reserved.
+     */
+    @Override
+    public void handOver() {
+        handedOver = true;
+        accepting = false;
+        try {
+            reservation.close();
+        } catch (IOException e) {
+            log.warn("event=nat.release_failed error=\"{}\"", e.getMessage());
+        }
+    }
+
     /** Removes the table: only once no worker is left, since connections lose their translation with it. */
     @Override
     public void close() {
@@ -251,17 +287,25 @@ final class NatListeners implements OwnPortListeners {
         if (loops != null) {
             loops.close();
         }
+        if (handedOver) {
+            log.info("event=nat.kept table=inet/{} note=\"handed over\"", rules.table());
+        } else {
+            removeTable();
+        }
+        try {
+            reservation.close();
+        } catch (IOException e) {
+            log.warn("event=nat.release_failed error=\"{}\"", e.getMessage());
+        }
+    }
+
+    private void removeTable() {
         try {
             nft.apply(rules.delete());
             log.info("event=nat.removed table=inet/{}", rules.table());
         } catch (IOException e) {
             log.error("event=nat.remove_failed table=inet/{} error=\"{}\" fix=\"nft delete table inet {}\"",
                     rules.table(), e.getMessage(), rules.table());
-        }
-        try {
-            reservation.close();
-        } catch (IOException e) {
-            log.warn("event=nat.release_failed error=\"{}\"", e.getMessage());
         }
     }
 

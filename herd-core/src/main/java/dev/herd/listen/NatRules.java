@@ -66,6 +66,15 @@ final class NatRules {
      * connections it redirected keep their translation.
      */
     String create() {
+        return create(new int[slots], java.util.List.of());
+    }
+
+    /**
+     * The same, with each slot's chain already pointing at {@code targets[slot]} (0: empty) and these worker ports
+     * guarded: a master adopting the workers of one that was killed, or handed the cluster over, replaces the
+     * table with one that sends every band where it went before, in one transaction, so no connection is refused.
+     */
+    String create(int[] targets, java.util.Collection<Integer> guarded) {
         StringBuilder s = new StringBuilder();
         s.append("table inet ").append(table).append(" {}\n");
         s.append("delete table inet ").append(table).append('\n');
@@ -76,9 +85,17 @@ final class NatRules {
         s.append("  map bands6 { type ipv6_addr : verdict; elements = { ");
         s.append(String.join(", ", IntStream.range(0, BANDS).mapToObj(b -> "::" + Integer.toHexString(b) + " : jump " + chain(b % slots)).toList()));
         s.append(" } }\n");
-        s.append("  set guarded { type inet_service; }\n");
+        s.append("  set guarded { type inet_service; ");
+        if (!guarded.isEmpty()) {
+            s.append("elements = { ").append(String.join(", ", guarded.stream().map(String::valueOf).toList())).append(" } ");
+        }
+        s.append("}\n");
         for (int slot = 0; slot < slots; slot++) {
-            s.append("  chain ").append(chain(slot)).append(" {\n  }\n");
+            s.append("  chain ").append(chain(slot)).append(" {\n");
+            if (targets[slot] > 0) {
+                s.append("    meta l4proto tcp redirect to :").append(targets[slot]).append('\n');
+            }
+            s.append("  }\n");
         }
         for (String hook : List.of("prerouting", "output")) {
             s.append("  chain ").append(hook).append(" {\n");

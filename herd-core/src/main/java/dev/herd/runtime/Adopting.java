@@ -93,14 +93,15 @@ final class Adopting {
                     + " mode on port " + earlier.port() + "; this master asks for " + mode
                     + " mode; run with --mode " + earlier.mode() + " to adopt them, or stop them with: " + stop);
         }
-        if (spec.mode() == ListenMode.NAT) {
-            throw refuse("the state dir's " + workers + " run in nat mode, whose workers this Herd cannot adopt yet;"
-                    + " stop them with: " + stop);
-        }
         if (spec.mode() == ListenMode.REUSEPORT && earlier.workers() != spec.workers()) {
             throw refuse("the state dir's " + workers + " run in a reuseport group of " + earlier.workers()
                     + " sockets; this master asks for --workers " + spec.workers() + "; run with --workers "
                     + earlier.workers() + " to adopt them (then scale), or stop them with: " + stop);
+        }
+        if (spec.mode() == ListenMode.NAT && earlier.workers() != spec.workers()) {
+            throw refuse("the state dir's " + workers + " run in nat mode with " + earlier.workers()
+                    + " slots (each with its client address bands); this master asks for --workers " + spec.workers()
+                    + "; run with --workers " + earlier.workers() + " to adopt them, or stop them with: " + stop);
         }
         if (spec.mode() == ListenMode.REUSEPORT && earlier.sticky() != spec.sticky()) {
             throw refuse("the state dir's " + workers + " run " + (earlier.sticky() ? "with" : "without")
@@ -124,8 +125,26 @@ final class Adopting {
             }
             case REUSEPORT -> reusePort(at);
             case PROXY -> handover ? proxyOfRunningMaster(at) : new Sockets(Listeners.open(spec, at), 0);
-            default -> new Sockets(Listeners.open(spec, at), 0); // after a crash its listener died with it
+            case NAT -> new Sockets(Listeners.natFrom(at, spec.workers(), servingPorts(), workerPorts()), 0);
         };
+    }
+
+    /** Nat mode: each slot's newest ready worker's port, which the new rules send the slot's bands to at once. */
+    private int[] servingPorts() {
+        int[] ports = new int[spec.workers()];
+        int[] generation = new int[spec.workers()];
+        for (WorkerRecords.Orphan orphan : orphans) {
+            WorkerRecords.WorkerRecord r = orphan.record();
+            if (r.slot() >= 0 && r.slot() < ports.length && r.ready() && r.port() > 0 && r.generation() >= generation[r.slot()]) {
+                ports[r.slot()] = r.port();
+                generation[r.slot()] = r.generation();
+            }
+        }
+        return ports;
+    }
+
+    private List<Integer> workerPorts() {
+        return orphans.stream().map(o -> o.record().port()).filter(port -> port > 0).distinct().toList();
     }
 
     /** The running master's public socket: this master accepts on it, the old one forwards what it accepted. */

@@ -68,12 +68,20 @@ public final class ClusterRunner {
             Optional<Adopting> adopting = handover != null
                     ? Optional.of(Adopting.handover(spec, state.masterFiles().saved(), state.orphans(), handover.fromPid()))
                     : Adopting.decide(spec, address, state.masterFiles().saved(), state.orphans());
+            // nat mode: the running master reserves the public port and owns the rules until it lets go, after the
+            // confirmation; every other mode's sockets are copied before it
+            boolean confirmFirst = handover != null && spec.mode() == dev.herd.ListenMode.NAT;
+            if (confirmFirst) {
+                handover.confirm();
+            }
             Adopting.Sockets sockets = adopting.isPresent() ? adopt(adopting.get(), address, state.orphans())
                     : new Adopting.Sockets(listen(spec, address, state.orphans()), 0);
             Listeners socket = sockets.listeners();
             try {
-                if (handover != null) {
+                if (handover != null && !confirmFirst) {
                     handover.confirm(); // from here on the cluster is this master's
+                }
+                if (handover != null) {
                     tellServiceManager(env);
                 }
                 state.masterFiles().write(spec, socket, spec.workers());
@@ -186,7 +194,7 @@ public final class ClusterRunner {
                  cgroups.handOver();
                  control.closeForHandover();
                  logs.close();
-                 socket.stopAccepting();
+                 socket.handOver();
              })) {
             SignalBridge.install(signal -> supervisor.signal(signal), launcher);
             cgroups.start();

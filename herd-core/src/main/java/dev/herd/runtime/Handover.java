@@ -81,13 +81,14 @@ final class Handover {
             return "the running master serves " + ClusterRunner.format(bound) + "; the new one asks for "
                     + hello.host() + ":" + hello.port() + "; take over with the same --host and --port";
         }
-        if (spec.mode() == ListenMode.NAT) {
-            return "a master in nat mode cannot hand its cluster over yet; restart it instead";
-        }
         if (spec.mode() == ListenMode.REUSEPORT && (hello.workers() != spec.workers() || hello.sticky() != spec.sticky())) {
             return "the running master's reuseport group has " + spec.workers() + " sockets"
                     + (spec.sticky() ? " with --sticky" : "") + "; take over with --workers " + spec.workers()
                     + (spec.sticky() ? " --sticky" : "") + " (then scale)";
+        }
+        if (spec.mode() == ListenMode.NAT && hello.workers() != spec.workers()) {
+            return "the running master's nat rules have " + spec.workers() + " slots; take over with --workers "
+                    + spec.workers();
         }
         return null;
     }

@@ -51,6 +51,18 @@ class NatRulesTest {
     }
 
     @Test
+    void anAdoptingMastersTableSendsEveryBandWhereItWentBeforeInTheSameTransaction() throws Exception {
+        NatRules rules = new NatRules(InetAddress.getByName("0.0.0.0"), 8080, 3);
+        String script = rules.create(new int[] {40001, 40002, 40001}, java.util.List.of(40001, 40002));
+        assertThat(script).startsWith("table inet herd_8080 {}\ndelete table inet herd_8080\n");
+        assertThat(script).contains("set guarded { type inet_service; elements = { 40001, 40002 } }");
+        assertThat(script).contains("chain slot0 {\n    meta l4proto tcp redirect to :40001\n  }")
+                .contains("chain slot1 {\n    meta l4proto tcp redirect to :40002\n  }")
+                .contains("chain slot2 {\n    meta l4proto tcp redirect to :40001\n  }");
+        assertThat(rules.create()).contains("chain slot0 {\n  }").contains("set guarded { type inet_service; }");
+    }
+
+    @Test
     void aSlotWithoutAWorkerLendsItsClientsToTheNextServingSlot() {
         assertThat(NatRules.targets(new int[] {100, 0, 300, 400})).containsExactly(100, 300, 300, 400);
         assertThat(NatRules.targets(new int[] {100, 200, 0, 0})).containsExactly(100, 200, 100, 100);

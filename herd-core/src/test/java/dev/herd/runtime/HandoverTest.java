@@ -50,7 +50,9 @@ class HandoverTest {
         assertThat(Handover.refusal(hello("reuseport", "127.0.0.1", 8080, 2, true), spec(ListenMode.REUSEPORT, 4, true),
                 BOUND)).contains("take over with --workers 4 --sticky (then scale)");
         assertThat(Handover.refusal(hello("nat", "127.0.0.1", 8080, 2, false), spec(ListenMode.NAT, 2, false), BOUND))
-                .contains("nat mode cannot hand its cluster over yet");
+                .isNull();
+        assertThat(Handover.refusal(hello("nat", "127.0.0.1", 8080, 3, false), spec(ListenMode.NAT, 2, false), BOUND))
+                .contains("nat rules have 2 slots; take over with --workers 2");
     }
 
     @Test

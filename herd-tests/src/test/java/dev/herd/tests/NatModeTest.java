@@ -107,6 +107,69 @@ class NatModeTest {
         return new HashSet<>(IntStream.range(0, WORKERS).boxed().toList());
     }
 
+    /**
+     * Issue 16 in nat mode: two takeovers by a new master, then a SIGKILL of the master and an adoption by the next
+     * one 2 s later, all under {@code wrk -t2 -c32}: the rules are replaced in one transaction that keeps every band
+     * on its slot's worker, so nothing is refused or lost, and no worker restarts.
+     */
+    @Test
+    void takeoversAndAnAdoptionUnderLoadLoseNothingAndKeepEachBandOnItsSlot() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(List.of("run", "--port", Integer.toString(PORT), "--workers",
+                Integer.toString(WORKERS), "--mode", "nat", "--state-dir", dir.resolve("state").toString()));
+        List<String> takeover = new ArrayList<>(args);
+        takeover.add(1, "--takeover");
+        List<Herd> masters = new ArrayList<>();
+        try {
+            Herd first = Herd.start(dir, ns.prefix(), args, Map.of());
+            masters.add(first);
+            first.awaitPort();
+            List<Long> pids = first.awaitReady(WORKERS, Duration.ofSeconds(60));
+            awaitSteered(first, 0, allSlots());
+            Map<Integer, Integer> before = slotsByHost(2);
+            Wrk.Result result;
+            try (Wrk wrk = Wrk.startAt(NetNamespace.SERVER, PORT, 2, 32, Duration.ofSeconds(300), dir)) {
+                wrk.awaitRunning();
+                for (int i = 0; i < 2; i++) {
+                    Herd old = masters.getLast();
+                    Herd next = Herd.start(Herd.newDir(), ns.prefix(), takeover, Map.of());
+                    masters.add(next);
+                    LogEvent event = next.awaitEvent(e -> e.name().equals("master.takeover"), Duration.ofSeconds(60),
+                            "master.takeover");
+                    assertThat(event.get("kind")).isEqualTo("handover");
+                    assertThat(old.awaitExit(Duration.ofSeconds(60))).isZero();
+                    assertThat(old.events("nat.kept")).as("the old master left the rules to the new one").hasSize(1);
+                }
+                masters.getLast().signal("KILL");
+                masters.getLast().awaitExit(Duration.ofSeconds(10));
+                long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+                await("two seconds without a master").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> get(HOSTS.getFirst()).status() == 200 && System.nanoTime() >= until);
+                Herd adopting = Herd.start(Herd.newDir(), ns.prefix(), args, Map.of());
+                masters.add(adopting);
+                LogEvent event = adopting.awaitEvent(e -> e.name().equals("master.takeover"), Duration.ofSeconds(60),
+                        "master.takeover");
+                assertThat(event.get("kind")).isEqualTo("adoption");
+                assertThat(adopting.events("worker.adopted")).extracting(LogEvent::pid)
+                        .containsExactlyInAnyOrderElementsOf(pids);
+                assertThat(slotsByHost(2)).as("every band on its slot across the takeovers").isEqualTo(before);
+                result = wrk.stop();
+            }
+            System.out.println("[nat takeover] 2 takeovers, a master SIGKILL and an adoption, wrk -t2 -c32: " + result);
+            assertThat(result.requests()).isPositive();
+            assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
+            assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
+            Herd last = masters.getLast();
+            assertThat(last.events("worker.forked")).as("no worker restarted").isEmpty();
+            last.signal("TERM");
+            assertThat(last.awaitExit(Duration.ofSeconds(60))).isZero();
+            assertThat(ns.run("nft", "list", "tables").output()).as("the last master removed the rules")
+                    .doesNotContain("herd_");
+        } finally {
+            masters.forEach(Herd::close);
+        }
+    }
+
     @Test
     void eachSourceIsRedirectedToTheSlotOfItsBandAndTheRulesGoAwayOnExit() throws Exception {
         Path dir = Herd.newDir();

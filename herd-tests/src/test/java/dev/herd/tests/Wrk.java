@@ -62,13 +62,23 @@ final class Wrk implements AutoCloseable {
         return start(List.of("nice", "-n", "19"), port, threads, connections, maxDuration, dir);
     }
 
+    /** wrk to {@code host} (e.g. a network namespace's address) rather than loopback. */
+    static Wrk startAt(String host, int port, int threads, int connections, Duration maxDuration, Path dir) {
+        return start(List.of(), host, port, threads, connections, maxDuration, dir);
+    }
+
     private static Wrk start(List<String> prefix, int port, int threads, int connections, Duration maxDuration, Path dir) {
+        return start(prefix, "127.0.0.1", port, threads, connections, maxDuration, dir);
+    }
+
+    private static Wrk start(List<String> prefix, String host, int port, int threads, int connections,
+                             Duration maxDuration, Path dir) {
         try {
             Path script = Path.of(Wrk.class.getResource("/wrk/generations.lua").toURI());
             Path output = dir.resolve("wrk.out");
             List<String> command = new java.util.ArrayList<>(prefix);
             command.addAll(List.of(BINARY, "-t" + threads, "-c" + connections, "-d" + maxDuration.toSeconds() + "s",
-                    "--timeout", "10s", "-s", script.toString(), "http://127.0.0.1:" + port + "/"));
+                    "--timeout", "10s", "-s", script.toString(), "http://" + host + ":" + port + "/"));
             Process process = new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(output.toFile()).start();
             return new Wrk(process, output);
