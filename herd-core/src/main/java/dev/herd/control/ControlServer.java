@@ -4,6 +4,7 @@ import dev.herd.StartupException;
 import dev.herd.command.CommandException;
 import dev.herd.Access;
 import dev.herd.logs.LiveFeed;
+import dev.herd.logs.WorkerLogs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -200,7 +201,8 @@ public final class ControlServer implements AutoCloseable {
 
     private void follow(OutputStream out, String line, CommandRequest request) throws IOException {
         if (request.name().equals("events")) {
-            stream(out, line, streams.events().subscribe(0), EventHub.Entry::json);
+            LiveFeed<EventHub.Entry> feed = streams.events().subscribe(0);
+            stream(out, answer(line), feed, EventHub.Entry::json);
             return;
         }
         LogRequest wanted;
@@ -210,18 +212,25 @@ public final class ControlServer implements AutoCloseable {
             out.write((ControlProtocol.error(e.getMessage()) + "\n").getBytes(StandardCharsets.UTF_8));
             return;
         }
-        stream(out, line, streams.logs().follow(wanted.slot()),
-                logLine -> ControlJson.write(BuiltInCommands.logLine(logLine)));
+        // subscribed and answered (the tail) at one instant: a line copied in between would be in both
+        WorkerLogs logs = streams.logs();
+        String[] answer = new String[1];
+        LiveFeed<WorkerLogs.Line> feed = logs.whileNoLineIsCopied(() -> {
+            LiveFeed<WorkerLogs.Line> subscribed = logs.follow(wanted.slot());
+            answer[0] = answer(line);
+            return subscribed;
+        });
+        stream(out, answer[0], feed, logLine -> ControlJson.write(BuiltInCommands.logLine(logLine)));
     }
 
     /**
      * The request's answer, then each item of the feed as one line, until the feed ends or the client goes away
-     * (noticed at the next write). The feed is subscribed before the answer is taken, so nothing falls between.
+     * (noticed at the next write). The caller subscribes the feed before it takes the answer, so nothing falls between.
      */
-    private <T> void stream(OutputStream out, String line, LiveFeed<T> feed, java.util.function.Function<T, String> toLine)
+    private <T> void stream(OutputStream out, String answer, LiveFeed<T> feed, java.util.function.Function<T, String> toLine)
             throws IOException {
         try (feed) {
-            out.write((answer(line) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.write((answer + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
             while (true) {
                 T item = feed.next(java.time.Duration.ofMinutes(1));

@@ -8,6 +8,7 @@ import dev.herd.logs.WorkerLogs;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * {@code GET /logs?slot=N&lines=K&follow=true}: a slot's last lines as text, then (follow) its new lines as they
@@ -34,9 +35,15 @@ final class LogStream implements HttpHandler {
         exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
         exchange.getResponseHeaders().set("Cache-Control", "no-cache");
         exchange.sendResponseHeaders(200, 0);
+        // the follower and the tail at one instant: a line copied meanwhile would be in both
+        WorkerLogs.Follower[] following = new WorkerLogs.Follower[1];
+        List<WorkerLogs.Line> tail = logs.whileNoLineIsCopied(() -> {
+            following[0] = follow ? logs.follow(request.slot()) : null;
+            return request.tail(logs);
+        });
         try (OutputStream out = exchange.getResponseBody();
-             WorkerLogs.Follower follower = follow ? logs.follow(request.slot()) : null) {
-            for (WorkerLogs.Line line : request.tail(logs)) {
+             WorkerLogs.Follower follower = following[0]) {
+            for (WorkerLogs.Line line : tail) {
                 out.write((request.format(line) + "\n").getBytes(StandardCharsets.UTF_8));
             }
             out.flush();

@@ -65,6 +65,13 @@ public interface Listeners extends AutoCloseable {
     }
 
     /**
+     * The master starts running the cluster: a proxy taken over from a running master starts accepting only now (it
+     * shares the public socket's queue with the old master until that one has let go). Nothing to do elsewhere.
+     */
+    default void ready() {
+    }
+
+    /**
      * The cluster goes to another master, which holds copies of these sockets (or, in nat mode, replaces the rules):
      * this one takes no new connection from now on, and leaves what the new one uses in place.
      */

@@ -51,6 +51,7 @@ public final class ProxyListener implements OwnPortListeners {
     private final AtomicLong turn = new AtomicLong();
     private final ForwardingLoops loops;
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean accepting = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** The public address: a channel made from a copied socket names another one (see {@link ListenerCopy}). */
     private final InetSocketAddress publicAddress;
@@ -86,21 +87,33 @@ public final class ProxyListener implements OwnPortListeners {
      */
     public static ProxyListener adopt(dev.herd.os.ListenerCopy copy, InetSocketAddress address, Balance balance,
                                       ProxyHeader header) throws IOException {
-        return start(copy.toChannel(), address, balance, header);
+        return create(copy.toChannel(), address, balance, header); // accepts from ready() on
     }
 
     private static ProxyListener start(ServerSocketChannel channel, InetSocketAddress address, Balance balance,
                                        ProxyHeader header) throws IOException {
-        ProxyListener proxy;
+        ProxyListener proxy = create(channel, address, balance, header);
+        proxy.ready();
+        return proxy;
+    }
+
+    private static ProxyListener create(ServerSocketChannel channel, InetSocketAddress address, Balance balance,
+                                        ProxyHeader header) throws IOException {
         try {
-            proxy = new ProxyListener(channel, address, balance, header,
+            return new ProxyListener(channel, address, balance, header,
                     new ForwardingLoops(Runtime.getRuntime().availableProcessors()));
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
         }
-        Thread.ofPlatform().daemon().name("herd-proxy-accept").start(proxy::acceptLoop);
-        return proxy;
+    }
+
+    /** Starts accepting (once). */
+    @Override
+    public void ready() {
+        if (accepting.compareAndSet(false, true)) {
+            Thread.ofPlatform().daemon().name("herd-proxy-accept").start(this::acceptLoop);
+        }
     }
 
     /** Waits until every connection this proxy forwards has ended, at most {@code limit}; how many are left. */

@@ -406,6 +406,14 @@ public final class WorkerLogs implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code action} while no line is copied (the copier holds the same lock): a tail read and a follower
+     * registered within it see each line exactly once, in the tail or live, never both.
+     */
+    public synchronized <T> T whileNoLineIsCopied(java.util.function.Supplier<T> action) {
+        return action.get();
+    }
+
     /** Live lines of one slot, or of every slot with {@code slot} -1, from now on. */
     public Follower follow(int slot) {
         Follower follower = new Follower(this, slot);

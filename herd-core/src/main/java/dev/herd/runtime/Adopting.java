@@ -87,6 +87,11 @@ final class Adopting {
                 || !sameHost(earlier.host(), address)) {
             return Optional.empty(); // another address: they do not stand in this master's way
         }
+        if (earlier.masterRuns()) {
+            // its lock is free only while it hands its cluster to another master: never adopt from under it
+            throw refuse("the master that runs the state dir's " + workers + " (pid " + earlier.pid() + ") is alive"
+                    + " (handing its cluster over?); take it over with herd run --takeover, or stop it");
+        }
         String mode = spec.mode().name().toLowerCase(Locale.ROOT);
         if (!earlier.mode().equals(mode)) {
             throw refuse("the state dir's " + workers + " (pid " + earlier.pid() + "'s) run in " + earlier.mode()
@@ -220,16 +225,43 @@ final class Adopting {
         return Optional.empty();
     }
 
-    /** The workers, as the supervisor takes them over. */
+    /**
+     * The workers, as the supervisor takes them over. Their notify and channel socket paths are made again from the
+     * state dir (never taken from a file), and a cgroup is kept only when the kernel says the worker is in it and it
+     * is one of Herd's ({@code herd-PORT-PID/worker-SLOT-N}): a record cannot make this master remove a file or kill
+     * a cgroup of its choosing.
+     */
     List<AdoptedWorker> workers() {
         List<AdoptedWorker> workers = new ArrayList<>();
         for (WorkerRecords.Orphan orphan : orphans) {
             WorkerRecords.WorkerRecord r = orphan.record();
+            Path notify = dev.herd.supervisor.Supervisor.notifySocketPath(spec.stateDir(), r.slot(), r.sequence());
+            Path channel = notify.resolveSibling(r.slot() + "." + r.sequence() + ".chan");
             workers.add(new AdoptedWorker(r.slot(), r.pid(), r.start(), r.generation(), r.argv(),
                     r.env() == null ? java.util.Map.of() : r.env(), r.ready(), Instant.parse(r.spawned()), r.port(),
-                    r.sequence(), Path.of(r.notifySocket()), Path.of(r.channelSocket()), r.cgroup()));
+                    r.sequence(), notify, channel, verifiedCgroup(r.pid(), r.cgroup())));
         }
         return workers;
+    }
+
+    private static final java.util.regex.Pattern WORKER_CGROUP = java.util.regex.Pattern.compile(".*/herd-\\d+-\\d+/worker-\\d+-\\d+");
+
+    /** The recorded cgroup when /proc/PID/cgroup puts the worker in it and it has the shape of a worker's, else null. */
+    static String verifiedCgroup(int pid, String recorded) {
+        if (recorded == null || !WORKER_CGROUP.matcher(recorded).matches() || recorded.contains("/../")) {
+            return null;
+        }
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", Integer.toString(pid), "cgroup"))) {
+                if (line.startsWith("0::/") && recorded.endsWith(line.substring(3))) {
+                    return recorded;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // gone or unreadable: contained by its process group only
+        }
+        log.warn("event=adopt.cgroup_ignored pid={} cgroup={} note=\"not where the kernel says the worker is\"", pid, recorded);
+        return null;
     }
 
     private static boolean sameHost(String host, InetSocketAddress address) {

@@ -63,8 +63,12 @@ public final class ClusterRunner {
         long began = System.nanoTime();
         // --takeover with a master running: it stops where it is and lets go of the state dir for this one
         HandoverClient handover = spec.takeover() ? HandoverClient.ask(spec, address).orElse(null) : null;
+        if (handover != null && Long.toString(handover.fromPid()).equals(env.get(Rerun.SUCCESSOR_VARIABLE))) {
+            spec = keepingWhatRuns(spec, handover.running());
+        }
         try (HandoverClient _ = handover;
-             StateDirectory state = StateDirectory.claim(spec, handover == null ? Duration.ZERO : LOCK_WAIT)) {
+             StateDirectory state = StateDirectory.claim(spec, handover == null ? Duration.ZERO : LOCK_WAIT,
+                     spec.takeover() && handover == null)) {
             Optional<Adopting> adopting = handover != null
                     ? Optional.of(Adopting.handover(spec, state.masterFiles().saved(), state.orphans(), handover.fromPid()))
                     : Adopting.decide(spec, address, state.masterFiles().saved(), state.orphans());
@@ -77,6 +81,7 @@ public final class ClusterRunner {
             Adopting.Sockets sockets = adopting.isPresent() ? adopt(adopting.get(), address, state.orphans())
                     : new Adopting.Sockets(listen(spec, address, state.orphans()), 0);
             Listeners socket = sockets.listeners();
+            boolean ended = false;
             try {
                 if (handover != null && !confirmFirst) {
                     handover.confirm(); // from here on the cluster is this master's
@@ -88,8 +93,11 @@ public final class ClusterRunner {
                 if (adopting.isEmpty()) {
                     warnOfOrphans(state.orphans());
                 }
-                Takeover takeover = adopting.map(a -> new Takeover(a, sockets.carried(), began)).orElse(null);
-                return supervise(spec, listeners, commands, delegates, env, socket, state, takeover);
+                socket.ready(); // a proxy taken over accepts only now, once nothing can make it give the cluster back
+                Takeover takeover = adopting.map(a -> new Takeover(a, a.workers(), sockets.carried(), began)).orElse(null);
+                int code = supervise(spec, listeners, commands, delegates, env, socket, state, takeover);
+                ended = true;
+                return code;
             } finally {
                 if (state.handedOver()) {
                     // proxy mode: the connections this master forwards go on until they end, or the drain timeout
@@ -99,8 +107,9 @@ public final class ClusterRunner {
                     }
                 }
                 socket.close();
-                if (!state.handedOver()) {
-                    state.masterFiles().remove(); // this master ends here, and its workers with it
+                if (ended && !state.handedOver()) {
+                    // this master ended with its workers; one that failed to start keeps what a next one adopts from
+                    state.masterFiles().remove();
                     state.removeSockets();
                 }
             }
@@ -130,8 +139,25 @@ public final class ClusterRunner {
     /** How long a master taking over waits for the one handing over to let go of the state dir's lock. */
     private static final Duration LOCK_WAIT = Duration.ofSeconds(10);
 
+    /**
+     * The successor of {@code upgrade-master}: it was given its predecessor's original command line, and keeps what
+     * the cluster runs now instead (the command and slots an upgrade or a scale left; the environment an upgrade
+     * added stays in the adopted workers' deployment).
+     */
+    private static ClusterSpec keepingWhatRuns(ClusterSpec spec, HandoverClient.Running running) {
+        List<String> command = running.argv().isEmpty() ? spec.command() : running.argv();
+        int workers = running.workers() > 0 && spec.mode() != dev.herd.ListenMode.REUSEPORT
+                && spec.mode() != dev.herd.ListenMode.NAT ? running.workers() : spec.workers();
+        return new ClusterSpec(workers, spec.host(), spec.port(), spec.backlog(), spec.mode(), spec.sticky(),
+                spec.balance(), spec.proxyHeader(), spec.socketFd(), command, spec.readyWhen(), spec.startTimeout(),
+                spec.restartDelay(), spec.maxRestartDelay(), spec.maxRestartsPerMinute(), spec.maxFailedStarts(),
+                spec.drainTimeout(), spec.reloadBatch(), spec.canaryPeriod(), spec.retiredNice(), spec.stateDir(),
+                spec.logDir(), spec.logMaxBytes(), spec.logKeep(), spec.api(), spec.watchdogTimeout(), spec.takeover());
+    }
+
     /** An adoption to carry out once the supervisor exists. */
-    private record Takeover(Adopting adopting, int sockets, long beganNanos) {
+    private record Takeover(Adopting adopting, List<dev.herd.supervisor.AdoptedWorker> workers, int sockets,
+                            long beganNanos) {
     }
 
     private static Adopting.Sockets adopt(Adopting adopting, InetSocketAddress address,
@@ -179,7 +205,7 @@ public final class ClusterRunner {
         supervisor.delegates(delegates);
         supervisor.successor(new Rerun(env));
         if (takeover != null) {
-            supervisor.adopt(takeover.adopting().workers(),
+            supervisor.adopt(takeover.workers(),
                     takeover.adopting().isHandover() ? "handover" : "adoption", takeover.adopting().fromPid(),
                     takeover.sockets(), takeover.beganNanos());
         }
@@ -197,7 +223,8 @@ public final class ClusterRunner {
                  socket.handOver();
              })) {
             SignalBridge.install(signal -> supervisor.signal(signal), launcher);
-            cgroups.start();
+            cgroups.start(takeover == null ? java.util.Set.of()
+                    : takeover.workers().stream().map(w -> w.pid()).collect(java.util.stream.Collectors.toSet()));
             Event listening = new Event.ClusterListening(InstantSource.system().instant(),
                     format(socket.address()), spec.workers());
             all.forEach(listener -> listener.onEvent(listening));

@@ -21,7 +21,8 @@ import java.util.Map;
  *
  * <pre>
  * new → old  {"type":"hello","protocol":1,"pid":…,"mode":…,"host":…,"port":…,"workers":…,"sticky":…}
- * old → new  {"type":"ready","pid":…}   its loop stopped where it is, its state dir lock released
+ * old → new  {"type":"ready","pid":…,"argv":[…],"env":{…},"workers":…}   its loop stopped where it is (what it
+ *                                         runs now, which an upgrade-master successor keeps), its lock released
  *            {"type":"refused","error":…}   nothing changed
  * new → old  {"type":"confirm"}          the new master holds the lock and copies of the sockets
  * old → new  {"type":"bye"}              its control plane and log copier closed; it exits without signalling

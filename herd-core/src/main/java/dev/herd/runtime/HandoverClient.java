@@ -14,6 +14,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -27,13 +28,19 @@ final class HandoverClient implements AutoCloseable {
     private final InputStream in;
     private final OutputStream out;
     private final long fromPid;
+    private final Running running;
     private boolean confirmed;
 
-    private HandoverClient(SocketChannel channel, InputStream in, OutputStream out, long fromPid) {
+    /** What the running master runs now (an upgrade may have changed its command, a scale its slots). */
+    record Running(List<String> argv, Map<String, String> env, int workers) {
+    }
+
+    private HandoverClient(SocketChannel channel, InputStream in, OutputStream out, long fromPid, Running running) {
         this.channel = channel;
         this.in = in;
         this.out = out;
         this.fromPid = fromPid;
+        this.running = running;
     }
 
     /**
@@ -78,7 +85,7 @@ final class HandoverClient implements AutoCloseable {
                 throw new StartupException(StartupException.SETUP, "cannot take over: the running master answered "
                         + answer.get("type") + "; the running master goes on");
             }
-            return Optional.of(new HandoverClient(channel, in, out, pid.longValue()));
+            return Optional.of(new HandoverClient(channel, in, out, pid.longValue(), running(answer)));
         } catch (IOException e) {
             closeQuietly(channel);
             throw new StartupException(StartupException.SETUP, "cannot take over: " + e.getMessage()
@@ -93,22 +100,46 @@ final class HandoverClient implements AutoCloseable {
         return fromPid;
     }
 
+    Running running() {
+        return running;
+    }
+
+    private static Running running(Map<String, Object> ready) {
+        List<String> argv = new java.util.ArrayList<>();
+        if (ready.get("argv") instanceof List<?> list) {
+            list.forEach(word -> argv.add(String.valueOf(word)));
+        }
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        if (ready.get("env") instanceof Map<?, ?> map) {
+            map.forEach((k, v) -> env.put(String.valueOf(k), String.valueOf(v)));
+        }
+        int workers = ready.get("workers") instanceof Number n ? n.intValue() : 0;
+        return new Running(argv, env, workers);
+    }
+
     /**
      * This master has the lock and the sockets: the old one may let go. Returns once it has closed its control plane
-     * and log copier (this master may open its own then).
+     * and log copier (this master may open its own then); throws when it did not say so, since this master then
+     * cannot know whether the old one goes on.
      */
     void confirm() {
         try {
             out.write(Handover.line(Handover.message("confirm")));
-            confirmed = true;
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new StartupException(StartupException.SETUP, "cannot take over: the running master went away before"
+                    + " the confirmation (" + e.getMessage() + ")", e);
+        }
+        confirmed = true;
+        try {
             Map<String, Object> answer = Handover.read(channel, in, Handover.ANSWER_LIMIT, "goodbye of the running master");
             if (!"bye".equals(answer.get("type"))) {
                 throw new IOException("the running master answered " + answer.get("type") + " instead of bye");
             }
         } catch (IOException e) {
-            // confirmed: the old master lets go whatever follows, and its files are this master's from now on
-            org.slf4j.LoggerFactory.getLogger(HandoverClient.class).warn(
-                    "event=handover.no_goodbye from_pid={} error=\"{}\"", fromPid, e.getMessage());
+            throw new StartupException(StartupException.SETUP, "cannot take over: the running master (pid " + fromPid
+                    + ") did not confirm that it let go (" + e.getMessage() + "); if it still runs, it goes on;"
+                    + " if it is gone, run herd run again to adopt its workers", e);
         } finally {
             closeQuietly(channel);
         }

@@ -2,6 +2,7 @@ package dev.herd.runtime;
 
 import dev.herd.ClusterSpec;
 import dev.herd.control.ControlJson;
+import dev.herd.supervisor.HandOff;
 import dev.herd.supervisor.Supervisor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,8 +21,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -131,53 +130,79 @@ final class HandoverServer implements AutoCloseable {
 
     private void handOver(Handover.Hello hello, SocketChannel connection, InputStream in, OutputStream out)
             throws IOException {
-        CompletableFuture<Void> frozen = new CompletableFuture<>();
-        CompletableFuture<Boolean> outcome = new CompletableFuture<>();
-        supervisor.freeze(hello.pid(), frozen, outcome, Handover.CONFIRM_LIMIT.plus(Handover.ANSWER_LIMIT));
+        HandOff handOff = new HandOff(hello.pid());
+        supervisor.freeze(handOff, Handover.CONFIRM_LIMIT.plus(Handover.ANSWER_LIMIT));
+        HandOff.Frozen frozen;
         try {
-            frozen.get(Handover.ANSWER_LIMIT.toSeconds(), TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            refuse(out, e.getCause().getMessage());
-            return;
-        } catch (java.util.concurrent.TimeoutException | InterruptedException e) {
-            outcome.complete(false); // should the loop get to it after all, it goes on at once
-            refuse(out, "the running master's loop did not stop within " + Handover.ANSWER_LIMIT.toSeconds() + " s");
+            frozen = handOff.awaitFrozen(Handover.ANSWER_LIMIT);
+        } catch (Exception e) {
+            refuse(out, e.getMessage());
             return;
         }
         boolean confirmed = false;
         try {
             state.releaseLock();
-            out.write(Handover.line(Handover.message("ready", "pid", ProcessHandle.current().pid())));
+            out.write(Handover.line(Handover.message("ready", "pid", ProcessHandle.current().pid(),
+                    "argv", frozen.argv(), "env", frozen.env(), "workers", frozen.slots())));
             Map<String, Object> answer = Handover.read(connection, in, Handover.CONFIRM_LIMIT, "confirmation");
             if (!"confirm".equals(answer.get("type"))) {
                 throw new IOException("expected a confirmation, got " + answer.get("type"));
             }
+            if (!handOff.confirm()) {
+                throw new IOException("the confirmation came after this master's loop stopped waiting for it");
+            }
             confirmed = true;
             handedOver = true;
-            release.letGo();
-            log.info("event=master.handed_over to_pid={}", hello.pid());
-            out.write(Handover.line(Handover.message("bye")));
+            try {
+                release.letGo();
+                log.info("event=master.handed_over to_pid={}", hello.pid());
+                out.write(Handover.line(Handover.message("bye")));
+            } finally {
+                handOff.letGoDone(); // only now may the loop end, and this process exit: the goodbye is out
+            }
         } catch (IOException | RuntimeException e) {
             if (!confirmed) {
-                log.warn("event=master.handover_failed to_pid={} error=\"{}\" note=\"this master goes on\"", hello.pid(),
-                        e.getMessage());
-                if (!state.reclaimLock(Duration.ofSeconds(10))) {
-                    log.error("event=state.lock_lost note=\"the state dir lock is held by another process\"");
-                }
+                goOn(hello, handOff, e);
             }
-        } finally {
-            outcome.complete(confirmed);
+        }
+    }
+
+    /**
+     * The new master failed or vanished before confirming: this one takes its lock back and goes on. Should the lock
+     * be held (the new master runs on and takes the cluster anyway), this one leaves the cluster to it instead:
+     * never two masters for one set of workers.
+     */
+    private void goOn(Handover.Hello hello, HandOff handOff, Exception why) {
+        if (state.reclaimLock(Duration.ofSeconds(10))) {
+            log.warn("event=master.handover_failed to_pid={} error=\"{}\" note=\"this master goes on\"", hello.pid(),
+                    why.getMessage());
+            handOff.abandon();
+            return;
+        }
+        log.error("event=master.handover_failed to_pid={} error=\"{}\" note=\"the state dir lock is held by another"
+                + " process: this master leaves the cluster to it\"", hello.pid(), why.getMessage());
+        if (handOff.confirm()) {
+            handedOver = true;
+            try {
+                release.letGo();
+            } finally {
+                handOff.letGoDone();
+            }
+        } else {
+            handOff.abandon();
         }
     }
 
     /** Null when the peer runs as this master's user; else why it is refused. */
     private static String sameUser(SocketChannel connection) {
         try {
-            java.nio.file.attribute.UserPrincipal peer = connection.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user();
+            String peer = connection.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user().getName();
             String own = System.getProperty("user.name");
-            return peer.getName().equals(own) ? null
-                    : "the running master belongs to user " + own + "; the new one runs as " + peer.getName()
-                    + "; take over as " + own;
+            // the JDK names a uid without a passwd entry (containers) by its number
+            String ownUid = Integer.toString(dev.herd.os.ResourceLimits.realUid());
+            return peer.equals(own) || peer.equals(ownUid) ? null
+                    : "the running master belongs to user " + own + " (uid " + ownUid + "); the new one runs as " + peer
+                    + "; take over as that user";
         } catch (IOException | UnsupportedOperationException e) {
             return "cannot tell who the new master runs as: " + e.getMessage();
         }

@@ -44,6 +44,8 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
     /** The cgroup of each live worker that has one. */
     private final Map<Long, Cgroup> cgroupsByPid = new ConcurrentHashMap<>();
     private final WorkerRecords records;
+    /** The workers are another master's now: nothing here starts, signals or kills one any more. */
+    private volatile boolean handedOver;
 
     OsWorkerLauncher(Listeners listeners, int socketFd, WorkerCgroups cgroups, WorkerRecords records) {
         this.listeners = listeners;
@@ -55,6 +57,9 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
 
     @Override
     public long launch(Plan plan, Callbacks callbacks) {
+        if (handedOver) {
+            throw new IllegalStateException("this master handed its cluster over");
+        }
         ListenSocket socket = listeners.socketFor(plan.slot());
         if (plan.logFile() != null) {
             dev.herd.logs.WorkerLogs.prepareSpool(plan.logFile());
@@ -131,8 +136,17 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
             pidFd.close();
             throw e;
         }
-        Cgroup cgroup = worker.cgroup() == null ? null : new Cgroup(java.nio.file.Path.of(worker.cgroup()));
-        ListenSocket socket = listeners.socketFor(worker.slot());
+        Cgroup cgroup;
+        ListenSocket socket;
+        try {
+            cgroup = worker.cgroup() == null ? null : new Cgroup(java.nio.file.Path.of(worker.cgroup()));
+            socket = listeners.socketFor(worker.slot());
+        } catch (RuntimeException e) {
+            channel.close();
+            notify.close();
+            pidFd.close();
+            throw e;
+        }
         records.adopted(new WorkerRecords.WorkerRecord(pid, worker.startTime(), worker.slot(), worker.generation(),
                 worker.argv(), worker.env(), worker.ready(), worker.spawnedAt().toString(), worker.port(),
                 worker.sequence(), worker.notifySocket().toString(), worker.channelSocket().toString(), worker.cgroup()));
@@ -184,11 +198,17 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
 
     @Override
     public boolean signal(long pid, Signal signal) {
+        if (handedOver) {
+            return false;
+        }
         return Processes.signalGroup((int) pid, signal);
     }
 
     @Override
     public void killLeftovers(long pid) {
+        if (handedOver) {
+            return;
+        }
         Processes.signalGroup((int) pid, Signal.KILL);
         Cgroup cgroup = cgroupsByPid.remove(pid);
         if (cgroup != null) {
@@ -233,8 +253,12 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
      * paths: this one's sockets close without removing what is there.
      */
     void handOver() {
+        handedOver = true;
         notifySockets.values().forEach(NotifySocket::keepPathOnClose);
-        channels.values().forEach(WorkerChannel::keepPathOnClose);
+        for (WorkerChannel channel : channels.values()) {
+            channel.keepPathOnClose();
+            channel.close(); // the worker connects to the new master's channel at the same path
+        }
     }
 
     @Override

@@ -26,6 +26,11 @@ import java.util.Map;
 final class Rerun implements MasterSuccessor {
     private static final Logger log = LoggerFactory.getLogger(Rerun.class);
     static final String LAUNCHER_VARIABLE = "HERD_LAUNCHER";
+    /**
+     * Set for the successor to this master's pid: it keeps what the cluster runs now (an upgrade's command and
+     * environment, a scale's slots) rather than the command line it was given, which is this master's original one.
+     */
+    static final String SUCCESSOR_VARIABLE = "HERD_SUCCESSOR_OF";
 
     private final Map<String, String> env;
 
@@ -37,9 +42,10 @@ final class Rerun implements MasterSuccessor {
     public ControlCommand.MasterStarted start() {
         List<String> argv = successorArgv(readCmdline(), env.get(LAUNCHER_VARIABLE));
         try {
-            Process process = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .start();
+            ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.INHERIT).redirectError(ProcessBuilder.Redirect.INHERIT);
+            builder.environment().put(SUCCESSOR_VARIABLE, Long.toString(ProcessHandle.current().pid()));
+            Process process = builder.start();
             log.info("event=master.successor_started pid={} argv=\"{}\"", process.pid(), String.join(" ", argv));
             return new ControlCommand.MasterStarted(process.pid(), argv);
         } catch (IOException e) {

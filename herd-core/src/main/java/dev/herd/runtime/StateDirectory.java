@@ -68,18 +68,18 @@ final class StateDirectory implements AutoCloseable {
 
     /** Checks and creates the directories, takes the lock, and reads what an earlier master left. */
     static StateDirectory claim(ClusterSpec spec) {
-        return claim(spec, java.time.Duration.ZERO);
+        return claim(spec, java.time.Duration.ZERO, false);
     }
 
     /**
      * The same, waiting up to {@code lockWait} for the lock (a master that handed its cluster over lets go of it as
      * it ends).
      */
-    static StateDirectory claim(ClusterSpec spec, java.time.Duration lockWait) {
+    static StateDirectory claim(ClusterSpec spec, java.time.Duration lockWait, boolean takeoverFound) {
         Path stateDir = spec.stateDir();
         checkSocketRoom(stateDir);
         privateDirectory(stateDir, "state-dir");
-        Held held = lock(stateDir, lockWait);
+        Held held = lock(stateDir, lockWait, takeoverFound);
         FileChannel lock = held.channel();
         try {
             for (Path dir : List.of(stateDir.resolve(NOTIFY_DIR), stateDir.resolve(RECORDS_DIR))) {
@@ -173,7 +173,12 @@ final class StateDirectory implements AutoCloseable {
         while (lock == null) {
             try {
                 lock = lockChannel.tryLock();
-                if (lock == null && System.nanoTime() > deadline) {
+                if (lock != null) {
+                    lockChannel.truncate(0);
+                    lockChannel.write(ByteBuffer.wrap((Processes.currentPid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+                    return true;
+                }
+                if (System.nanoTime() > deadline) {
                     return false;
                 }
                 if (lock == null) {
@@ -193,7 +198,8 @@ final class StateDirectory implements AutoCloseable {
         return org.slf4j.LoggerFactory.getLogger(StateDirectory.class);
     }
 
-    private static Held lock(Path stateDir, java.time.Duration wait) {
+    /** @param takeoverAsked {@code --takeover} was given, and no master answered on the hand-over socket */
+    private static Held lock(Path stateDir, java.time.Duration wait, boolean takeoverAsked) {
         Path file = stateDir.resolve(LOCK_FILE);
         FileChannel channel;
         try {
@@ -212,6 +218,12 @@ final class StateDirectory implements AutoCloseable {
             if (held == null) {
                 String holder = holder(channel);
                 closeQuietly(channel);
+                if (takeoverAsked) {
+                    throw new StartupException(StartupException.SETUP, "cannot take over: the master" + holder
+                            + " running with state dir " + stateDir + " does not answer on " + Handover.SOCKET
+                            + " (a Herd from before takeovers, or one stopping); stop it first (herd stop --state-dir "
+                            + stateDir + ")");
+                }
                 throw new StartupException(StartupException.SETUP, "another master" + holder + " is running with state dir "
                         + stateDir + "; take it over (herd run --takeover ...), stop it first (herd stop --state-dir "
                         + stateDir + ") or choose another --state-dir");

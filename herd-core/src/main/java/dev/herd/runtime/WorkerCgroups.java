@@ -107,9 +107,9 @@ final class WorkerCgroups implements AutoCloseable {
      * Once the master has started: removes what killed masters left (see {@link #removeStale}) and logs the one
      * line that says how workers are contained.
      */
-    void start() {
+    void start(java.util.Set<Long> adopted) {
         if (subtree != null) {
-            removeStale(new Cgroup(subtree.dir().getParent()), port);
+            removeStale(new Cgroup(subtree.dir().getParent()), port, adopted);
             log.info("event=containment mode={} cgroup={}", containment.mode(), containment.cgroup());
         } else {
             log.warn("event=containment mode={} reason=\"{}\"", containment.mode(), containment.reason());
@@ -122,7 +122,7 @@ final class WorkerCgroups implements AutoCloseable {
      * their workers still serve on purpose (a master killed with SIGKILL leaves its workers running) and only an
      * operator should stop them. Those on this master's port are named in the log.
      */
-    private static void removeStale(Cgroup own, int port) {
+    private static void removeStale(Cgroup own, int port, java.util.Set<Long> adopted) {
         try {
             for (Cgroup candidate : own.children()) {
                 Matcher name = SUBTREE.matcher(candidate.dir().getFileName().toString());
@@ -135,7 +135,7 @@ final class WorkerCgroups implements AutoCloseable {
                 }
                 boolean samePort = name.group(1).equals(Integer.toString(port));
                 for (Cgroup worker : candidate.children()) {
-                    if (!worker.removeIfEmpty() && samePort) {
+                    if (!worker.removeIfEmpty() && samePort && !adoptedIn(worker, adopted)) {
                         log.warn("event=cgroup.stale_kept cgroup={} pids=\"{}\" note=\"workers of a killed master still"
                                 + " run there; stop them with: echo 1 > {}/cgroup.kill\"", worker, pids(worker), worker);
                     }
@@ -236,6 +236,15 @@ final class WorkerCgroups implements AutoCloseable {
             log.warn("event=cgroup.remove_failed cgroup={} error=\"{}\"", subtree, e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Whether a worker this master adopted runs in the cgroup (then it is this master's, not a stale one). */
+    private static boolean adoptedIn(Cgroup cgroup, java.util.Set<Long> adopted) {
+        try {
+            return !adopted.isEmpty() && cgroup.pids().stream().anyMatch(pid -> adopted.contains(pid.longValue()));
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

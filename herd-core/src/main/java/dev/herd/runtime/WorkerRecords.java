@@ -155,9 +155,14 @@ final class WorkerRecords implements EventListener {
                 stale.add("pid " + pid + " (gone)");
                 return null;
             }
-            if (record.pid() != pid || started.getAsLong() != record.start() || record.argv() == null) {
+            if (record.pid() != pid || started.getAsLong() != record.start()) {
                 stale.add("pid " + pid + " (now another process: started at " + started.getAsLong()
                         + " ticks, the worker at " + record.start() + ")");
+                return null;
+            }
+            String invalid = invalid(record);
+            if (invalid != null) {
+                stale.add("pid " + pid + " (a record that is not one of Herd's: " + invalid + ")");
                 return null;
             }
             return new Orphan(pid, record.slot(), record.generation(), record);
@@ -165,6 +170,31 @@ final class WorkerRecords implements EventListener {
             stale.add(name + " (unreadable: " + e.getMessage() + ")");
             return null;
         }
+    }
+
+    /** What is wrong with a record's fields, or null when every one is in range. */
+    static String invalid(WorkerRecord r) {
+        if (r.slot() < 0 || r.slot() >= dev.herd.ClusterSpec.MAX_WORKERS) {
+            return "slot " + r.slot();
+        }
+        if (r.generation() < 1) {
+            return "generation " + r.generation();
+        }
+        if (r.argv() == null || r.argv().isEmpty()) {
+            return "no command";
+        }
+        if (r.port() < 0 || r.port() > 65535) {
+            return "port " + r.port();
+        }
+        if (r.sequence() < 0) {
+            return "sequence " + r.sequence();
+        }
+        try {
+            java.time.Instant.parse(String.valueOf(r.spawned()));
+        } catch (java.time.format.DateTimeParseException e) {
+            return "spawned '" + r.spawned() + "'";
+        }
+        return null;
     }
 
     /** The start time of a live process, for a new record; empty when it is already gone. */

@@ -57,13 +57,8 @@ public final class Supervisor implements CommandGateway {
     record CommandArrived<R>(ControlCommand<R> command, CompletableFuture<R> reply) implements Message {
     }
 
-    /**
-     * A new master asks for the cluster: the loop stops where it is (nothing spawned, retired, killed or answered)
-     * until the hand-over ends, with {@code outcome} true (the new master confirmed: this loop ends) or false (it
-     * failed or vanished: the loop goes on as if nothing happened).
-     */
-    record Freeze(long newMasterPid, CompletableFuture<Void> frozen, CompletableFuture<Boolean> outcome,
-                  Duration limit) implements Message {
+    /** A new master asks for the cluster: the loop stops where it is until the hand-over is settled. */
+    record Freeze(HandOff handOff, Duration limit) implements Message {
     }
 
     /** An event seen by another part of the master (the log copier): listeners get it on the loop's thread. */
@@ -157,13 +152,11 @@ public final class Supervisor implements CommandGateway {
     }
 
     /**
-     * Thread-safe: asks the loop to stop where it is for a hand-over to the master {@code newMasterPid}; {@code frozen}
-     * completes once it has (or fails with why it cannot now: a rollout runs, the master is stopping), and the loop
-     * then waits for {@code outcome}, at most {@code limit} (then it goes on, as on false).
+     * Thread-safe: asks the loop to stop where it is for a hand-over; the loop then waits until it is settled, at most
+     * {@code limit} unless it was confirmed.
      */
-    public void freeze(long newMasterPid, CompletableFuture<Void> frozen, CompletableFuture<Boolean> outcome,
-                       Duration limit) {
-        post(new Freeze(newMasterPid, frozen, outcome, limit));
+    public void freeze(HandOff handOff, Duration limit) {
+        post(new Freeze(handOff, limit));
     }
 
     /** Thread-safe: asks the loop to carry out a command; the future completes with its answer. */
@@ -262,6 +255,9 @@ public final class Supervisor implements CommandGateway {
             if (message != null) {
                 handle(message);
             }
+            if (shutdown.exitCode() != null) {
+                return; // the loop ends (a hand-over: nothing more may touch what is now the new master's)
+            }
             loop.timers().runDue(loop.now());
             serving.update();
         } catch (RuntimeException | OutOfMemoryError e) {
@@ -293,32 +289,30 @@ public final class Supervisor implements CommandGateway {
 
     /** Blocks the loop for a hand-over: the one time the loop thread waits on another, on purpose. */
     private void onFreeze(Freeze freeze) {
+        HandOff handOff = freeze.handOff();
         if (shutdown.shuttingDown() || shutdown.exitCode() != null) {
-            freeze.frozen().completeExceptionally(new IllegalStateException("the master is stopping"));
+            handOff.refuse("the master is stopping");
             return;
         }
         if (rollouts.busy()) {
-            freeze.frozen().completeExceptionally(new IllegalStateException("a " + rollouts.activeKind()
-                    + " is in progress; take over when it has finished"));
+            handOff.refuse("a " + rollouts.activeKind() + " is in progress; take over when it has finished");
             return;
         }
-        log.info("event=master.handing_over to_pid={}", freeze.newMasterPid());
-        freeze.frozen().complete(null);
-        boolean confirmed;
-        try {
-            confirmed = freeze.outcome().get(freeze.limit().toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            confirmed = false;
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            confirmed = false;
+        Deployment current = rollouts.current();
+        if (!handOff.freeze(new HandOff.Frozen(current.argv(), current.env(), pool.slotCount()))) {
+            return; // the new master gave up before the loop got here
         }
-        if (confirmed) {
-            shutdown.handedOver(freeze.newMasterPid());
-        } else {
-            log.warn("event=master.handover_abandoned to_pid={} note=\"the new master did not confirm; this one goes on\"",
-                    freeze.newMasterPid());
+        log.info("event=master.handing_over to_pid={}", handOff.newMasterPid());
+        if (handOff.awaitSettled(freeze.limit())) {
+            shutdown.handedOver(handOff.newMasterPid());
+            return;
         }
+        log.warn("event=master.handover_abandoned to_pid={} note=\"the new master did not confirm; this one goes on\"",
+                handOff.newMasterPid());
+        // what arrived meanwhile (heartbeats, READY=1, exits) before any timer judges the workers by it
+        java.util.List<Message> queued = new java.util.ArrayList<>();
+        inbox.drainTo(queued);
+        queued.forEach(this::handle);
     }
 
     private <R> void onCommand(CommandArrived<R> arrived) {

@@ -105,7 +105,7 @@ class WorkerCgroupsTest {
 
         try (WorkerCgroups cgroups = WorkerCgroups.open(70003, Map.of())) {
             made.add(new Cgroup(Path.of(cgroups.containment().cgroup())));
-            cgroups.start();
+            cgroups.start(java.util.Set.of());
         }
         assertThat(deadEmpty.dir()).doesNotExist();
         assertThat(deadBusy.pids()).as("a populated cgroup is kept, its process untouched").containsExactly((long) orphan);

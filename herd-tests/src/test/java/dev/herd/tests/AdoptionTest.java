@@ -42,6 +42,9 @@ class AdoptionTest {
         try (Herd killed = Herd.start(dir, args)) {
             int port = killed.awaitPort();
             List<Long> pids = killed.awaitReady(workers, START);
+            if (label.equals("reuseport")) {
+                awaitEverySlotSticky(killed, workers);
+            }
             Map<String, Integer> slotBySource = label.equals("reuseport") ? slotsBySource(port) : Map.of();
             Wrk.Result result;
             try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(300), dir)) {
@@ -98,6 +101,15 @@ class AdoptionTest {
                     assertThat(Http.get(port, "/").status()).isEqualTo(200);
                     return System.nanoTime() >= until;
                 });
+    }
+
+    /** Waits until the sticky program steers to every slot (each one's clients on their own slot). */
+    static void awaitEverySlotSticky(Herd herd, int workers) {
+        String all = String.join(",", java.util.stream.IntStream.range(0, workers).mapToObj(Integer::toString).toList());
+        await("the sticky program over every slot").atMost(START).pollInterval(Duration.ofMillis(20)).until(() -> {
+            List<LogEvent> updates = herd.events("sticky.updated");
+            return !updates.isEmpty() && updates.getLast().get("slots_serving").equals(all);
+        });
     }
 
     static Map<String, Integer> slotsBySource(int port) throws IOException {

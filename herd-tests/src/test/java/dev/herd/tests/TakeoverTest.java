@@ -50,6 +50,9 @@ class TakeoverTest {
             masters.add(first);
             int port = first.awaitPort();
             List<Long> pids = first.awaitReady(workers, START);
+            if (label.equals("reuseport")) {
+                AdoptionTest.awaitEverySlotSticky(first, workers);
+            }
             Map<String, Integer> slotBySource = label.equals("reuseport") ? AdoptionTest.slotsBySource(port) : Map.of();
             List<String> takeover = new ArrayList<>(args);
             takeover.set(takeover.indexOf("--port") + 1, Integer.toString(port));
@@ -181,8 +184,22 @@ class TakeoverTest {
         Path notify = dir.resolve("systemd-notify.sock");
         try (dev.herd.os.NotifySocket systemd = dev.herd.os.NotifySocket.bind(notify);
              Herd first = Herd.start(dir, Herd.runArgs(dir, "--workers", "2"), Map.of("NOTIFY_SOCKET", notify.toString()))) {
-            first.awaitPort();
-            List<Long> workers = first.awaitReady(2, START);
+            int port = first.awaitPort();
+            first.awaitReady(2, START);
+            // what runs now differs from the first master's command line: an upgrade (command and environment)
+            // and a scale; the successor must keep both rather than go back to its original command line
+            List<String> v2 = new ArrayList<>(List.of("upgrade", "--env", "HERD_APP_VERSION=v2", "--"));
+            v2.addAll(Workers.demo());
+            Shell.Result upgraded = first.cli(v2.getFirst(), v2.subList(1, v2.size()).toArray(String[]::new));
+            assertThat(upgraded.code()).as(upgraded.output()).isZero();
+            Shell.Result scaled = first.cli("scale", "3");
+            assertThat(scaled.code()).as(scaled.output()).isZero();
+            List<Long> workers = await("three workers of v2").atMost(START).until(() -> {
+                java.util.Set<Long> exited = new java.util.HashSet<>(first.events("worker.exited").stream()
+                        .map(LogEvent::pid).toList());
+                return first.events("worker.ready").stream().filter(e -> "2".equals(e.get("generation")))
+                        .map(LogEvent::pid).filter(pid -> !exited.contains(pid)).distinct().toList();
+            }, pids -> pids.size() == 3);
             Shell.Result upgrade = first.cli("upgrade-master");
             assertThat(upgrade.code()).as(upgrade.output()).isZero();
             assertThat(upgrade.output()).contains("--takeover").contains(" took the cluster over in ");
@@ -198,6 +215,11 @@ class TakeoverTest {
             for (long pid : workers) {
                 assertThat(status.output()).as("the workers kept").contains(Long.toString(pid));
             }
+            for (int i = 0; i < 10; i++) {
+                assertThat(Http.get(port, "/").body()).as("still the upgrade's version").contains("\"version\":\"v2\"");
+            }
+            assertThat(first.events("reload.begun")).as("only the operator's upgrade, none by a successor")
+                    .singleElement().satisfies(e -> assertThat(e.get("generation")).isEqualTo("2"));
             Shell.Result stop = first.cli("stop");
             assertThat(stop.code()).as(stop.output()).isZero();
             await("the cluster stopped").atMost(START)
