@@ -214,7 +214,7 @@ final class Adopting {
             } catch (NativeException e) {
                 if ("EPERM".equals(e.errnoName())) {
                     throw refuse("cannot copy the listening socket out of pid " + pid + " ("
-                            + e.getMessage() + "): adopting needs the workers' user (and kernel.yama.ptrace_scope <= 1)"
+                            + e.getMessage() + "): adopting needs root, or the workers' user with kernel.yama.ptrace_scope 0"
                             + " or CAP_SYS_PTRACE; stop them with: " + stopCommand(orphans));
                 }
                 log.warn("event=adopt.copy_failed pid={} error=\"{}\"", pid, e.getMessage());
