@@ -13,8 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -90,8 +88,8 @@ final class MasterFiles {
         SavedCluster cluster = new SavedCluster(STATE_FORMAT, pid, ProcFs.startTime(pid).orElse(0),
                 spec.mode().name().toLowerCase(java.util.Locale.ROOT), listeners.address().getAddress().getHostAddress(),
                 listeners.address().getPort(), workers, spec.sticky(), sockets);
-        replace(stateDir.resolve(CLUSTER_FILE), ControlJson.write(cluster) + "\n");
-        replace(stateDir.resolve(PID_FILE), pid + "\n");
+        write(stateDir.resolve(CLUSTER_FILE), ControlJson.write(cluster) + "\n");
+        write(stateDir.resolve(PID_FILE), pid + "\n");
     }
 
     /** A clean exit: nothing of this master is left to adopt. */
@@ -105,13 +103,9 @@ final class MasterFiles {
         }
     }
 
-    private static void replace(Path file, String text) {
-        Path temp = file.resolveSibling("." + file.getFileName() + ".tmp");
+    private static void write(Path file, String text) {
         try {
-            Files.deleteIfExists(temp);
-            Files.writeString(temp, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            StateFiles.replace(file, text);
         } catch (IOException e) {
             log.warn("event=state.file_not_written path={} error=\"{}\"", file, e.getMessage());
         }

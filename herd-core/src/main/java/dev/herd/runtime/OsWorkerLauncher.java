@@ -158,7 +158,7 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
     }
 
     private void record(int pid, Plan plan, Cgroup cgroup) {
-        long started = WorkerRecords.startTime(pid).orElse(-1);
+        long started = ProcFs.startTime(pid).orElse(-1);
         if (started < 0) {
             return; // already gone: its exit follows and there is nothing to adopt
         }

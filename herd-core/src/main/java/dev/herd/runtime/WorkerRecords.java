@@ -8,14 +8,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -120,13 +117,8 @@ final class WorkerRecords implements EventListener {
     }
 
     private void write(WorkerRecord record) {
-        Path file = file(record.pid());
-        Path temp = dir.resolve("." + record.pid() + ".tmp");
         try {
-            Files.deleteIfExists(temp);
-            Files.writeString(temp, ControlJson.write(record) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
-            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            StateFiles.replace(file(record.pid()), ControlJson.write(record) + "\n");
         } catch (IOException | RuntimeException e) {
             // adoption after a crash of the master needs it; the worker itself does not
             log.warn("event=state.record_error dir={} error=\"{}\"", dir, e.getMessage());
@@ -197,8 +189,4 @@ final class WorkerRecords implements EventListener {
         return null;
     }
 
-    /** The start time of a live process, for a new record; empty when it is already gone. */
-    static OptionalLong startTime(long pid) {
-        return ProcFs.startTime((int) pid);
-    }
 }

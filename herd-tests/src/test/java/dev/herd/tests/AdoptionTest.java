@@ -75,9 +75,7 @@ class AdoptionTest {
                     assertThat(result.requests()).isPositive();
                     assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
                     assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
-                    await("the adopted workers drained after the reload").atMost(Duration.ofSeconds(60))
-                            .until(() -> next.events("worker.exited").stream().map(LogEvent::pid).toList()
-                                    .containsAll(pids));
+                    next.awaitExited(pids, Duration.ofSeconds(60), "the adopted workers drained after the reload");
                     assertThat(next.events("worker.exited")).allSatisfy(e ->
                             assertThat(e.get("status")).isEqualTo("unknown: adopted, not this master's child"));
                     next.signal("TERM");

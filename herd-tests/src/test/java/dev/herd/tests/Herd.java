@@ -131,6 +131,12 @@ final class Herd implements AutoCloseable {
                 .orElseThrow();
     }
 
+    /** Waits until this master has seen every one of these workers exit (e.g. the ones a reload replaced). */
+    void awaitExited(java.util.Collection<Long> pids, Duration timeout, String what) {
+        await(what).atMost(timeout).pollInterval(Duration.ofMillis(25))
+                .until(() -> events("worker.exited").stream().map(LogEvent::pid).toList().containsAll(pids));
+    }
+
     /** Waits for the listening event and returns the port the master bound. */
     int awaitPort() {
         LogEvent listening = awaitEvent(e -> e.name().equals("cluster.listening"), Duration.ofSeconds(30),

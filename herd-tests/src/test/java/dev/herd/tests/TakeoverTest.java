@@ -169,8 +169,7 @@ class TakeoverTest {
             // untouched: it still answers commands and reloads
             Shell.Result reload = running.cli("reload");
             assertThat(reload.code()).as(reload.output()).isZero();
-            await("the reloaded workers gone").atMost(Duration.ofSeconds(60))
-                    .until(() -> running.events("worker.exited").stream().map(LogEvent::pid).toList().containsAll(workers));
+            running.awaitExited(workers, Duration.ofSeconds(60), "the reloaded workers gone");
         }
     }
 
@@ -275,8 +274,7 @@ class TakeoverTest {
                     "the old master goes on");
             Shell.Result reload = running.cli("reload");
             assertThat(reload.code()).as("it answers commands again: " + reload.output()).isZero();
-            await("the reloaded workers gone").atMost(Duration.ofSeconds(60))
-                    .until(() -> running.events("worker.exited").stream().map(LogEvent::pid).toList().containsAll(workers));
+            running.awaitExited(workers, Duration.ofSeconds(60), "the reloaded workers gone");
             // and a second master is still refused by its lock, which it took back
             try (Herd second = Herd.start(Herd.newDir(), Herd.runArgs(dir, "--workers", "1"))) {
                 assertThat(second.awaitExit(Duration.ofSeconds(30))).isEqualTo(3);
