@@ -79,10 +79,23 @@ public interface Listeners extends AutoCloseable {
         stopAccepting();
     }
 
-    /** Nat mode on the rules of an earlier master's workers (see {@link NatListeners#adopt}). */
+    /**
+     * Nat mode on the rules of an earlier master's workers (see {@link NatListeners#adopt}); {@code copies}: the
+     * copies of their sockets a master handing over sent, by port (taken over; the others are copied from the
+     * workers).
+     */
     static Listeners natFrom(InetSocketAddress address, int slots, int[] servingPortBySlot,
-                             java.util.List<Integer> workerPorts) throws java.io.IOException {
-        return NatListeners.adopt(address, slots, servingPortBySlot, workerPorts);
+                             java.util.List<Integer> workerPorts, java.util.Map<Integer, dev.herd.os.ListenerCopy> copies)
+            throws java.io.IOException {
+        return NatListeners.adopt(address, slots, servingPortBySlot, workerPorts, copies);
+    }
+
+    /**
+     * The ports of the listening sockets this master holds for the cluster, which go to a master taking over: the
+     * public port (nat mode: its workers' ports, whose sockets it holds copies of).
+     */
+    default java.util.Set<Integer> heldPorts() {
+        return java.util.Set.of(address().getPort());
     }
 
     /**

@@ -66,9 +66,23 @@ final class NatListeners implements OwnPortListeners {
      * is replaced by one that already sends each slot's band to its worker ({@code servingPortBySlot}, 0 where a slot
      * has none), with every adopted worker's port guarded.
      */
-    static NatListeners adopt(InetSocketAddress requested, int slots, int[] servingPortBySlot, List<Integer> workerPorts)
-            throws IOException {
-        return open(requested, slots, servingPortBySlot, workerPorts);
+    static NatListeners adopt(InetSocketAddress requested, int slots, int[] servingPortBySlot, List<Integer> workerPorts,
+                              Map<Integer, ListenerCopy> copies) throws IOException {
+        NatListeners listeners;
+        try {
+            listeners = open(requested, slots, servingPortBySlot, workerPorts);
+        } catch (IOException | RuntimeException e) {
+            copies.values().forEach(ListenerCopy::close);
+            throw e;
+        }
+        listeners.copies.putAll(copies);
+        return listeners;
+    }
+
+    /** Called while the supervisor's loop is stopped for a hand-over, which makes the copies safe to read. */
+    @Override
+    public java.util.Set<Integer> heldPorts() {
+        return java.util.Set.copyOf(copies.keySet());
     }
 
     private static NatListeners open(InetSocketAddress requested, int slots, int[] servingPortBySlot,

@@ -11,6 +11,9 @@ final class Errno {
     static final int EAGAIN = 11;
     static final int EACCES = 13;
     static final int EINVAL = 22;
+    static final int EPIPE = 32;
+    static final int ECONNRESET = 104;
+    static final int ECONNREFUSED = 111;
 
     private Errno() {}
 

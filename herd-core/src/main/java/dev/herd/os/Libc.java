@@ -39,6 +39,11 @@ final class Libc {
     static final int SO_REUSEADDR = 2;
     static final int SO_REUSEPORT = 15;
     static final int SO_ACCEPTCONN = 30;
+    static final int SO_PEERCRED = 17;
+    static final int SCM_RIGHTS = 1;
+    static final int MSG_CTRUNC = 0x8;
+    static final int MSG_NOSIGNAL = 0x4000;
+    static final int MSG_CMSG_CLOEXEC = 0x40000000;
     static final int SO_ATTACH_REUSEPORT_CBPF = 51;
     static final int IPPROTO_IPV6 = 41;
     static final int IPV6_V6ONLY = 26;
@@ -72,8 +77,11 @@ final class Libc {
     static final long SYS_POLL = 7;
     static final long SYS_GETPID = 39;
     static final long SYS_SOCKET = 41;
+    static final long SYS_CONNECT = 42;
     static final long SYS_SENDTO = 44;
     static final long SYS_RECVFROM = 45;
+    static final long SYS_SENDMSG = 46;
+    static final long SYS_RECVMSG = 47;
     static final long SYS_SHUTDOWN = 48;
     static final long SYS_BIND = 49;
     static final long SYS_LISTEN = 50;
@@ -88,6 +96,7 @@ final class Libc {
     static final long SYS_SIGNALFD4 = 289;
     static final long SYS_EVENTFD2 = 290;
     static final long SYS_DUP3 = 292;
+    static final long SYS_ACCEPT4 = 288;
     static final long SYS_INOTIFY_INIT1 = 294;
     static final long SYS_INOTIFY_ADD_WATCH = 254;
     static final long SYS_PIDFD_OPEN = 434;
@@ -224,6 +233,22 @@ final class Libc {
 
     static int listen(MemorySegment err, int fd, int backlog) {
         return (int) syscall6(err, SYS_LISTEN, fd, backlog, 0, 0, 0, 0);
+    }
+
+    static int connect(MemorySegment err, int fd, MemorySegment address, int length) {
+        return (int) syscall6(err, SYS_CONNECT, fd, address.address(), length, 0, 0, 0);
+    }
+
+    static int accept4(MemorySegment err, int fd, int flags) {
+        return (int) syscall6(err, SYS_ACCEPT4, fd, 0, 0, flags, 0, 0);
+    }
+
+    static long sendmsg(MemorySegment err, int fd, MemorySegment message, int flags) {
+        return syscall6(err, SYS_SENDMSG, fd, message.address(), flags, 0, 0, 0);
+    }
+
+    static long recvmsg(MemorySegment err, int fd, MemorySegment message, int flags) {
+        return syscall6(err, SYS_RECVMSG, fd, message.address(), flags, 0, 0, 0);
     }
 
     static int getsockname(MemorySegment err, int fd, MemorySegment address, MemorySegment length) {

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * This process's copy of a TCP socket that another process (a worker) bound and listens on, taken with
- * pidfd_getfd. While the copy is open the socket outlives that process: connections that arrive after it died
+ * pidfd_getfd (or sent by the master that held it before this one, {@link #of}). While the copy is open the socket outlives that process: connections that arrive after it died
  * wait in the socket's queue instead of being refused, until this process accepts them ({@link #toChannel}).
  */
 public final class ListenerCopy implements AutoCloseable {
@@ -44,6 +44,14 @@ public final class ListenerCopy implements AutoCloseable {
         try (PidFd pidFd = PidFd.open(pid)) {
             return Optional.of(new ListenerCopy(pidFd.copyFd(targetFd.getAsInt()), port, ipv6));
         }
+    }
+
+    /**
+     * Takes ownership of a copy that came another way: a socket a master handing its cluster over sent with its answer
+     * (SCM_RIGHTS, {@link UnixStream}). The caller has checked that it listens on {@code port}.
+     */
+    public static ListenerCopy of(int fd, int port, boolean ipv6) {
+        return new ListenerCopy(fd, port, ipv6);
     }
 
     public int port() {

@@ -132,6 +132,22 @@ public final class ProcFs {
         return OptionalInt.empty();
     }
 
+    /** This process's descriptors on these sockets, by inode (one for each inode it holds). */
+    public static java.util.Map<Long, Integer> ownFdsOfSockets(Set<Long> socketInodes) {
+        java.util.Map<Long, Integer> found = new java.util.TreeMap<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(PROC.resolve("self").resolve("fd"))) {
+            for (Path fdPath : fds) {
+                long inode = parseSocketInode(readLink(fdPath));
+                if (socketInodes.contains(inode)) {
+                    found.putIfAbsent(inode, Integer.parseInt(fdPath.getFileName().toString()));
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot list this process's descriptors", e);
+        }
+        return found;
+    }
+
     /**
      * Whether {@code pid} still has any file descriptor on the socket with this inode. A retired worker that
      * closed its copy of the listening socket can no longer take new connections.

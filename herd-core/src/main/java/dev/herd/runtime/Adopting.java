@@ -20,14 +20,16 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 
 /**
- * Taking over the workers an earlier master on this state dir left running (it was SIGKILLed, OOM-killed, or
- * crashed): whether this master may, and its listening sockets, copied with pidfd_getfd from a live worker that
- * holds them (found by the inode {@code cluster.json} recorded), so that not one connection waiting in them is
+ * Taking over the workers of an earlier master on this state dir: one that hands its cluster over (its listening
+ * sockets came with its answer, {@link HandedSockets}), or one that left them running (it was SIGKILLed, OOM-killed,
+ * or crashed): whether this master may, and its listening sockets, copied then with pidfd_getfd from a live worker
+ * that holds them (found by the inode {@code cluster.json} recorded), so that not one connection waiting in them is
  * lost. Only the same mode on the same address is adopted; anything else is refused with one line that says what
  * differs and how to stop the workers, and nothing is touched.
  */
@@ -41,29 +43,32 @@ final class Adopting {
     private final ClusterSpec spec;
     private final MasterFiles.SavedCluster saved;
     private final List<WorkerRecords.Orphan> orphans;
-    /** A hand-over: the running master, which holds every socket (the proxy's public one only it). */
-    private final boolean handover;
+    /** A hand-over: the sockets the running master sent (every one; the proxy's public one only it holds). */
+    private final HandedSockets handed;
 
     private Adopting(ClusterSpec spec, MasterFiles.SavedCluster saved, List<WorkerRecords.Orphan> orphans,
-                     boolean handover) {
+                     HandedSockets handed) {
         this.spec = spec;
         this.saved = saved;
         this.orphans = orphans;
-        this.handover = handover;
+        this.handed = handed;
     }
 
-    /** The cluster of the running master {@code fromPid}, which has stopped its loop for this master. */
+    /**
+     * The cluster of the running master {@code fromPid}, which has stopped its loop for this master and sent its
+     * listening sockets.
+     */
     static Adopting handover(ClusterSpec spec, Optional<MasterFiles.SavedCluster> saved,
-                             List<WorkerRecords.Orphan> workers, long fromPid) {
+                             List<WorkerRecords.Orphan> workers, long fromPid, HandedSockets sockets) {
         if (saved.isEmpty() || saved.get().pid() != fromPid || !saved.get().masterRuns()) {
             throw refuse("the running master (pid " + fromPid + ") wrote no " + MasterFiles.CLUSTER_FILE
                     + " of its own in the state dir; it cannot be taken over");
         }
-        return new Adopting(spec, saved.get(), workers, true);
+        return new Adopting(spec, saved.get(), workers, sockets);
     }
 
     boolean isHandover() {
-        return handover;
+        return handed != null;
     }
 
     /**
@@ -112,16 +117,28 @@ final class Adopting {
             throw refuse("the state dir's " + workers + " run " + (earlier.sticky() ? "with" : "without")
                     + " --sticky; run the same way to adopt them, or stop them with: " + stop);
         }
-        return Optional.of(new Adopting(spec, earlier, orphans, false));
+        return Optional.of(new Adopting(spec, earlier, orphans, null));
     }
 
     long fromPid() {
         return saved.pid();
     }
 
-    /** The listening sockets: copies of the earlier master's where a worker still holds them, else bound anew. */
+    /**
+     * The listening sockets: those the running master sent, or copies of the earlier master's where a worker still
+     * holds them, else bound anew. A sent socket this master does not use is closed.
+     */
     Sockets sockets(InetSocketAddress address) throws IOException {
-        InetSocketAddress at = new InetSocketAddress(address.getAddress(), saved.port());
+        try {
+            return listeners(new InetSocketAddress(address.getAddress(), saved.port()));
+        } finally {
+            if (handed != null) {
+                handed.close();
+            }
+        }
+    }
+
+    private Sockets listeners(InetSocketAddress at) throws IOException {
         return switch (spec.mode()) {
             case SHARED -> {
                 Optional<ListenSocket> copy = copy(saved.sockets().getFirst(), at);
@@ -129,8 +146,13 @@ final class Adopting {
                         : new Sockets(Listeners.open(spec, at), 0);
             }
             case REUSEPORT -> reusePort(at);
-            case PROXY -> handover ? proxyOfRunningMaster(at) : new Sockets(Listeners.open(spec, at), 0);
-            case NAT -> new Sockets(Listeners.natFrom(at, spec.workers(), servingPorts(), workerPorts()), 0);
+            case PROXY -> handed != null ? proxyOfRunningMaster(at) : new Sockets(Listeners.open(spec, at), 0);
+            case NAT -> {
+                // the running master's copies of its workers' sockets: they outlive a worker that dies now
+                Map<Integer, ListenerCopy> copies = handed != null ? handed.takeAllByPort(ipv6(at)) : Map.of();
+                yield new Sockets(Listeners.natFrom(at, spec.workers(), servingPorts(), workerPorts(), copies),
+                        copies.size());
+            }
         };
     }
 
@@ -154,13 +176,16 @@ final class Adopting {
 
     /** The running master's public socket: this master accepts on it, the old one forwards what it accepted. */
     private Sockets proxyOfRunningMaster(InetSocketAddress at) throws IOException {
-        Optional<ListenerCopy> copy = ListenerCopy.take(saved.pid(), saved.port(),
-                at.getAddress() instanceof java.net.Inet6Address);
+        Optional<ListenerCopy> copy = handed.takeOnPort(saved.port(), ipv6(at));
         if (copy.isEmpty()) {
-            throw refuse("the running master (pid " + saved.pid() + ") holds no socket listening on port "
+            throw refuse("the running master (pid " + saved.pid() + ") sent no socket listening on port "
                     + saved.port());
         }
         return new Sockets(Listeners.proxyFrom(copy.get(), spec, at), 1);
+    }
+
+    private static boolean ipv6(InetSocketAddress at) {
+        return at.getAddress() instanceof java.net.Inet6Address;
     }
 
     private Sockets reusePort(InetSocketAddress at) {
@@ -187,30 +212,38 @@ final class Adopting {
         }
     }
 
-    /** A copy of the socket with this inode from a live worker that holds it; empty when none does. */
+    /**
+     * The socket with this inode: the one the running master sent, else a copy from a live worker that holds it;
+     * empty when none does.
+     */
     private Optional<ListenSocket> copy(long inode, InetSocketAddress expected) {
-        List<long[]> holders = new ArrayList<>(); // pid, start time: the running master first, which holds them all
-        if (handover) {
-            holders.add(new long[] {saved.pid(), saved.start()});
+        if (handed != null) {
+            OptionalInt sent = handed.take(inode);
+            if (sent.isPresent()) {
+                Optional<ListenSocket> socket = checked(ListenSocket.fromCopy(sent.getAsInt(),
+                        "the socket the running master (pid " + saved.pid() + ") sent"), inode, expected);
+                if (socket.isPresent()) {
+                    return socket;
+                }
+            }
+            log.warn("event=adopt.socket_not_sent inode={} from_pid={} note=\"copied from a worker instead\"",
+                    inode, saved.pid());
         }
-        orphans.forEach(o -> holders.add(new long[] {o.pid(), o.record().start()}));
-        for (long[] holder : holders) {
-            int pid = (int) holder[0];
+        for (WorkerRecords.Orphan orphan : orphans) {
+            int pid = orphan.pid();
             OptionalInt fd = ProcFs.fdOfSocket(pid, Set.of(inode));
             if (fd.isEmpty()) {
                 continue;
             }
             try (PidFd pidFd = PidFd.open(pid)) {
-                if (ProcFs.startTime(pid).orElse(-1) != holder[1]) {
+                if (ProcFs.startTime(pid).orElse(-1) != orphan.record().start()) {
                     continue; // exited meanwhile and its pid taken again
                 }
-                ListenSocket socket = ListenSocket.fromCopy(pidFd.copyFd(fd.getAsInt()),
-                        "fd " + fd.getAsInt() + " of pid " + pid);
-                if (socket.inode() != inode || socket.localAddress().getPort() != expected.getPort()) {
-                    socket.close();
-                    continue;
+                Optional<ListenSocket> socket = checked(ListenSocket.fromCopy(pidFd.copyFd(fd.getAsInt()),
+                        "fd " + fd.getAsInt() + " of pid " + pid), inode, expected);
+                if (socket.isPresent()) {
+                    return socket;
                 }
-                return Optional.of(socket);
             } catch (NativeException e) {
                 if ("EPERM".equals(e.errnoName())) {
                     throw refuse("cannot copy the listening socket out of pid " + pid + " ("
@@ -223,6 +256,15 @@ final class Adopting {
             }
         }
         return Optional.empty();
+    }
+
+    /** The socket when it is the one recorded (inode) on the expected port; else closed and empty. */
+    private static Optional<ListenSocket> checked(ListenSocket socket, long inode, InetSocketAddress expected) {
+        if (socket.inode() != inode || socket.localAddress().getPort() != expected.getPort()) {
+            socket.close();
+            return Optional.empty();
+        }
+        return Optional.of(socket);
     }
 
     /**

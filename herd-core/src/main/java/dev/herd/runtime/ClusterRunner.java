@@ -70,7 +70,8 @@ public final class ClusterRunner {
              StateDirectory state = StateDirectory.claim(spec, handover == null ? Duration.ZERO : LOCK_WAIT,
                      spec.takeover() && handover == null)) {
             Optional<Adopting> adopting = handover != null
-                    ? Optional.of(Adopting.handover(spec, state.masterFiles().saved(), state.orphans(), handover.fromPid()))
+                    ? Optional.of(Adopting.handover(spec, state.masterFiles().saved(), state.orphans(), handover.fromPid(),
+                            handover.sockets()))
                     : Adopting.decide(spec, address, state.masterFiles().saved(), state.orphans());
             // nat mode: the running master reserves the public port and owns the rules until it lets go, after the
             // confirmation; every other mode's sockets are copied before it
@@ -213,7 +214,7 @@ public final class ClusterRunner {
         logs.reportTo(event -> supervisor.publish(event));
         try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, launcher.containment(), observers, logs,
                 commands, socket.address(), format(socket.address()));
-             HandoverServer _ = HandoverServer.open(spec, socket.address(), supervisor, state, () -> {
+             HandoverServer _ = HandoverServer.open(spec, socket.address(), socket::heldPorts, supervisor, state, () -> {
                  // the new master confirmed: everything it opens at the same paths is let go of first
                  state.handOver();
                  launcher.handOver();

@@ -4,9 +4,6 @@ import dev.herd.ClusterSpec;
 import dev.herd.ListenMode;
 import dev.herd.control.ControlJson;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -21,8 +18,12 @@ import java.util.Map;
  *
  * <pre>
  * new → old  {"type":"hello","protocol":1,"pid":…,"mode":…,"host":…,"port":…,"workers":…,"sticky":…}
- * old → new  {"type":"ready","pid":…,"argv":[…],"env":{…},"workers":…}   its loop stopped where it is (what it
- *                                         runs now, which an upgrade-master successor keeps), its lock released
+ * old → new  {"type":"ready","pid":…,"argv":[…],"env":{…},"workers":…,"sockets":[{"port":…},…]}
+ *                                         its loop stopped where it is (what it runs now, which an upgrade-master
+ *                                         successor keeps), its lock released; with the line come its listening
+ *                                         sockets (SCM_RIGHTS, in the order of "sockets"): the shared socket, the
+ *                                         reuseport group, the proxy's public socket, in nat mode its copies of the
+ *                                         workers' sockets
  *            {"type":"refused","error":…}   nothing changed
  * new → old  {"type":"confirm"}          the new master holds the lock and copies of the sockets
  * old → new  {"type":"bye"}              its control plane and log copier closed; it exits without signalling
@@ -35,9 +36,15 @@ import java.util.Map;
  */
 final class Handover {
     static final String SOCKET = "takeover.sock";
-    /** Raised when the messages or what they mean change; masters of different versions refuse each other. */
-    static final int PROTOCOL = 1;
+    /**
+     * Raised when the messages or what they mean change; masters of different versions refuse each other. 2: the
+     * sockets travel with the answer (1 had the new master copy them with pidfd_getfd).
+     */
+    static final int PROTOCOL = 2;
+    /** The longest line but the answer. */
     static final int MAX_LINE = 4096;
+    /** The longest answer: the running command and environment, and up to 1024 slots' sockets. */
+    static final int MAX_ANSWER = 256 * 1024;
     /** How long the old master waits for the hello, and for the confirmation after its answer. */
     static final Duration HELLO_LIMIT = Duration.ofSeconds(5);
     static final Duration CONFIRM_LIMIT = Duration.ofSeconds(30);
@@ -105,54 +112,5 @@ final class Handover {
 
     static byte[] line(Object message) {
         return (ControlJson.write(message) + "\n").getBytes(StandardCharsets.UTF_8);
-    }
-
-    /** {@link #read(InputStream)} within {@code limit}; the channel is closed when it takes longer. */
-    static Map<String, Object> read(java.nio.channels.SocketChannel channel, InputStream in, Duration limit,
-                                    String waitingFor) throws IOException {
-        java.util.concurrent.CompletableFuture<Map<String, Object>> line = new java.util.concurrent.CompletableFuture<>();
-        Thread.ofVirtual().name("herd-handover-read").start(() -> {
-            try {
-                line.complete(read(in));
-            } catch (IOException | RuntimeException e) {
-                line.completeExceptionally(e);
-            }
-        });
-        try {
-            return line.get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            channel.close();
-            throw new IOException("no " + waitingFor + " within " + limit.toSeconds() + " s");
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause().getMessage(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            channel.close();
-            throw new IOException("interrupted while waiting for the " + waitingFor);
-        }
-    }
-
-    /**
-     * The next line as a JSON object; the caller bounds the time. Throws on end of stream, an
-     * overlong line or one that is not a JSON object.
-     */
-    @SuppressWarnings("unchecked")
-    static Map<String, Object> read(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) != '\n') {
-            if (b < 0) {
-                throw new IOException("the other master closed the connection");
-            }
-            if (line.size() >= MAX_LINE) {
-                throw new IOException("a hand-over line longer than " + MAX_LINE + " bytes");
-            }
-            line.write(b);
-        }
-        Object value = ControlJson.parse(line.toByteArray());
-        if (!(value instanceof Map<?, ?> map)) {
-            throw new IOException("a hand-over line that is not a JSON object");
-        }
-        return (Map<String, Object>) map;
     }
 }

@@ -3,14 +3,10 @@ package dev.herd.runtime;
 import dev.herd.ClusterSpec;
 import dev.herd.StartupException;
 
+import dev.herd.os.UnixStream;
+
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -20,27 +16,25 @@ import java.util.Optional;
 
 /**
  * The new master's end of a hand-over ({@link Handover}, {@code herd run --takeover}): asks the running master for
- * its cluster and, once this master holds everything it needs, confirms. Closing before confirming (this master
+ * its cluster (its listening sockets come with its answer) and, once this master holds everything it needs, confirms. Closing before confirming (this master
  * failed) leaves the running one as it was.
  */
 final class HandoverClient implements AutoCloseable {
-    private final SocketChannel channel;
-    private final InputStream in;
-    private final OutputStream out;
+    private final HandoverConnection connection;
     private final long fromPid;
     private final Running running;
+    private final HandedSockets sockets;
     private boolean confirmed;
 
     /** What the running master runs now (an upgrade may have changed its command, a scale its slots). */
     record Running(List<String> argv, Map<String, String> env, int workers) {
     }
 
-    private HandoverClient(SocketChannel channel, InputStream in, OutputStream out, long fromPid, Running running) {
-        this.channel = channel;
-        this.in = in;
-        this.out = out;
+    private HandoverClient(HandoverConnection connection, long fromPid, Running running, HandedSockets sockets) {
+        this.connection = connection;
         this.fromPid = fromPid;
         this.running = running;
+        this.sockets = sockets;
     }
 
     /**
@@ -60,23 +54,16 @@ final class HandoverClient implements AutoCloseable {
             throw new StartupException(StartupException.SETUP, "cannot take over: " + path
                     + " is a symbolic link; remove it");
         }
-        SocketChannel channel;
+        HandoverConnection connection;
         try {
-            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            connection = new HandoverConnection(UnixStream.connect(path));
         } catch (IOException e) {
-            throw new StartupException(StartupException.SETUP, "cannot take over: " + e.getMessage(), e);
-        }
-        try {
-            channel.connect(UnixDomainSocketAddress.of(path));
-        } catch (IOException e) {
-            closeQuietly(channel);
             return Optional.empty(); // left by a master that was killed: nobody to hand over
         }
         try {
-            InputStream in = Channels.newInputStream(channel);
-            OutputStream out = Channels.newOutputStream(channel);
-            out.write(Handover.line(Handover.Hello.of(spec, address)));
-            Map<String, Object> answer = Handover.read(channel, in, Handover.ANSWER_LIMIT, "answer from the running master");
+            connection.write(Handover.Hello.of(spec, address));
+            Map<String, Object> answer = connection.read(Handover.ANSWER_LIMIT, Handover.MAX_ANSWER,
+                    "answer from the running master");
             if ("refused".equals(answer.get("type"))) {
                 throw new StartupException(StartupException.SETUP, "cannot take over: " + answer.get("error")
                         + "; the running master goes on");
@@ -85,13 +72,14 @@ final class HandoverClient implements AutoCloseable {
                 throw new StartupException(StartupException.SETUP, "cannot take over: the running master answered "
                         + answer.get("type") + "; the running master goes on");
             }
-            return Optional.of(new HandoverClient(channel, in, out, pid.longValue(), running(answer)));
+            HandedSockets sockets = HandedSockets.of(answer.get("sockets"), connection.takeFds());
+            return Optional.of(new HandoverClient(connection, pid.longValue(), running(answer), sockets));
         } catch (IOException e) {
-            closeQuietly(channel);
+            connection.close();
             throw new StartupException(StartupException.SETUP, "cannot take over: " + e.getMessage()
                     + "; the running master goes on", e);
         } catch (RuntimeException e) {
-            closeQuietly(channel);
+            connection.close();
             throw e;
         }
     }
@@ -102,6 +90,11 @@ final class HandoverClient implements AutoCloseable {
 
     Running running() {
         return running;
+    }
+
+    /** The running master's listening sockets, which came with its answer. */
+    HandedSockets sockets() {
+        return sockets;
     }
 
     private static Running running(Map<String, Object> ready) {
@@ -124,15 +117,16 @@ final class HandoverClient implements AutoCloseable {
      */
     void confirm() {
         try {
-            out.write(Handover.line(Handover.message("confirm")));
+            connection.write(Handover.message("confirm"));
         } catch (IOException e) {
-            closeQuietly(channel);
+            connection.close();
             throw new StartupException(StartupException.SETUP, "cannot take over: the running master went away before"
                     + " the confirmation (" + e.getMessage() + ")", e);
         }
         confirmed = true;
         try {
-            Map<String, Object> answer = Handover.read(channel, in, Handover.ANSWER_LIMIT, "goodbye of the running master");
+            Map<String, Object> answer = connection.read(Handover.ANSWER_LIMIT, Handover.MAX_LINE,
+                    "goodbye of the running master");
             if (!"bye".equals(answer.get("type"))) {
                 throw new IOException("the running master answered " + answer.get("type") + " instead of bye");
             }
@@ -141,7 +135,7 @@ final class HandoverClient implements AutoCloseable {
                     + ") did not confirm that it let go (" + e.getMessage() + "); if it still runs, it goes on;"
                     + " if it is gone, run herd run again to adopt its workers", e);
         } finally {
-            closeQuietly(channel);
+            connection.close();
         }
     }
 
@@ -149,17 +143,10 @@ final class HandoverClient implements AutoCloseable {
         return confirmed;
     }
 
-    /** Before {@link #confirm}: the running master takes its lock back and goes on. */
+    /** Before {@link #confirm}: the running master takes its lock back and goes on. Closes sockets nobody took. */
     @Override
     public void close() {
-        closeQuietly(channel);
-    }
-
-    private static void closeQuietly(SocketChannel channel) {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // gone either way
-        }
+        connection.close();
+        sockets.close();
     }
 }

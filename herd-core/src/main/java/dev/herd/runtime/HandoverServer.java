@@ -7,26 +7,27 @@ import dev.herd.supervisor.Supervisor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.herd.os.ProcFs;
+import dev.herd.os.UnixListener;
+
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * The running master's end of a hand-over ({@link Handover}): listens on {@code STATE-DIR/takeover.sock} (private
  * to the master's user, like the state dir), one hand-over at a time: a second new master asking meanwhile is
- * refused. The new master must run as the same user (its peer credentials are checked).
+ * refused. The new master must run as the same user (its peer credentials are checked). Its listening sockets go to
+ * the new master with the answer (SCM_RIGHTS), so the new one needs no ptrace rights over this one.
  */
 final class HandoverServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HandoverServer.class);
@@ -36,8 +37,10 @@ final class HandoverServer implements AutoCloseable {
         void letGo();
     }
 
-    private final ServerSocketChannel server;
+    private final UnixListener server;
     private final Path path;
+    /** The ports whose listening sockets this master holds for the cluster (see {@link #socketsToSend}). */
+    private final Supplier<Set<Integer>> ports;
     private final ClusterSpec spec;
     private final InetSocketAddress bound;
     private final Supervisor supervisor;
@@ -47,10 +50,11 @@ final class HandoverServer implements AutoCloseable {
     private volatile boolean closed;
     private volatile boolean handedOver;
 
-    private HandoverServer(ServerSocketChannel server, Path path, ClusterSpec spec, InetSocketAddress bound,
-                           Supervisor supervisor, StateDirectory state, Release release) {
+    private HandoverServer(UnixListener server, Path path, Supplier<Set<Integer>> ports, ClusterSpec spec,
+                           InetSocketAddress bound, Supervisor supervisor, StateDirectory state, Release release) {
         this.server = server;
         this.path = path;
+        this.ports = ports;
         this.spec = spec;
         this.bound = bound;
         this.supervisor = supervisor;
@@ -58,18 +62,20 @@ final class HandoverServer implements AutoCloseable {
         this.release = release;
     }
 
-    static HandoverServer open(ClusterSpec spec, InetSocketAddress bound, Supervisor supervisor, StateDirectory state,
-                               Release release) {
+    /**
+     * Listens for a new master; {@code ports} names the ports of the listening sockets to send it (the public one; in
+     * nat mode those of the workers, whose copies this master holds).
+     */
+    static HandoverServer open(ClusterSpec spec, InetSocketAddress bound, Supplier<Set<Integer>> ports,
+                               Supervisor supervisor, StateDirectory state, Release release) {
         Path path = Handover.socketPath(spec.stateDir());
         try {
-            Files.deleteIfExists(path);
-            ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(path), 4);
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-            HandoverServer handover = new HandoverServer(server, path, spec, bound, supervisor, state, release);
-            Thread.ofVirtual().name("herd-handover").start(handover::acceptLoop);
+            UnixListener server = UnixListener.listen(path, 4);
+            HandoverServer handover = new HandoverServer(server, path, ports, spec, bound, supervisor, state, release);
+            // platform threads: the native calls block their carrier
+            Thread.ofPlatform().daemon().name("herd-handover").start(handover::acceptLoop);
             return handover;
-        } catch (IOException e) {
+        } catch (RuntimeException e) {
             throw new IllegalStateException("cannot listen for hand-overs at " + path + ": " + e.getMessage(), e);
         }
     }
@@ -82,9 +88,9 @@ final class HandoverServer implements AutoCloseable {
     private void acceptLoop() {
         while (!closed) {
             try {
-                SocketChannel connection = server.accept();
-                Thread.ofVirtual().name("herd-handover-connection").start(() -> serve(connection));
-            } catch (IOException e) {
+                server.accept(Duration.ofHours(1)).ifPresent(stream -> Thread.ofPlatform().daemon()
+                        .name("herd-handover-connection").start(() -> serve(new HandoverConnection(stream))));
+            } catch (RuntimeException e) {
                 if (!closed) {
                     log.warn("event=handover.accept_failed error=\"{}\"", e.getMessage());
                 }
@@ -93,17 +99,15 @@ final class HandoverServer implements AutoCloseable {
         }
     }
 
-    private void serve(SocketChannel connection) {
+    private void serve(HandoverConnection connection) {
         try (connection) {
-            InputStream in = Channels.newInputStream(connection);
-            OutputStream out = Channels.newOutputStream(connection);
             Handover.Hello hello;
             try {
-                hello = ControlJson.convert(Handover.read(connection, in, Handover.HELLO_LIMIT, "hello"),
+                hello = ControlJson.convert(connection.read(Handover.HELLO_LIMIT, Handover.MAX_LINE, "hello"),
                         Handover.Hello.class);
             } catch (IOException | RuntimeException e) {
                 log.warn("event=handover.refused reason=\"{}\"", e.getMessage());
-                refuse(out, "malformed hello: " + e.getMessage());
+                refuse(connection, "malformed hello: " + e.getMessage());
                 return;
             }
             String refusal = sameUser(connection);
@@ -115,36 +119,37 @@ final class HandoverServer implements AutoCloseable {
             }
             if (refusal != null) {
                 log.warn("event=handover.refused to_pid={} reason=\"{}\"", hello.pid(), refusal);
-                refuse(out, refusal);
+                refuse(connection, refusal);
                 return;
             }
             try {
-                handOver(hello, connection, in, out);
+                handOver(hello, connection);
             } finally {
                 busy.set(false);
             }
-        } catch (IOException e) {
-            log.debug("event=handover.connection_error error=\"{}\"", e.getMessage());
+        } catch (RuntimeException e) {
+            log.warn("event=handover.connection_error error=\"{}\"", e.getMessage());
         }
     }
 
-    private void handOver(Handover.Hello hello, SocketChannel connection, InputStream in, OutputStream out)
-            throws IOException {
+    private void handOver(Handover.Hello hello, HandoverConnection connection) {
         HandOff handOff = new HandOff(hello.pid());
         supervisor.freeze(handOff, Handover.CONFIRM_LIMIT.plus(Handover.ANSWER_LIMIT));
         HandOff.Frozen frozen;
         try {
             frozen = handOff.awaitFrozen(Handover.ANSWER_LIMIT);
         } catch (Exception e) {
-            refuse(out, e.getMessage());
+            refuse(connection, e.getMessage());
             return;
         }
         boolean confirmed = false;
         try {
+            Sockets sockets = socketsToSend();
             state.releaseLock();
-            out.write(Handover.line(Handover.message("ready", "pid", ProcessHandle.current().pid(),
-                    "argv", frozen.argv(), "env", frozen.env(), "workers", frozen.slots())));
-            Map<String, Object> answer = Handover.read(connection, in, Handover.CONFIRM_LIMIT, "confirmation");
+            connection.write(Handover.message("ready", "pid", ProcessHandle.current().pid(),
+                    "argv", frozen.argv(), "env", frozen.env(), "workers", frozen.slots(), "sockets", sockets.described()),
+                    sockets.fds());
+            Map<String, Object> answer = connection.read(Handover.CONFIRM_LIMIT, Handover.MAX_LINE, "confirmation");
             if (!"confirm".equals(answer.get("type"))) {
                 throw new IOException("expected a confirmation, got " + answer.get("type"));
             }
@@ -156,7 +161,7 @@ final class HandoverServer implements AutoCloseable {
             try {
                 release.letGo();
                 log.info("event=master.handed_over to_pid={}", hello.pid());
-                out.write(Handover.line(Handover.message("bye")));
+                connection.write(Handover.message("bye"));
             } finally {
                 handOff.letGoDone(); // only now may the loop end, and this process exit: the goodbye is out
             }
@@ -193,24 +198,41 @@ final class HandoverServer implements AutoCloseable {
         }
     }
 
+    /** What goes with the answer: descriptions and this master's descriptors, in the same order. */
+    private record Sockets(List<Map<String, Object>> described, int[] fds) {
+    }
+
+    /** This master's listening sockets on the cluster's ports (found through /proc/self/fd by their inodes). */
+    private Sockets socketsToSend() {
+        Map<Long, Integer> portOf = new HashMap<>();
+        for (int port : ports.get()) {
+            ProcFs.listeningSocketInodes(port).forEach(inode -> portOf.put(inode, port));
+        }
+        List<Map<String, Object>> described = new ArrayList<>();
+        List<Integer> fds = new ArrayList<>();
+        ProcFs.ownFdsOfSockets(portOf.keySet()).forEach((inode, fd) -> {
+            described.add(Map.of("port", portOf.get(inode)));
+            fds.add(fd);
+        });
+        return new Sockets(described, fds.stream().mapToInt(Integer::intValue).toArray());
+    }
+
     /** Null when the peer runs as this master's user; else why it is refused. */
-    private static String sameUser(SocketChannel connection) {
+    private static String sameUser(HandoverConnection connection) {
         try {
-            String peer = connection.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user().getName();
-            String own = System.getProperty("user.name");
-            // the JDK names a uid without a passwd entry (containers) by its number
-            String ownUid = Integer.toString(dev.herd.os.ResourceLimits.realUid());
-            return peer.equals(own) || peer.equals(ownUid) ? null
-                    : "the running master belongs to user " + own + " (uid " + ownUid + "); the new one runs as " + peer
-                    + "; take over as that user";
-        } catch (IOException | UnsupportedOperationException e) {
+            int peer = connection.peer().uid();
+            int own = dev.herd.os.ResourceLimits.realUid();
+            return peer == own ? null
+                    : "the running master belongs to user " + System.getProperty("user.name") + " (uid " + own
+                    + "); the new one runs as uid " + peer + "; take over as that user";
+        } catch (RuntimeException e) {
             return "cannot tell who the new master runs as: " + e.getMessage();
         }
     }
 
-    private static void refuse(OutputStream out, String why) {
+    private static void refuse(HandoverConnection connection, String why) {
         try {
-            out.write(Handover.line(Handover.message("refused", "error", why)));
+            connection.write(Handover.message("refused", "error", why));
         } catch (IOException e) {
             // the new master is gone already
         }
@@ -219,8 +241,8 @@ final class HandoverServer implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        server.close();
         try {
-            server.close();
             if (!handedOver) {
                 Files.deleteIfExists(path);
             }

@@ -2,19 +2,25 @@ package dev.herd.runtime;
 
 import dev.herd.ClusterSpec;
 import dev.herd.ListenMode;
+import dev.herd.os.ListenSocket;
+import dev.herd.os.UnixListener;
+import dev.herd.os.UnixStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** What a running master refuses to hand over to, and the hand-over's line format. */
+/** What a running master refuses to hand over to, the hand-over's line format, and the sockets of its answer. */
 class HandoverTest {
     private static final InetSocketAddress BOUND = new InetSocketAddress("127.0.0.1", 8080);
 
@@ -56,14 +62,64 @@ class HandoverTest {
     }
 
     @Test
-    void linesAreBoundedJsonObjects() throws IOException {
-        assertThat(Handover.read(new ByteArrayInputStream("{\"type\":\"bye\"}\n".getBytes(StandardCharsets.UTF_8))))
-                .containsEntry("type", "bye");
-        assertThatThrownBy(() -> Handover.read(new ByteArrayInputStream("[1]\n".getBytes(StandardCharsets.UTF_8))))
-                .hasMessageContaining("not a JSON object");
-        assertThatThrownBy(() -> Handover.read(new ByteArrayInputStream("{\"type\":".getBytes(StandardCharsets.UTF_8))))
-                .hasMessageContaining("closed the connection");
-        byte[] huge = ("{\"x\":\"" + "a".repeat(Handover.MAX_LINE) + "\"}\n").getBytes(StandardCharsets.UTF_8);
-        assertThatThrownBy(() -> Handover.read(new ByteArrayInputStream(huge))).hasMessageContaining("longer than");
+    void linesAreBoundedJsonObjectsReadWithinATimeLimit(@TempDir Path dir) throws IOException {
+        try (UnixListener listener = UnixListener.listen(dir.resolve("t.sock"), 1);
+             UnixStream sender = UnixStream.connect(listener.path());
+             HandoverConnection receiver = new HandoverConnection(listener.accept(Duration.ofSeconds(5)).orElseThrow())) {
+            sender.send("{\"type\":\"bye\"}\n[1]\n".getBytes(StandardCharsets.UTF_8));
+            assertThat(receiver.read(Duration.ofSeconds(5), Handover.MAX_LINE, "bye")).containsEntry("type", "bye");
+            assertThatThrownBy(() -> receiver.read(Duration.ofSeconds(5), Handover.MAX_LINE, "x"))
+                    .hasMessageContaining("not a JSON object");
+            assertThatThrownBy(() -> receiver.read(Duration.ofMillis(50), Handover.MAX_LINE, "confirmation"))
+                    .hasMessageContaining("no confirmation within");
+            sender.send(("{\"x\":\"" + "a".repeat(Handover.MAX_LINE) + "\"}\n").getBytes(StandardCharsets.UTF_8));
+            assertThatThrownBy(() -> receiver.read(Duration.ofSeconds(5), Handover.MAX_LINE, "x"))
+                    .hasMessageContaining("longer than");
+        }
+        try (UnixListener listener = UnixListener.listen(dir.resolve("u.sock"), 1)) {
+            UnixStream sender = UnixStream.connect(listener.path());
+            HandoverConnection receiver = new HandoverConnection(listener.accept(Duration.ofSeconds(5)).orElseThrow());
+            sender.send("{\"type\":".getBytes(StandardCharsets.UTF_8));
+            sender.close();
+            assertThatThrownBy(() -> receiver.read(Duration.ofSeconds(5), Handover.MAX_LINE, "x"))
+                    .hasMessageContaining("closed the connection");
+            receiver.close();
+        }
+    }
+
+    @Test
+    void theSocketsOfTheAnswerMustMatchTheirDescriptions() throws IOException {
+        try (ListenSocket socket = ListenSocket.open(new InetSocketAddress("127.0.0.1", 0), 4, false)) {
+            int port = socket.localAddress().getPort();
+            try (HandedSockets sockets = HandedSockets.of(List.of(Map.of("port", port)), new int[] {dup(socket)})) {
+                assertThat(sockets.take(socket.inode() + 1)).isEmpty();
+                assertThat(sockets.takeOnPort(port + 1, false)).isEmpty();
+                assertThat(sockets.count()).isEqualTo(1);
+                OptionalInt fd = sockets.take(socket.inode());
+                assertThat(fd).isPresent();
+                UnixStream.closeDescriptor(fd.getAsInt());
+                assertThat(sockets.count()).isZero();
+            }
+            int copy = dup(socket);
+            assertThatThrownBy(() -> HandedSockets.of(List.of(), new int[] {copy})).hasMessageContaining("described 0");
+            assertThat(Path.of("/proc/self/fd", Integer.toString(copy))).doesNotExist(); // closed on refusal
+            int another = dup(socket);
+            assertThatThrownBy(() -> HandedSockets.of(List.of(Map.of("port", 0)), new int[] {another}))
+                    .hasMessageContaining("no port");
+        }
+    }
+
+    /** A second descriptor of the socket, as one sent would arrive. */
+    private static int dup(ListenSocket socket) throws IOException {
+        try (UnixListener listener = UnixListener.listen(Path.of(System.getProperty("java.io.tmpdir"),
+                "herd-dup-" + ProcessHandle.current().pid() + ".sock"), 1);
+             UnixStream sender = UnixStream.connect(listener.path());
+             UnixStream receiver = listener.accept(Duration.ofSeconds(5)).orElseThrow()) {
+            sender.send(new byte[] {'\n'}, socket.fd());
+            return receiver.receive(8, Duration.ofSeconds(5)).orElseThrow().fds()[0];
+        } finally {
+            java.nio.file.Files.deleteIfExists(Path.of(System.getProperty("java.io.tmpdir"),
+                    "herd-dup-" + ProcessHandle.current().pid() + ".sock"));
+        }
     }
 }

@@ -255,7 +255,7 @@ class TakeoverTest {
             Path socket = dir.resolve("state/takeover.sock");
             try (java.nio.channels.SocketChannel first = java.nio.channels.SocketChannel.open(
                     java.net.UnixDomainSocketAddress.of(socket))) {
-                String hello = "{\"protocol\":1,\"pid\":" + ProcessHandle.current().pid() + ",\"mode\":\"shared\","
+                String hello = "{\"protocol\":2,\"pid\":" + ProcessHandle.current().pid() + ",\"mode\":\"shared\","
                         + "\"host\":\"127.0.0.1\",\"port\":" + port + ",\"workers\":2,\"sticky\":false}\n";
                 first.write(java.nio.ByteBuffer.wrap(hello.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
                 String answer = new java.io.BufferedReader(new java.io.InputStreamReader(
@@ -281,6 +281,69 @@ class TakeoverTest {
                 Herd.assertOneLine(second.output(), "another master");
             }
         }
+    }
+
+    /**
+     * The listening sockets travel with the running master's answer (SCM_RIGHTS), so a new master that may not copy a
+     * descriptor out of another process still takes over. Here every pidfd_getfd of the new master fails with EPERM
+     * (strace's fault injection), which is what a non-root master meets under Yama's ptrace_scope 1 (Ubuntu's
+     * default). The same injection makes an adoption after a crash refuse, with the line that says what it needs:
+     * the fault is real, and only the takeover does without it.
+     */
+    @Test
+    void aTakeoverNeedsNoRightToCopyDescriptorsOutOfTheRunningMaster() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2"));
+        List<Herd> masters = new ArrayList<>();
+        try {
+            Herd first = Herd.start(dir, args);
+            masters.add(first);
+            int port = first.awaitPort();
+            List<Long> pids = first.awaitReady(2, START);
+            args.set(args.indexOf("--port") + 1, Integer.toString(port));
+            List<String> takeover = new ArrayList<>(args);
+            takeover.add("--takeover");
+            Path trace = dir.resolve("takeover.strace");
+            Herd next = Herd.start(Herd.newDir(), denyingPidfdGetfd(trace), takeover, Map.of());
+            masters.add(next);
+            LogEvent event = next.awaitEvent(e -> e.name().equals("master.takeover"), START, "master.takeover");
+            assertThat(event.get("kind")).isEqualTo("handover");
+            assertThat(event.get("sockets")).isEqualTo("1");
+            assertThat(first.awaitExit(Duration.ofSeconds(60))).as("the old master exits 0").isZero();
+            assertThat(next.events("worker.adopted")).extracting(LogEvent::pid).containsExactlyInAnyOrderElementsOf(pids);
+            assertThat(Http.get(port, "/").status()).isEqualTo(200);
+            assertThat(Files.readString(trace)).as("the takeover copied nothing out of another process")
+                    .doesNotContain("pidfd_getfd(");
+
+            // the master dies; an adoption must copy the socket out of a worker, and the injected EPERM stops it
+            long masterPid = Long.parseLong(Files.readString(dir.resolve("state/master.pid")).strip());
+            Shell.run("kill", "-KILL", Long.toString(masterPid));
+            next.awaitExit(Duration.ofSeconds(60));
+            Path adoptionTrace = dir.resolve("adoption.strace");
+            Herd refused = Herd.start(Herd.newDir(), denyingPidfdGetfd(adoptionTrace), args, Map.of());
+            masters.add(refused);
+            assertThat(refused.awaitExit(Duration.ofSeconds(60))).isEqualTo(3);
+            assertThat(refused.output()).contains("cannot adopt: cannot copy the listening socket out of pid")
+                    .contains("adopting needs root");
+            assertThat(Files.readString(adoptionTrace)).contains("pidfd_getfd(").contains("EPERM (Operation not permitted) (INJECTED)");
+            assertThat(Http.get(port, "/").status()).as("the workers serve meanwhile").isEqualTo(200);
+
+            Herd adopter = Herd.start(Herd.newDir(), args);
+            masters.add(adopter);
+            assertThat(adopter.awaitEvent(e -> e.name().equals("master.takeover"), START, "adoption").get("kind"))
+                    .isEqualTo("adoption");
+            adopter.signal("TERM");
+            assertThat(adopter.awaitExit(Duration.ofSeconds(60))).isZero();
+            assertThat(adopter.events("worker.exited")).extracting(LogEvent::pid).containsExactlyInAnyOrderElementsOf(pids);
+        } finally {
+            masters.forEach(Herd::close);
+        }
+    }
+
+    /** A prefix that runs the master with every pidfd_getfd failing with EPERM, each call written to {@code trace}. */
+    private static List<String> denyingPidfdGetfd(Path trace) {
+        return List.of("strace", "-f", "--seccomp-bpf", "-qq", "-o", trace.toString(), "-e", "trace=pidfd_getfd", "-e", "signal=none",
+                "-e", "inject=pidfd_getfd:error=EPERM");
     }
 
     @Test
