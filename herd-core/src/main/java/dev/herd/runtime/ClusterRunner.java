@@ -1,5 +1,6 @@
 package dev.herd.runtime;
 
+import dev.herd.supervisor.CarriedCounters;
 import dev.herd.supervisor.CommandCheck;
 import dev.herd.supervisor.Delegates;
 import dev.herd.supervisor.Supervisor;
@@ -95,7 +96,9 @@ public final class ClusterRunner {
                     warnOfOrphans(state.orphans());
                 }
                 socket.ready(); // a proxy taken over accepts only now, once nothing can make it give the cluster back
-                Takeover takeover = adopting.map(a -> new Takeover(a, a.workers(), sockets.carried(), began)).orElse(null);
+                CarriedCounters counters = handover != null ? handover.running().counters() : CarriedCounters.NONE;
+                Takeover takeover = adopting.map(a -> new Takeover(a, a.workers(), sockets.carried(), began, counters))
+                        .orElse(null);
                 int code = supervise(spec, listeners, commands, delegates, env, socket, state, takeover);
                 ended = true;
                 return code;
@@ -158,7 +161,7 @@ public final class ClusterRunner {
 
     /** An adoption to carry out once the supervisor exists. */
     private record Takeover(Adopting adopting, List<dev.herd.supervisor.AdoptedWorker> workers, int sockets,
-                            long beganNanos) {
+                            long beganNanos, CarriedCounters counters) {
     }
 
     private static Adopting.Sockets adopt(Adopting adopting, InetSocketAddress address,
@@ -208,7 +211,7 @@ public final class ClusterRunner {
         if (takeover != null) {
             supervisor.adopt(takeover.workers(),
                     takeover.adopting().isHandover() ? "handover" : "adoption", takeover.adopting().fromPid(),
-                    takeover.sockets(), takeover.beganNanos());
+                    takeover.sockets(), takeover.beganNanos(), takeover.counters());
         }
         supervisor.workerOutput(new LoggedOutput(logs, spec.logDir()));
         logs.reportTo(event -> supervisor.publish(event));

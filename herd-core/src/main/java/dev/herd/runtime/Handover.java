@@ -18,9 +18,11 @@ import java.util.Map;
  *
  * <pre>
  * new → old  {"type":"hello","protocol":1,"pid":…,"mode":…,"host":…,"port":…,"workers":…,"sticky":…}
- * old → new  {"type":"ready","pid":…,"argv":[…],"env":{…},"workers":…,"sockets":[{"port":…},…]}
+ * old → new  {"type":"ready","pid":…,"argv":[…],"env":{…},"workers":…,"restarts":{"SLOT":n},
+ *             "served":{"PID":[connections,requests]},"sockets":[{"port":…},…]}
  *                                         its loop stopped where it is (what it runs now, which an upgrade-master
- *                                         successor keeps), its lock released; with the line come its listening
+ *                                         successor keeps, and what it counted, which the new master goes on
+ *                                         from), its lock released; with the line come its listening
  *                                         sockets (SCM_RIGHTS, in the order of "sockets"): the shared socket, the
  *                                         reuseport group, the proxy's public socket, in nat mode its copies of the
  *                                         workers' sockets

@@ -4,6 +4,7 @@ import dev.herd.ClusterSpec;
 import dev.herd.StartupException;
 
 import dev.herd.os.UnixStream;
+import dev.herd.supervisor.CarriedCounters;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -26,8 +27,11 @@ final class HandoverClient implements AutoCloseable {
     private final HandedSockets sockets;
     private boolean confirmed;
 
-    /** What the running master runs now (an upgrade may have changed its command, a scale its slots). */
-    record Running(List<String> argv, Map<String, String> env, int workers) {
+    /**
+     * What the running master runs now (an upgrade may have changed its command, a scale its slots), and what it
+     * counted.
+     */
+    record Running(List<String> argv, Map<String, String> env, int workers, CarriedCounters counters) {
     }
 
     private HandoverClient(HandoverConnection connection, long fromPid, Running running, HandedSockets sockets) {
@@ -107,7 +111,41 @@ final class HandoverClient implements AutoCloseable {
             map.forEach((k, v) -> env.put(String.valueOf(k), String.valueOf(v)));
         }
         int workers = ready.get("workers") instanceof Number n ? n.intValue() : 0;
-        return new Running(argv, env, workers);
+        return new Running(argv, env, workers, counters(ready));
+    }
+
+    /** The counters of the answer; what is not a count is left out (this master then counts from zero there). */
+    static CarriedCounters counters(Map<String, Object> ready) {
+        Map<Integer, Integer> restarts = new java.util.HashMap<>();
+        if (ready.get("restarts") instanceof Map<?, ?> map) {
+            map.forEach((slot, count) -> {
+                Integer index = integer(slot);
+                if (index != null && count instanceof Number n && n.intValue() > 0) {
+                    restarts.put(index, n.intValue());
+                }
+            });
+        }
+        Map<Long, CarriedCounters.Served> served = new java.util.HashMap<>();
+        if (ready.get("served") instanceof Map<?, ?> map) {
+            map.forEach((pid, counts) -> {
+                Integer number = integer(pid);
+                if (number != null && counts instanceof List<?> list && list.size() == 2
+                        && list.get(0) instanceof Number connections && list.get(1) instanceof Number requests
+                        && connections.longValue() >= 0 && requests.longValue() >= 0) {
+                    served.put(number.longValue(), new CarriedCounters.Served(connections.longValue(), requests.longValue()));
+                }
+            });
+        }
+        return new CarriedCounters(restarts, served);
+    }
+
+    private static Integer integer(Object key) {
+        try {
+            int value = Integer.parseInt(String.valueOf(key));
+            return value >= 0 ? value : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /**

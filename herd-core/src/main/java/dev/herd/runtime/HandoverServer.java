@@ -147,8 +147,9 @@ final class HandoverServer implements AutoCloseable {
             Sockets sockets = socketsToSend();
             state.releaseLock();
             connection.write(Handover.message("ready", "pid", ProcessHandle.current().pid(),
-                    "argv", frozen.argv(), "env", frozen.env(), "workers", frozen.slots(), "sockets", sockets.described()),
-                    sockets.fds());
+                    "argv", frozen.argv(), "env", frozen.env(), "workers", frozen.slots(),
+                    "restarts", frozen.counters().restartsBySlot(), "served", served(frozen.counters()),
+                    "sockets", sockets.described()), sockets.fds());
             Map<String, Object> answer = connection.read(Handover.CONFIRM_LIMIT, Handover.MAX_LINE, "confirmation");
             if (!"confirm".equals(answer.get("type"))) {
                 throw new IOException("expected a confirmation, got " + answer.get("type"));
@@ -196,6 +197,13 @@ final class HandoverServer implements AutoCloseable {
         } else {
             handOff.abandon();
         }
+    }
+
+    /** Each worker's counters as {@code {"PID":[connections,requests]}}. */
+    private static Map<Long, long[]> served(dev.herd.supervisor.CarriedCounters counters) {
+        Map<Long, long[]> served = new java.util.TreeMap<>();
+        counters.servedByPid().forEach((pid, s) -> served.put(pid, new long[] {s.connections(), s.requests()}));
+        return served;
     }
 
     /** What goes with the answer: descriptions and this master's descriptors, in the same order. */

@@ -24,7 +24,7 @@ final class Adoption {
     private static final Logger log = LoggerFactory.getLogger(Adoption.class);
 
     /** How the cluster came to this master, for the {@code master.takeover} event. */
-    public record Origin(String kind, long fromPid, int sockets, long beganNanos) {
+    public record Origin(String kind, long fromPid, int sockets, long beganNanos, CarriedCounters counters) {
     }
 
     private final LoopContext loop;
@@ -68,10 +68,15 @@ final class Adoption {
                     continue;
                 }
                 adopted++;
+                CarriedCounters.Served served = origin.counters().servedByPid().get(worker.pid());
+                if (served != null) {
+                    worker.counters(served.connections(), served.requests());
+                }
                 highestGeneration = Math.max(highestGeneration, candidate.generation());
                 Slot slot = slotKept ? pool.slot(candidate.slot()) : null;
                 if (slot != null && slot.worker() == null) {
                     slot.filledBy(worker);
+                    slot.carryRestarts(origin.counters().restartsBySlot().getOrDefault(candidate.slot(), 0));
                     slot.runs(candidate.deployment());
                     kept.add(worker);
                     if (newest == null) {

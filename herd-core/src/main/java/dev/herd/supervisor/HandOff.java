@@ -19,8 +19,11 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class HandOff {
     enum State { ASKED, FROZEN, CONFIRMED, ABANDONED }
 
-    /** What the loop runs when it stops: a new master started as this one's successor keeps it. */
-    public record Frozen(List<String> argv, Map<String, String> env, int slots) {
+    /**
+     * What the loop runs when it stops (a new master started as this one's successor keeps it), and what it counted
+     * (the new master goes on from it).
+     */
+    public record Frozen(List<String> argv, Map<String, String> env, int slots, CarriedCounters counters) {
         public Frozen {
             argv = List.copyOf(argv);
             env = Map.copyOf(env);

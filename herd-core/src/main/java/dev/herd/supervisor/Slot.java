@@ -182,6 +182,11 @@ final class Slot {
         lastFailure = failure;
     }
 
+    /** The restarts an earlier master counted for this slot (a hand-over): this master goes on from them. */
+    void carryRestarts(int earlier) {
+        restarts = Math.max(restarts, earlier);
+    }
+
     /** Schedules nothing itself: returns the delay before the respawn after a crash of a worker up this long. */
     java.time.Duration restartAfterCrash(java.time.Duration uptime) {
         backoff = backoff.afterCrash(uptime);

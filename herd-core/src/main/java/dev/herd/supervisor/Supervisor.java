@@ -186,9 +186,10 @@ public final class Supervisor implements CommandGateway {
      * Workers of an earlier master to take over when the loop starts, before any slot gets a new worker; set before
      * {@link #run}.
      */
-    public void adopt(List<AdoptedWorker> workers, String kind, long fromPid, int sockets, long beganNanos) {
+    public void adopt(List<AdoptedWorker> workers, String kind, long fromPid, int sockets, long beganNanos,
+                      CarriedCounters counters) {
         toAdopt = List.copyOf(workers);
-        adoptedFrom = new Adoption.Origin(kind, fromPid, sockets, beganNanos);
+        adoptedFrom = new Adoption.Origin(kind, fromPid, sockets, beganNanos, counters);
     }
 
     /** Each worker gets its own notify socket, so a datagram is attributed by where it arrives, not by sender pid. */
@@ -299,7 +300,7 @@ public final class Supervisor implements CommandGateway {
             return;
         }
         Deployment current = rollouts.current();
-        if (!handOff.freeze(new HandOff.Frozen(current.argv(), current.env(), pool.slotCount()))) {
+        if (!handOff.freeze(new HandOff.Frozen(current.argv(), current.env(), pool.slotCount(), counters()))) {
             return; // the new master gave up before the loop got here
         }
         log.info("event=master.handing_over to_pid={}", handOff.newMasterPid());
@@ -313,6 +314,23 @@ public final class Supervisor implements CommandGateway {
         java.util.List<Message> queued = new java.util.ArrayList<>();
         inbox.drainTo(queued);
         queued.forEach(this::handle);
+    }
+
+    /** What this master counted that a new one taking over carries on from. */
+    private CarriedCounters counters() {
+        Map<Integer, Integer> restarts = new java.util.TreeMap<>();
+        for (Slot slot : pool.slots()) {
+            if (slot.restarts() > 0) {
+                restarts.put(slot.id(), slot.restarts());
+            }
+        }
+        Map<Long, CarriedCounters.Served> served = new java.util.TreeMap<>();
+        for (WorkerProcess worker : pool.workers()) {
+            if (worker.live() && (worker.connections() > 0 || worker.requests() > 0)) {
+                served.put(worker.pid(), new CarriedCounters.Served(worker.connections(), worker.requests()));
+            }
+        }
+        return new CarriedCounters(restarts, served);
     }
 
     private <R> void onCommand(CommandArrived<R> arrived) {

@@ -88,6 +88,16 @@ class HandoverTest {
     }
 
     @Test
+    void theCountersOfTheAnswerKeepWhatIsACountAndLeaveOutTheRest() {
+        Map<String, Object> ready = Map.of("restarts", Map.of("0", 2, "1", 0, "x", 5, "-1", 3, "2", "many"),
+                "served", Map.of("500", List.of(3, 40), "501", List.of(1), "502", List.of(-1, 2), "pid", List.of(1, 1)));
+        dev.herd.supervisor.CarriedCounters counters = HandoverClient.counters(ready);
+        assertThat(counters.restartsBySlot()).containsExactly(Map.entry(0, 2));
+        assertThat(counters.servedByPid()).containsExactly(Map.entry(500L, new dev.herd.supervisor.CarriedCounters.Served(3, 40)));
+        assertThat(HandoverClient.counters(Map.of()).restartsBySlot()).isEmpty();
+    }
+
+    @Test
     void theSocketsOfTheAnswerMustMatchTheirDescriptions() throws IOException {
         try (ListenSocket socket = ListenSocket.open(new InetSocketAddress("127.0.0.1", 0), 4, false)) {
             int port = socket.localAddress().getPort();

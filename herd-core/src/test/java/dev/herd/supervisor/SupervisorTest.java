@@ -182,12 +182,17 @@ class SupervisorTest {
 
     /** Starts the loop, which first takes over {@code adopted} (an earlier master's workers). */
     private void start(ClusterSpec.Builder spec, List<AdoptedWorker> adopted) {
+        start(spec, adopted, CarriedCounters.NONE);
+    }
+
+    /** Starts the loop, which takes over {@code adopted} from a master that handed over what it counted. */
+    private void start(ClusterSpec.Builder spec, List<AdoptedWorker> adopted, CarriedCounters counters) {
         ClusterSpec built = spec.command(List.of("/bin/true")).stateDir(Path.of("/tmp/herd-unit")).build();
         slots = built.workers();
         supervisor = new Supervisor(built, 9999, Map.of("PATH", "/bin"), launcher, new FakeListeners(),
                 List.of(events::add), () -> nanos, () -> Instant.EPOCH.plusNanos(nanos));
         if (!adopted.isEmpty()) {
-            supervisor.adopt(adopted, "adoption", 77, 1, nanos);
+            supervisor.adopt(adopted, "adoption", 77, 1, nanos, counters);
         }
         step();
     }
@@ -230,6 +235,27 @@ class SupervisorTest {
         submit(new ControlCommand.Reload());
         assertThat(events(Event.ReloadBegun.class)).singleElement()
                 .satisfies(e -> assertThat(e.generation()).isEqualTo(5));
+    }
+
+    @Test
+    void aHandOverCarriesEachSlotsRestartsAndEachWorkersCounters() {
+        List<String> same = List.of("/bin/true");
+        launcher.adoptable.addAll(List.of(500L, 501L));
+        start(ClusterSpec.builder().workers(2).readyWhen(ReadyWhen.STARTED),
+                List.of(adoptee(0, 500, 1, same, true), adoptee(1, 501, 1, same, true)),
+                new CarriedCounters(Map.of(1, 3, 7, 9), Map.of(500L, new CarriedCounters.Served(12, 345), 999L,
+                        new CarriedCounters.Served(1, 1))));
+        ClusterStatus status = submit(new ControlCommand.Status()).join();
+        assertThat(status.workers()).extracting(ClusterStatus.WorkerInfo::pid, ClusterStatus.WorkerInfo::restarts,
+                        ClusterStatus.WorkerInfo::connections, ClusterStatus.WorkerInfo::requests)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(500L, 0, 12L, 345L),
+                        org.assertj.core.groups.Tuple.tuple(501L, 3, 0L, 0L));
+        // the next crash counts on from there
+        launcher.crash(501L, 1);
+        step();
+        runFor(Duration.ofSeconds(2));
+        assertThat(submit(new ControlCommand.Status()).join().workers()).filteredOn(w -> w.slot() == 1)
+                .extracting(ClusterStatus.WorkerInfo::restarts).containsOnly(4);
     }
 
     @Test

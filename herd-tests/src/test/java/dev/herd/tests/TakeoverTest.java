@@ -299,6 +299,10 @@ class TakeoverTest {
             Herd first = Herd.start(dir, args);
             masters.add(first);
             int port = first.awaitPort();
+            List<Long> crashed = first.awaitReady(2, START);
+            // a crash the old master recovered from: the new one counts on from its restarts
+            Shell.run("kill", "-KILL", Long.toString(crashed.getFirst()));
+            first.awaitEvent(e -> e.name().equals("worker.exited") && e.pid() == crashed.getFirst(), START, "the crash");
             List<Long> pids = first.awaitReady(2, START);
             args.set(args.indexOf("--port") + 1, Integer.toString(port));
             List<String> takeover = new ArrayList<>(args);
@@ -312,6 +316,10 @@ class TakeoverTest {
             assertThat(first.awaitExit(Duration.ofSeconds(60))).as("the old master exits 0").isZero();
             assertThat(next.events("worker.adopted")).extracting(LogEvent::pid).containsExactlyInAnyOrderElementsOf(pids);
             assertThat(Http.get(port, "/").status()).isEqualTo(200);
+            Shell.Result status = first.cli("status", "--json");
+            assertThat(status.code()).as(status.output()).isZero();
+            assertThat(status.output().replaceAll("\\s", "")).as("the crashed slot's restart carried over")
+                    .containsPattern("\"restarts\":1[,}]");
             assertThat(Files.readString(trace)).as("the takeover copied nothing out of another process")
                     .doesNotContain("pidfd_getfd(");
 
