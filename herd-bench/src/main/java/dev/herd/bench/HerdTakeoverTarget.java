@@ -6,20 +6,31 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Herd's takeover: the demo cluster in shared mode; one "reload" = {@code bin/herd run --takeover} with the same
- * arguments, done when the old master has exited (the new one then holds the sockets and the workers).
+ * Herd's takeover: the demo cluster in one mode; one "reload" = {@code bin/herd run --takeover} with the same
+ * arguments, done when the old master has exited (the new one then holds the sockets and the workers). In proxy mode
+ * the old master goes on forwarding the keep-alive connections it carries until they end (here: the end of the wrk
+ * run, or the drain timeout), so there it is done when the old master has handed over ({@code master.handed_over}:
+ * it accepts nothing more, the new one accepts every new connection).
  */
 final class HerdTakeoverTarget implements Target {
+    private final String name;
+    private final List<String> modeArgs;
+    private final boolean proxy;
     private final Path root;
     private final Path work;
     private final int workers;
     private final Duration timeout;
     private final List<Process> masters = new ArrayList<>();
+    private final List<EventLog> logs = new ArrayList<>();
     private final List<Long> workerPids = new ArrayList<>();
     private List<String> args;
+    private Path stateDir;
     private String url;
 
-    HerdTakeoverTarget(Path root, Path work, int workers, Duration timeout) {
+    HerdTakeoverTarget(String name, List<String> modeArgs, Path root, Path work, int workers, Duration timeout) {
+        this.name = name;
+        this.modeArgs = List.copyOf(modeArgs);
+        this.proxy = modeArgs.contains("proxy");
         this.root = root;
         this.work = work;
         this.workers = workers;
@@ -28,13 +39,16 @@ final class HerdTakeoverTarget implements Target {
 
     @Override
     public String name() {
-        return "herd-takeover";
+        return name;
     }
 
     @Override
     public void start() throws Exception {
+        // a short path: the state dir's socket paths must fit in 107 bytes
+        stateDir = java.nio.file.Files.createTempDirectory("herd-tb-");
         args = new ArrayList<>(List.of(root.resolve("bin/herd").toString(), "run", "--workers", Integer.toString(workers),
-                "--port", "0", "--host", "127.0.0.1", "--state-dir", work.resolve("state").toString(), "--api-port", "0"));
+                "--port", "0", "--host", "127.0.0.1", "--state-dir", stateDir.resolve("state").toString(), "--api-port", "0"));
+        args.addAll(modeArgs);
         EventLog events = launch(args);
         String listening = events.await(0, EventLog.event("cluster.listening"), Duration.ofSeconds(60),
                 "event=cluster.listening");
@@ -57,8 +71,10 @@ final class HerdTakeoverTarget implements Target {
         pb.environment().put("HERD_NO_BUILD", "1");
         Process master = pb.start();
         masters.add(master);
-        return new EventLog(master.getInputStream(), work.resolve("herd-master-" + masters.size() + ".log"),
+        EventLog log = new EventLog(master.getInputStream(), work.resolve("herd-master-" + masters.size() + ".log"),
                 "herd-" + masters.size());
+        logs.add(log);
+        return log;
     }
 
     @Override
@@ -69,23 +85,31 @@ final class HerdTakeoverTarget implements Target {
     @Override
     public Reload reload() throws Exception {
         Process old = masters.getLast();
+        EventLog oldLog = logs.getLast();
         long start = System.nanoTime();
         EventLog events = launch(args);
-        boolean exited = Procs.waitFor(old, timeout);
+        boolean done;
+        if (proxy) {
+            oldLog.await(0, EventLog.event("master.handed_over"), timeout, "event=master.handed_over");
+            done = true;
+        } else {
+            done = Procs.waitFor(old, timeout);
+        }
         long millis = (System.nanoTime() - start) / 1_000_000;
         String takeover = events.await(0, EventLog.event("master.takeover"), Duration.ofSeconds(30),
                 "event=master.takeover");
-        boolean ok = exited && old.exitValue() == 0
+        boolean ok = done && (proxy || old.exitValue() == 0)
                 && Integer.toString(workers).equals(EventLog.field(takeover, "workers"));
-        return new Reload(ok, millis, "old master " + (exited ? "exited " + old.exitValue() : "STILL RUNNING")
-                + "; the new one's master.takeover: workers=" + EventLog.field(takeover, "workers") + " took_ms="
-                + EventLog.field(takeover, "took_ms"));
+        String oldState = proxy ? "handed over" : done ? "exited " + old.exitValue() : "STILL RUNNING";
+        return new Reload(ok, millis, "old master " + oldState + "; the new one's master.takeover: workers="
+                + EventLog.field(takeover, "workers") + " took_ms=" + EventLog.field(takeover, "took_ms"));
     }
 
     @Override
     public String completionSignal() {
-        return "`bin/herd run --takeover` with the same arguments started; done when the old master has exited (the"
-                + " new one's `master.takeover` line, adopting every worker, checked)";
+        return "`bin/herd run --takeover` with the same arguments started; done when the old master has "
+                + (proxy ? "handed over (`master.handed_over`; it forwards what it carries until that ends)"
+                : "exited") + " (the new one's `master.takeover` line, adopting every worker, checked)";
     }
 
     @Override
@@ -106,5 +130,17 @@ final class HerdTakeoverTarget implements Target {
             Procs.killAll(left);
         }
         masters.clear();
+        deleteStateDir();
+    }
+
+    private void deleteStateDir() {
+        if (stateDir == null) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(stateDir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (java.io.IOException e) {
+            System.err.println("takeover-bench: left " + stateDir + ": " + e.getMessage());
+        }
     }
 }

@@ -50,6 +50,7 @@ final class HandoverClient implements AutoCloseable {
      *                          running), in one line saying why
      */
     static Optional<HandoverClient> ask(ClusterSpec spec, InetSocketAddress address) {
+        checkOwner(spec.stateDir());
         Path path = Handover.socketPath(spec.stateDir());
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             return Optional.empty();
@@ -85,6 +86,25 @@ final class HandoverClient implements AutoCloseable {
         } catch (RuntimeException e) {
             connection.close();
             throw e;
+        }
+    }
+
+    /**
+     * Another user's state dir is another user's cluster: its master is theirs to replace (this user could not reach
+     * its hand-over socket anyway, and the state dir check would only advise removing a running master's files).
+     */
+    private static void checkOwner(Path stateDir) {
+        int own = dev.herd.os.PrivatePaths.effectiveUid();
+        int owner;
+        try {
+            owner = (Integer) Files.getAttribute(stateDir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return; // none yet, or unreadable: the state dir's own checks say what is wrong
+        }
+        if (owner != own) {
+            throw new StartupException(StartupException.SETUP, "cannot take over: the state dir " + stateDir
+                    + " belongs to uid " + owner + ", the running master's user; you are uid " + own
+                    + "; take over as that user; the running master goes on");
         }
     }
 

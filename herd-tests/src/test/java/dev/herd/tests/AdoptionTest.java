@@ -222,4 +222,47 @@ class AdoptionTest {
             assertThat(Http.get(port, "/").status()).as("they serve on").isEqualTo(200);
         }
     }
+
+    /**
+     * A record whose pid now names another process (the worker died and the number went to someone else) is not a
+     * worker: the next master adopts nothing, says which record it dropped, starts its own worker, and never signals
+     * the process that has the number now.
+     */
+    @Test
+    void aRecordWhosePidNowNamesAnotherProcessAdoptsNothingAndSaysSo() throws Exception {
+        Path dir = Herd.newDir();
+        Process stranger = new ProcessBuilder("sleep", "120").start();
+        try (Herd killed = Herd.start(dir, Herd.runArgs(dir, "--workers", "1"))) {
+            int port = killed.awaitPort();
+            long worker = killed.awaitReady(1, START).getFirst();
+            killed.signal("KILL");
+            killed.awaitExit(Duration.ofSeconds(10));
+            Shell.run("kill", "-KILL", "--", "-" + worker); // the worker's process group: it and its children
+            await("the worker gone").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(25))
+                    .until(() -> ProcessHandle.of(worker).map(ProcessHandle::isAlive).orElse(false), alive -> !alive);
+            // its record now names the stranger, as if the pid had been reused
+            Path records = dir.resolve("state/workers");
+            String record = Files.readString(records.resolve(Long.toString(worker)));
+            Files.delete(records.resolve(Long.toString(worker)));
+            Files.writeString(records.resolve(Long.toString(stranger.pid())),
+                    record.replace("\"pid\":" + worker, "\"pid\":" + stranger.pid()));
+            List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "1"));
+            args.set(args.indexOf("--port") + 1, Integer.toString(port));
+            try (Herd next = Herd.start(Herd.newDir(), args)) {
+                LogEvent stale = next.awaitEvent(e -> e.name().equals("state.stale_records"), START, "state.stale_records");
+                assertThat(stale.get("records")).contains(Long.toString(stranger.pid()));
+                long fresh = next.awaitReady(1, START).getFirst();
+                assertThat(fresh).isNotEqualTo(stranger.pid());
+                assertThat(next.events("worker.adopted")).isEmpty();
+                assertThat(next.events("master.takeover")).isEmpty();
+                assertThat(Http.get(port, "/").status()).isEqualTo(200);
+                next.signal("TERM");
+                assertThat(next.awaitExit(Duration.ofSeconds(60))).isZero();
+            }
+            assertThat(records.resolve(Long.toString(stranger.pid()))).as("the stale record removed").doesNotExist();
+            assertThat(stranger.isAlive()).as("the process with the reused pid untouched").isTrue();
+        } finally {
+            stranger.destroyForcibly();
+        }
+    }
 }

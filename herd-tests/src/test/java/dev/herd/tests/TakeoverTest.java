@@ -354,6 +354,33 @@ class TakeoverTest {
                 "-e", "inject=pidfd_getfd:error=EPERM");
     }
 
+    /** Another user's master is theirs to replace: refused in one line, the running master and its workers untouched. */
+    @Test
+    void aTakeoverByAnotherUserIsRefusedAndTheRunningMasterGoesOn() throws Exception {
+        Path dir = Herd.newDir();
+        // only the state dir (0700, the master's) is private, as under /var/lib: the other user can see it is there
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (Herd running = Herd.start(dir, Herd.runArgs(dir, "--workers", "1"))) {
+            int port = running.awaitPort();
+            List<Long> workers = running.awaitReady(1, START);
+            List<String> takeover = new ArrayList<>(Herd.runArgs(dir, "--takeover", "--workers", "1"));
+            takeover.set(takeover.indexOf("--port") + 1, Integer.toString(port));
+            try (Herd other = Herd.start(Herd.newDir(), List.of("setpriv", "--reuid=nobody", "--regid=nogroup",
+                    "--clear-groups"), takeover, Map.of())) {
+                assertThat(other.awaitExit(Duration.ofSeconds(60))).isEqualTo(3);
+                Herd.assertOneLine(other.output(), "cannot take over: the state dir " + dir.resolve("state")
+                        + " belongs to uid 0, the running master's user; you are uid 65534; take over as that user");
+            }
+            assertThat(running.events("master.handing_over")).isEmpty();
+            List<Long> expected = new ArrayList<>(workers);
+            expected.add(running.pid());
+            assertThat(running.processes()).as("the master and its worker, nothing else").containsExactlyInAnyOrderElementsOf(expected);
+            assertThat(Http.get(port, "/").status()).isEqualTo(200);
+            Shell.Result status = running.cli("status");
+            assertThat(status.code()).as(status.output()).isZero();
+        }
+    }
+
     @Test
     void withoutTakeoverASecondMasterIsRefusedAndToldAboutIt() throws Exception {
         Path dir = Herd.newDir();
