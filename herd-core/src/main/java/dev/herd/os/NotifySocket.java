@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * Receiving end of the sd_notify protocol for one worker: an AF_UNIX datagram socket whose path the
@@ -19,15 +18,11 @@ public final class NotifySocket implements AutoCloseable {
     private volatile boolean keepPath;
     private static final int MAX_DATAGRAM = 4096;
 
-    private final int fd;
+    private final GuardedSocket socket;
     private final Path path;
-    // receive() holds the read lock while it uses fd; close() takes the write lock before close(fd),
-    // so the fd number is never closed (and reused) under a reader.
-    private final ReentrantReadWriteLock fdLock = new ReentrantReadWriteLock();
-    private volatile boolean closed;
 
     private NotifySocket(int fd, Path path) {
-        this.fd = fd;
+        this.socket = new GuardedSocket(fd, "notify socket " + path);
         this.path = path;
     }
 
@@ -66,10 +61,9 @@ public final class NotifySocket implements AutoCloseable {
      * Blocks: call on a platform thread.
      */
     public Optional<String> receive(Duration timeout) {
-        fdLock.readLock().lock();
-        try {
-            if (closed || !PollFd.awaitReadable(fd, timeout, "notify socket " + path) || closed) {
-                return Optional.empty();
+        return socket.use(fd -> {
+            if (!PollFd.awaitReadable(fd, timeout, "notify socket " + path) || socket.closed()) {
+                return Optional.<String>empty();
             }
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment err = Libc.errnoState(arena);
@@ -78,21 +72,19 @@ public final class NotifySocket implements AutoCloseable {
                 if (n < 0) {
                     int errno = Libc.errno(err);
                     if (errno == Errno.EAGAIN || errno == Errno.EINTR) {
-                        return Optional.empty();
+                        return Optional.<String>empty();
                     }
                     throw new NativeException("recv", path.toString(), errno);
                 }
                 byte[] bytes = buffer.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
                 return Optional.of(new String(bytes, StandardCharsets.UTF_8));
             }
-        } finally {
-            fdLock.readLock().unlock();
-        }
+        }, Optional.empty());
     }
 
     /** The descriptor, for a thread that polls many sockets; only that thread should {@link #receive} then. */
     public int fd() {
-        return fd;
+        return socket.fd();
     }
 
     public Path path() {
@@ -102,21 +94,8 @@ public final class NotifySocket implements AutoCloseable {
     /** Wakes a blocked {@link #receive}, closes the socket and removes its file. Idempotent. */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            // shutdown makes a poll() in another thread return at once (POLLIN|POLLHUP).
-            Libc.shutdown(Libc.errnoState(arena), fd, Libc.SHUT_RDWR);
-        }
-        fdLock.writeLock().lock();
-        try {
-            Libc.closeChecked(fd, "notify socket " + path);
-        } finally {
-            fdLock.writeLock().unlock();
+        if (!socket.close()) {
+            return;
         }
         if (keepPath) {
             return; // another master has bound its own socket there (a hand-over)

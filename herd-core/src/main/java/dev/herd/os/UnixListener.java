@@ -9,19 +9,14 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /** A listening AF_UNIX stream socket whose connections are {@link UnixStream}s (which can carry descriptors). */
 public final class UnixListener implements AutoCloseable {
-    private final int fd;
+    private final GuardedSocket socket;
     private final Path path;
-    // accept() holds the read lock while it uses fd; close() takes the write lock before close(fd), so the number is
-    // never closed (and reused) under a waiting accept
-    private final ReentrantReadWriteLock fdLock = new ReentrantReadWriteLock();
-    private volatile boolean closed;
 
     private UnixListener(int fd, Path path) {
-        this.fd = fd;
+        this.socket = new GuardedSocket(fd, "socket " + path);
         this.path = path;
     }
 
@@ -59,9 +54,8 @@ public final class UnixListener implements AutoCloseable {
 
     /** The next connection, waiting at most {@code timeout}; empty on timeout or once closed. Blocks: platform thread. */
     public Optional<UnixStream> accept(Duration timeout) {
-        fdLock.readLock().lock();
-        try {
-            if (closed || !PollFd.awaitReadable(fd, timeout, "socket " + path) || closed) {
+        return socket.use(fd -> {
+            if (!PollFd.awaitReadable(fd, timeout, "socket " + path) || socket.closed()) {
                 return Optional.empty();
             }
             try (Arena arena = Arena.ofConfined()) {
@@ -69,16 +63,14 @@ public final class UnixListener implements AutoCloseable {
                 int connection = Libc.accept4(err, fd, Libc.SOCK_CLOEXEC);
                 if (connection < 0) {
                     int errno = Libc.errno(err);
-                    if (errno == Errno.EAGAIN || errno == Errno.EINTR || errno == Errno.EINVAL && closed) {
+                    if (errno == Errno.EAGAIN || errno == Errno.EINTR || errno == Errno.EINVAL && socket.closed()) {
                         return Optional.empty();
                     }
                     throw new NativeException("accept4", path.toString(), errno);
                 }
                 return Optional.of(new UnixStream(connection, "connection on " + path));
             }
-        } finally {
-            fdLock.readLock().unlock();
-        }
+        }, Optional.empty());
     }
 
     public Path path() {
@@ -91,20 +83,6 @@ public final class UnixListener implements AutoCloseable {
      */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            Libc.shutdown(Libc.errnoState(arena), fd, Libc.SHUT_RDWR); // a poll in accept() returns at once
-        }
-        fdLock.writeLock().lock();
-        try {
-            Libc.closeQuietly(fd);
-        } finally {
-            fdLock.writeLock().unlock();
-        }
+        socket.close();
     }
 }
