@@ -39,6 +39,8 @@ import java.util.Objects;
  *                             zero turns the watchdog off
  * @param takeover             when a master already runs on the state dir: take its cluster over (it hands over its
  *                             sockets and workers, then exits) instead of refusing to start
+ * @param recycling            when a worker is replaced before it leaks or wears out further (memory, requests,
+ *                             connections, uptime); {@link Recycling#NONE} by default
  */
 public record ClusterSpec(
         int workers,
@@ -67,7 +69,8 @@ public record ClusterSpec(
         int logKeep,
         ApiSpec api,
         Duration watchdogTimeout,
-        boolean takeover) {
+        boolean takeover,
+        Recycling recycling) {
 
     public static final int MAX_WORKERS = 1024;
     /** nat mode steers by the last byte of the client address: 256 bands, at least one per slot. */
@@ -115,6 +118,7 @@ public record ClusterSpec(
         Objects.requireNonNull(api, "api");
         check(watchdogTimeout.isZero() || watchdogTimeout.toMillis() >= 100, "watchdog-timeout", watchdogTimeout,
                 "must be 0 (off) or at least 100ms");
+        Objects.requireNonNull(recycling, "recycling");
     }
 
     /** A setting's rule: a {@link ConfigException} naming the setting, its value and the rule when broken. */
@@ -159,6 +163,7 @@ public record ClusterSpec(
         private int logKeep = 5;
         private Duration watchdogTimeout = Duration.ZERO;
         private boolean takeover;
+        private Recycling recycling = Recycling.NONE;
 
         private Builder() {
         }
@@ -190,12 +195,13 @@ public record ClusterSpec(
         public Builder logKeep(int logKeep) { this.logKeep = logKeep; return this; }
         public Builder watchdogTimeout(Duration watchdogTimeout) { this.watchdogTimeout = watchdogTimeout; return this; }
         public Builder takeover(boolean takeover) { this.takeover = takeover; return this; }
+        public Builder recycling(Recycling recycling) { this.recycling = recycling; return this; }
 
         public ClusterSpec build() {
             Path state = stateDir != null ? stateDir : defaultStateDir(port);
             Path logs = logDir != null ? logDir : state.resolve("logs");
             return new ClusterSpec(workers, host, port, backlog, mode, sticky, balance, proxyHeader, socketFd, command, readyWhen, startTimeout,
-                    restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout, takeover);
+                    restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout, takeover, recycling);
         }
     }
 

@@ -27,7 +27,9 @@ public sealed interface Event {
         /** Asked to stop (drain) by the master, and it did. */
         STOPPED,
         /** Asked to stop, but was killed at the drain timeout or by a hard stop. */
-        KILLED;
+        KILLED,
+        /** Killed at once over a hard limit (--max-memory-hard): replaced at once, and not a crash. */
+        RECYCLED;
 
         public String label() {
             return EnumLabels.label(this);
@@ -106,6 +108,38 @@ public sealed interface Event {
             return ordered("slot", slot, "pid", pid, "generation", generation, "code", exitCode < 0 ? null : exitCode,
                     "signal", signal, "reason", reason.label(), "uptime_ms", uptime.toMillis(), "last_output", lastOutput,
                     "status", exitCode < 0 && signal == null ? "unknown: adopted, not this master's child" : null);
+        }
+    }
+
+    /**
+     * A worker passed a limit of {@link dev.herd.Recycling} and is recycled: replaced by a fresh one without downtime
+     * (or, over a hard limit, killed and replaced at once).
+     *
+     * @param reason     memory, memory_hard, requests, connections or uptime
+     * @param value      what it measured: bytes, requests, connections or milliseconds of uptime
+     * @param limit      the limit it passed, in the same unit (the worker's own, with its jitter)
+     * @param waitedMs   how long the recycle waited (for a rollout, or for earlier recycles) since the limit was seen
+     *                   passed
+     */
+    record WorkerRecycle(Instant at, int slot, long pid, int generation, String reason, long value, long limit,
+                         long waitedMs) implements Event {
+        public String name() { return "worker.recycle"; }
+        public Map<String, Object> fields() {
+            return ordered("slot", slot, "pid", pid, "generation", generation, "reason", reason, "value", value,
+                    "limit", limit, "waited_ms", waitedMs);
+        }
+    }
+
+    /**
+     * A slot's fresh workers keep passing a limit as soon as they are ready: recycling it again would loop, so this
+     * one is left running.
+     */
+    record WorkerRecycleFailed(Instant at, int slot, long pid, String reason, long value, long limit, int recycles,
+                               String hint) implements Event {
+        public String name() { return "worker.recycle_failed"; }
+        public Map<String, Object> fields() {
+            return ordered("slot", slot, "pid", pid, "reason", reason, "value", value, "limit", limit,
+                    "recycles_in_a_row", recycles, "hint", hint);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.herd.cli;
 
 import dev.herd.ApiSpec;
 import dev.herd.ClusterSpec;
+import dev.herd.Recycling;
 import dev.herd.Event;
 import dev.herd.EventListener;
 import dev.herd.runtime.ClusterRunner;
@@ -79,6 +80,7 @@ final class RunCommand implements Callable<Integer> {
                 .stateDir(o.stateDir.getValue()).logDir(o.logDir.getValue())
                 .logMaxBytes(o.logMaxBytes.getValue()).logKeep(o.logKeep.getValue())
                 .watchdogTimeout(o.watchdogTimeout.getValue()).takeover(o.takeover.getValue())
+                .recycling(recycling(o))
                 .api(new ApiSpec(!noApi, o.apiHost.getValue(), o.apiPort.getValue(), accessKey(o.accessKeyFile.getValue()),
                         o.apiAllowGet.getValue(), o.ecvMonitor.getValue()));
         Integer workers = o.workers.getValue();
@@ -89,6 +91,21 @@ final class RunCommand implements Callable<Integer> {
         List<EventListener> listeners = demo ? List.of(new DemoHint(System.out), new StartedUp(spec.workers()))
                 : List.of(new StartedUp(spec.workers()));
         return launcher.run(spec, listeners);
+    }
+
+    /** The --max-* limits; each one unset is off. */
+    private static Recycling recycling(RunOptions o) {
+        return Recycling.builder()
+                .maxMemory(orZero(o.maxMemory.getValue())).maxMemoryHard(orZero(o.maxMemoryHard.getValue()))
+                .maxRequests(orZero(o.maxRequests.getValue())).maxConnections(orZero(o.maxConnections.getValue()))
+                .maxJitter(orZero(o.maxJitter.getValue()))
+                .maxUptime(o.maxUptime.getValue() == null ? Duration.ZERO : o.maxUptime.getValue())
+                .uptimeJitter(o.maxUptimeJitter.getValue() == null ? Duration.ZERO : o.maxUptimeJitter.getValue())
+                .build();
+    }
+
+    private static long orZero(Long value) {
+        return value == null ? 0 : value;
     }
 
     /** The key from --access-key-file, else $HERD_ACCESS_KEY, else null (the master reads or makes STATE-DIR/access.key). */

@@ -105,6 +105,27 @@ final class RunOptions {
             "A ready worker that has sent heartbeats (herd-worker's heartbeat(), or WATCHDOG=1 on NOTIFY_SOCKET) and"
                     + " then sends none for this long is hung: its slot gets a new worker without downtime and the hung"
                     + " one is killed. 0 (default) turns the watchdog off. Workers see it as HERD_WATCHDOG_MS.");
+    final OptionSpec maxMemory = size("--max-memory", "Recycle a worker whose resident memory (its own and that of the"
+            + " processes it started) passes this: a new worker takes its slot first, then it drains, so nothing is"
+            + " dropped. Checked 4 times a second. Bytes, or with k, m, g. Default: no limit.");
+    final OptionSpec maxMemoryHard = size("--max-memory-hard", "Kill a worker at once when its resident memory passes"
+            + " this, without waiting for its replacement (the slot's socket stays open, so no connection is refused;"
+            + " its in-flight requests are lost). Above --max-memory. Default: no limit.");
+    final OptionSpec maxRequests = OptionSpec.builder("--max-requests").paramLabel("N").type(Long.class)
+            .description("Recycle a worker after it served this many requests (as it counts them: herd-worker's"
+                    + " counters(), or a 'counters' line on its channel). Default: no limit.").build();
+    final OptionSpec maxConnections = OptionSpec.builder("--max-connections").paramLabel("N").type(Long.class)
+            .description("Recycle a worker after it accepted this many connections (as it counts them)."
+                    + " Default: no limit.").build();
+    final OptionSpec maxJitter = OptionSpec.builder("--max-jitter").paramLabel("N").type(Long.class)
+            .description("Each worker's --max-requests and --max-connections are raised by its own random 0..N, so"
+                    + " that workers started together are not recycled together. Default: 0.").build();
+    final OptionSpec maxUptime = OptionSpec.builder("--max-uptime").paramLabel("DURATION").type(Duration.class)
+            .converters(new Durations())
+            .description("Recycle a worker that has run this long. Default: no limit.").build();
+    final OptionSpec maxUptimeJitter = OptionSpec.builder("--max-uptime-jitter").paramLabel("DURATION")
+            .type(Duration.class).converters(new Durations())
+            .description("Each worker's --max-uptime is raised by its own random part of this. Default: 0.").build();
     final OptionSpec logMaxBytes = OptionSpec.builder("--log-max-size").paramLabel("SIZE").type(long.class)
             .converters(new ByteSizes()).defaultValue(ByteSizes.format(DEFAULTS.logMaxBytes()))
             .description("A worker log file (worker-SLOT.log) is rotated to worker-SLOT.log.1 before it grows beyond"
@@ -154,7 +175,8 @@ final class RunOptions {
                         "3 could not listen or set up, 4 every slot failed, 130 hard stop (second Ctrl-C).");
         for (OptionSpec option : List.of(workers, port, host, mode, sticky, takeover, balance, proxyHeader, backlog, socketFd,
                 readyWhen, startTimeout, restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts,
-                drainTimeout, reloadBatch, canarySeconds, retiredNice, stateDir, logDir, watchdogTimeout, logMaxBytes,
+                drainTimeout, reloadBatch, canarySeconds, retiredNice, maxMemory, maxMemoryHard, maxRequests,
+                maxConnections, maxJitter, maxUptime, maxUptimeJitter, stateDir, logDir, watchdogTimeout, logMaxBytes,
                 logKeep, apiHost, apiPort, noApi, accessKeyFile, apiAllowGet, ecvMonitor)) {
             spec.addOption(option);
         }
@@ -179,6 +201,11 @@ final class RunOptions {
 
     private static OptionSpec count(String name, String label, int defaultValue, String description) {
         return OptionSpec.builder(name).paramLabel(label).type(int.class).defaultValue(Integer.toString(defaultValue))
+                .description(description).build();
+    }
+
+    private static OptionSpec size(String name, String description) {
+        return OptionSpec.builder(name).paramLabel("SIZE").type(Long.class).converters(new ByteSizes())
                 .description(description).build();
     }
 

@@ -22,6 +22,7 @@ final class Metrics implements EventListener {
     private final ApiStats api;
     private final Map<String, Histogram> reloads = new TreeMap<>();
     private final Map<String, Long> exits = new TreeMap<>();
+    private final Map<String, Long> recycles = new TreeMap<>();
 
     Metrics(Instant startedAt, ApiStats api) {
         this.startedAt = startedAt;
@@ -52,6 +53,7 @@ final class Metrics implements EventListener {
             case Event.ReloadFailed failed -> reloads.computeIfAbsent(failed.kind() + "\u0000failed", k -> new Histogram())
                     .observe(failed.took().toNanos() / 1e9);
             case Event.WorkerExited exited -> exits.merge(exited.reason().label(), 1L, Long::sum);
+            case Event.WorkerRecycle recycle -> recycles.merge(recycle.reason(), 1L, Long::sum);
             default -> { }
         }
     }
@@ -83,8 +85,11 @@ final class Metrics implements EventListener {
         restarts.forEach((slot, count) -> out.append("herd_slot_restarts_total{slot=\"").append(slot).append("\"} ")
                 .append(count).append('\n'));
 
-        header(out, "herd_worker_exits_total", "counter", "Worker processes that ended, by reason (crash, start-timeout, stopped, killed).");
+        header(out, "herd_worker_exits_total", "counter", "Worker processes that ended, by reason (crash, start-timeout, stopped, killed, recycled).");
         exits.forEach((reason, count) -> out.append("herd_worker_exits_total{reason=\"").append(reason).append("\"} ")
+                .append(count).append('\n'));
+        header(out, "herd_worker_recycles_total", "counter", "Workers recycled past a limit, by reason (memory, memory_hard, requests, connections, uptime).");
+        recycles.forEach((reason, count) -> out.append("herd_worker_recycles_total{reason=\"").append(reason).append("\"} ")
                 .append(count).append('\n'));
 
         header(out, "herd_reload_duration_seconds", "histogram", "How long reloads, upgrades and rollbacks took, by kind and outcome.");

@@ -64,6 +64,7 @@ final class Libc {
     static final int FALLOC_FL_PUNCH_HOLE = 0x02;
     static final int O_CLOEXEC = 0x80000;
     static final int SC_CLK_TCK = 2;
+    static final int SC_PAGESIZE = 30;
 
     static final long SPAWN_FILE_ACTIONS_SIZE = 80;
     static final long SPAWNATTR_SIZE = 336;

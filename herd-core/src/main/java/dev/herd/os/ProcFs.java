@@ -32,6 +32,7 @@ public final class ProcFs {
     private static final int STAT_STARTTIME = 22 - 3;
 
     private static volatile long clockTicks;
+    private static volatile long pageSize;
 
     private ProcFs() {}
 
@@ -46,6 +47,55 @@ public final class ProcFs {
             }
         }
         return OptionalLong.empty();
+    }
+
+    /**
+     * Resident memory of the process from {@code /proc/PID/statm} (one short line: cheaper than {@code status});
+     * empty when it is gone.
+     */
+    public static OptionalLong residentBytes(long pid) {
+        String line = readFirstLine(PROC.resolve(Long.toString(pid)).resolve("statm"));
+        if (line == null) {
+            return OptionalLong.empty();
+        }
+        String[] fields = line.trim().split(" ");
+        try {
+            return fields.length > 1 ? OptionalLong.of(Long.parseLong(fields[1]) * pageSize()) : OptionalLong.empty();
+        } catch (NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /**
+     * Resident memory of the process and of its descendants that its main thread started (a shell's or a launcher
+     * script's children; {@code /proc/PID/task/PID/children}), summed; 0 when it is gone. Children started by other
+     * threads are not seen: where the worker has a cgroup, count its processes instead.
+     */
+    public static long treeResidentBytes(long pid) {
+        long total = 0;
+        java.util.ArrayDeque<Long> next = new java.util.ArrayDeque<>(List.of(pid));
+        Set<Long> seen = new HashSet<>();
+        while (!next.isEmpty() && seen.size() < 4096) {
+            long current = next.poll();
+            if (!seen.add(current)) {
+                continue;
+            }
+            total += residentBytes(current).orElse(0);
+            String children = readFirstLine(PROC.resolve(Long.toString(current)).resolve("task")
+                    .resolve(Long.toString(current)).resolve("children"));
+            if (children != null) {
+                for (String child : children.trim().split(" ")) {
+                    if (!child.isEmpty()) {
+                        try {
+                            next.add(Long.parseLong(child));
+                        } catch (NumberFormatException e) {
+                            // not a pid: skip it
+                        }
+                    }
+                }
+            }
+        }
+        return total;
     }
 
     /** User plus system CPU time consumed so far. */
@@ -257,19 +307,33 @@ public final class ProcFs {
         }
     }
 
+    private static long pageSize() {
+        long size = pageSize;
+        if (size == 0) {
+            size = sysconf(Libc.SC_PAGESIZE, "_SC_PAGESIZE");
+            pageSize = size;
+        }
+        return size;
+    }
+
     private static long clockTicks() {
         long ticks = clockTicks;
         if (ticks == 0) {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment err = Libc.errnoState(arena);
-                ticks = Libc.sysconf(err, Libc.SC_CLK_TCK);
-                if (ticks <= 0) {
-                    throw new NativeException("sysconf", "_SC_CLK_TCK", Libc.errno(err));
-                }
-            }
+            ticks = sysconf(Libc.SC_CLK_TCK, "_SC_CLK_TCK");
             clockTicks = ticks;
         }
         return ticks;
+    }
+
+    private static long sysconf(int name, String label) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoState(arena);
+            long value = Libc.sysconf(err, name);
+            if (value <= 0) {
+                throw new NativeException("sysconf", label, Libc.errno(err));
+            }
+            return value;
+        }
     }
 
     private static String readLink(Path path) {

@@ -156,7 +156,8 @@ public final class ClusterRunner {
                 spec.balance(), spec.proxyHeader(), spec.socketFd(), command, spec.readyWhen(), spec.startTimeout(),
                 spec.restartDelay(), spec.maxRestartDelay(), spec.maxRestartsPerMinute(), spec.maxFailedStarts(),
                 spec.drainTimeout(), spec.reloadBatch(), spec.canaryPeriod(), spec.retiredNice(), spec.stateDir(),
-                spec.logDir(), spec.logMaxBytes(), spec.logKeep(), spec.api(), spec.watchdogTimeout(), spec.takeover());
+                spec.logDir(), spec.logMaxBytes(), spec.logKeep(), spec.api(), spec.watchdogTimeout(), spec.takeover(),
+                spec.recycling());
     }
 
     /** An adoption to carry out once the supervisor exists. */

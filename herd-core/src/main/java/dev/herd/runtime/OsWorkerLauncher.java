@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -284,6 +285,23 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
         long rss = ProcFs.rssBytes((int) pid).orElse(0);
         double cpu = ProcFs.cpuTime((int) pid).map(d -> d.toNanos() / 1e9).orElse(0.0);
         return new Usage(rss, cpu);
+    }
+
+    /** The processes of the worker's cgroup where it has one (all it started), else the worker and its children. */
+    @Override
+    public long residentBytes(long pid) {
+        Cgroup cgroup = cgroupsByPid.get(pid);
+        if (cgroup != null) {
+            try {
+                List<Long> pids = cgroup.pids();
+                if (!pids.isEmpty()) {
+                    return pids.stream().mapToLong(p -> ProcFs.residentBytes(p).orElse(0)).sum();
+                }
+            } catch (IOException e) {
+                // the cgroup is gone (the worker exited): read the process itself
+            }
+        }
+        return ProcFs.treeResidentBytes(pid);
     }
 
     /** Stops the watch thread; workers still running are left alone. */

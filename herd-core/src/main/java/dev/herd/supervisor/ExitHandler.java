@@ -105,6 +105,8 @@ final class ExitHandler {
             if (unexpected) {
                 afterUnexpectedExit(slot, new Failure(pid, status.describe(), reason, uptime, worker.wasReady(),
                         lastOutput));
+            } else if (reason == ExitReason.RECYCLED && slot.running()) {
+                respawn(slot); // killed over a hard limit: replaced at once, no crash budget charged
             }
         }
     }

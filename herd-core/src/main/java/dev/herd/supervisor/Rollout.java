@@ -26,7 +26,9 @@ final class Rollout {
         /** Back to the previous deployment after an upgrade failed part-way. */
         ROLLBACK,
         /** One slot's worker replaced by a new one of the same deployment (`herd restart slot N`, a hung worker). */
-        RESTART;
+        RESTART,
+        /** Slots whose workers passed a limit of the cluster's recycling, replaced by new ones of the same deployment. */
+        RECYCLE;
 
         String label() {
             return EnumLabels.label(this);

@@ -136,6 +136,18 @@ final class Rollouts {
         begin(Rollout.Kind.RESTART, slot.deployment(), List.of(slot), List.of(reply));
     }
 
+    /**
+     * Recycles these slots' workers (their limits passed): each replaced by a new one of the slot's deployment, at most
+     * {@code --reload-batch} at a time. False, and nothing done, while another rollout runs: the caller asks again.
+     */
+    boolean requestRecycle(List<Slot> slots) {
+        if (busy() || slots.isEmpty()) {
+            return false;
+        }
+        begin(Rollout.Kind.RECYCLE, slots.getFirst().deployment(), slots, List.of());
+        return true;
+    }
+
     /** Sets what the slots should run and starts converging them. */
     private void begin(Rollout.Kind kind, Deployment target, List<Slot> slots,
                        List<CompletableFuture<RolloutResult>> waiters) {

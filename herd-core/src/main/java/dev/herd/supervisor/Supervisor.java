@@ -74,6 +74,7 @@ public final class Supervisor implements CommandGateway {
     private final Shutdown shutdown;
     private final ExitHandler exits;
     private final Rollouts rollouts;
+    private final Recycler recycler;
     private final WorkerMessages workerMessages;
     private final CommandHandler commands;
     private final Adoption adoption;
@@ -114,6 +115,7 @@ public final class Supervisor implements CommandGateway {
         rollouts = new Rollouts(loop, pool, starter, retirement, serving, exits::respawn, shutdown::shuttingDown,
                 initial);
         exits.handsRolloutExitsTo(rollouts);
+        recycler = new Recycler(loop, pool, rollouts, shutdown::shuttingDown, new java.util.SplittableRandom());
         shutdown.abortsOnBegin(rollouts);
         starter.reportTo(new WorkerStarter.Outcomes() {
             @Override
@@ -247,6 +249,7 @@ public final class Supervisor implements CommandGateway {
             }
             pool.slots().forEach(exits::respawn);
             serving.update();
+            recycler.start();
         }
     }
 

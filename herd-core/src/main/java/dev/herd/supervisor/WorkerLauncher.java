@@ -88,6 +88,14 @@ public interface WorkerLauncher {
         return Usage.UNKNOWN;
     }
 
+    /**
+     * Resident memory of the worker and what it started (the processes of its cgroup, else its children), for
+     * {@code --max-memory}: cheap enough to read a few times a second per worker; 0 when it cannot be read.
+     */
+    default long residentBytes(long pid) {
+        return usage(pid).rssBytes();
+    }
+
     /** Writes a line to the worker's channel; false when it has not connected (or is gone). */
     default boolean send(long pid, String line) {
         return false;

@@ -3,6 +3,7 @@ package dev.herd.supervisor;
 import dev.herd.command.WorkerState;
 
 import dev.herd.ClusterSpec;
+import dev.herd.Recycling;
 import dev.herd.Event;
 import dev.herd.Event.ExitReason;
 import dev.herd.ReadyWhen;
@@ -137,6 +138,20 @@ class SupervisorTest {
         public void release(long pid) {
         }
 
+        /** Resident memory by pid; {@link #residentOfNew} for any other. */
+        final Map<Long, Long> resident = new HashMap<>();
+        long residentOfNew;
+
+        @Override
+        public long residentBytes(long pid) {
+            return resident.getOrDefault(pid, residentOfNew);
+        }
+
+        void counters(long pid, long connections, long requests) {
+            live.get(pid).channelLine(pid, "{\"type\":\"counters\",\"connections\":" + connections
+                    + ",\"requests\":" + requests + "}");
+        }
+
         List<Integer> generations() {
             return launched.stream().map(Plan::generation).toList();
         }
@@ -203,7 +218,104 @@ class SupervisorTest {
                 null);
     }
 
-    // ---- adoption of an earlier master's workers ----
+    // ---- recycling (--max-memory, --max-requests, --max-uptime) ----
+
+    private static final long MIB = 1024 * 1024;
+
+    private static ClusterSpec.Builder recycling(int workers, Recycling recycling) {
+        return ClusterSpec.builder().workers(workers).readyWhen(ReadyWhen.STARTED).recycling(recycling);
+    }
+
+    @Test
+    void aWorkerOverTheMemoryLimitIsReplacedBeforeItIsStoppedAndNoCrashIsCounted() {
+        start(recycling(2, Recycling.builder().maxMemory(100 * MIB).build()));
+        launcher.resident.put(1001L, 150 * MIB);
+        runFor(Duration.ofSeconds(1));
+        assertThat(events(Event.WorkerRecycle.class)).singleElement().satisfies(e -> {
+            assertThat(e.slot()).isZero();
+            assertThat(e.pid()).isEqualTo(1001);
+            assertThat(e.reason()).isEqualTo("memory");
+            assertThat(e.value()).isEqualTo(150 * MIB);
+            assertThat(e.limit()).isEqualTo(100 * MIB);
+        });
+        assertThat(events(Event.ReloadBegun.class)).singleElement().satisfies(e -> assertThat(e.kind()).isEqualTo("recycle"));
+        assertThat(launcher.launched).extracting(WorkerLauncher.Plan::slot).containsExactly(0, 1, 0);
+        assertThat(launcher.signals).contains("1001:TERM"); // once its replacement (1003) serves
+        assertThat(events(Event.WorkerExited.class)).singleElement().satisfies(e -> {
+            assertThat(e.pid()).isEqualTo(1001);
+            assertThat(e.reason()).isEqualTo(Event.ExitReason.STOPPED);
+        });
+        assertThat(submit(new ControlCommand.Status()).join().workers()).extracting(ClusterStatus.WorkerInfo::restarts)
+                .containsOnly(0);
+        assertThat(launcher.signals).doesNotContain("1002:TERM");
+    }
+
+    @Test
+    void overTheHardLimitAWorkerIsKilledAtOnceAndItsSlotRefilledAtOnce() {
+        start(recycling(1, Recycling.builder().maxMemory(100 * MIB).maxMemoryHard(200 * MIB).build()));
+        launcher.resident.put(1001L, 250 * MIB);
+        runFor(Duration.ofMillis(300));
+        assertThat(launcher.signals).contains("1001:KILL").doesNotContain("1001:TERM");
+        assertThat(events(Event.WorkerRecycle.class)).singleElement()
+                .satisfies(e -> assertThat(e.reason()).isEqualTo("memory_hard"));
+        assertThat(events(Event.WorkerExited.class)).singleElement()
+                .satisfies(e -> assertThat(e.reason()).isEqualTo(Event.ExitReason.RECYCLED));
+        assertThat(events(Event.RestartScheduled.class)).as("no crash backoff").isEmpty();
+        assertThat(launcher.launched).extracting(WorkerLauncher.Plan::slot).containsExactly(0, 0);
+        assertThat(submit(new ControlCommand.Status()).join().workers()).extracting(ClusterStatus.WorkerInfo::restarts)
+                .containsOnly(0);
+    }
+
+    @Test
+    void freshWorkersOverTheLimitAreRecycledThreeTimesInARowThenOneIsLeftRunning() {
+        start(recycling(1, Recycling.builder().maxMemory(100 * MIB).build()));
+        launcher.residentOfNew = 150 * MIB; // the app needs more than the limit
+        runFor(Duration.ofSeconds(5));
+        assertThat(events(Event.WorkerRecycle.class)).hasSize(Recycler.FRESH_OVER_LIMIT_IN_A_ROW);
+        assertThat(events(Event.WorkerRecycleFailed.class)).singleElement().satisfies(e -> {
+            assertThat(e.pid()).isEqualTo(1004);
+            assertThat(e.hint()).contains("raise --max-memory");
+        });
+        assertThat(launcher.launched).hasSize(4);
+        // a worker that grows past the limit later is recycled again: the slot recovered
+        launcher.residentOfNew = 50 * MIB;
+        launcher.resident.put(1004L, 50 * MIB);
+        submit(new ControlCommand.Reload());
+        runFor(Duration.ofSeconds(1));
+        long fresh = launcher.nextPid;
+        launcher.resident.put(fresh, 150 * MIB);
+        runFor(Duration.ofMillis(500));
+        assertThat(events(Event.WorkerRecycle.class)).hasSize(Recycler.FRESH_OVER_LIMIT_IN_A_ROW + 1);
+    }
+
+    @Test
+    void requestAndUptimeLimitsRecycleOneSlotAtATimeAndWaitForAReload() {
+        start(recycling(2, Recycling.builder().maxRequests(1000).maxUptime(Duration.ofSeconds(60)).build()));
+        launcher.counters(1001, 10, 1000);
+        launcher.counters(1002, 10, 1500);
+        runFor(Duration.ofSeconds(2));
+        // --reload-batch 1: slot 0 first; slot 1 waits for it, and for the spacing of budget recycles
+        List<Event.WorkerRecycle> recycles = events(Event.WorkerRecycle.class);
+        assertThat(recycles).extracting(Event.WorkerRecycle::slot, Event.WorkerRecycle::reason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(0, "requests"),
+                        org.assertj.core.groups.Tuple.tuple(1, "requests"));
+        assertThat(Duration.between(recycles.get(0).at(), recycles.get(1).at())).isGreaterThanOrEqualTo(Recycler.SPACING);
+        assertThat(recycles.get(1).waitedMs()).isGreaterThanOrEqualTo(Recycler.SPACING.toMillis() - Recycler.CHECK_INTERVAL.toMillis());
+        assertThat(events(Event.ReloadBegun.class)).hasSize(2);
+        assertThat(events(Event.ReloadDone.class)).hasSize(2);
+        // a reload running: an uptime recycle waits for it, and a slot the reload replaced is not recycled after it
+        launcher.holdingSocket.addAll(launcher.live.keySet()); // the reload's old workers let go only when told
+        runFor(Duration.ofSeconds(57)); // t = 60 s: both new workers are short of their 60 s
+        submit(new ControlCommand.Reload());
+        runFor(Duration.ofSeconds(3)); // slot 1's worker passes 60 s while the reload waits on slot 0
+        assertThat(events(Event.WorkerRecycle.class)).as("nothing during the reload").hasSize(2);
+        launcher.holdingSocket.clear();
+        runFor(Duration.ofSeconds(3));
+        assertThat(events(Event.ReloadDone.class)).hasSize(3);
+        assertThat(events(Event.WorkerRecycle.class)).as("the reload renewed both workers").hasSize(2);
+    }
+
+
 
     @Test
     void adoptedWorkersRunningTheSameCommandAreKeptAsTheyAreAndAGoneOnesSlotGetsANewWorker() {

@@ -80,12 +80,9 @@ final class Herd implements AutoCloseable {
         }
     }
 
+    /** A fresh temporary directory, removed when the test JVM exits ({@link TestDirs}). */
     static Path newDir() {
-        try {
-            return Files.createTempDirectory("herd-test-");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TestDirs.make();
     }
 
     /** The standard arguments for a cluster of the demo worker on a free loopback port. */

@@ -43,6 +43,11 @@ record LogEvent(String name, Map<String, String> fields, String line) {
         return Optional.of(new LogEvent(fields.get("event"), fields, line));
     }
 
+    /** When the master logged it: the line's leading timestamp. */
+    java.time.Instant at() {
+        return java.time.Instant.parse(line.substring(0, line.indexOf(' ')));
+    }
+
     String get(String key) {
         return fields.get(key);
     }

@@ -14,6 +14,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * SIGINT always exits at once (130).
  *
  * <p>Never reads System.in: fd 0 is the listening socket.
+ *
+ * <p>{@code --leak-mb-per-s N} (or {@code HERD_DEMO_LEAK_MB_PER_S=N} in its environment, which the bundled demo
+ * inherits from {@code herd run}) makes it leak: it keeps N MiB more of live heap every second, for trying
+ * {@code herd run --max-memory}.
  */
 public final class DemoWorker {
 
@@ -21,6 +25,14 @@ public final class DemoWorker {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        int leakMbPerSecond;
+        try {
+            leakMbPerSecond = leakRate(args, System.getenv(LEAK_VARIABLE));
+        } catch (IllegalArgumentException e) {
+            Log.error("herd-demo: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         Worker worker;
         ServerSocketChannel channel;
         try {
@@ -43,11 +55,40 @@ public final class DemoWorker {
         }
         startHeartbeats(worker, server.liveness());
         startCounters(worker, server);
+        if (leakMbPerSecond > 0) {
+            Leak.start(leakMbPerSecond);
+        }
         while (!server.awaitDrained(Duration.ofDays(1))) {
             // only a drain ends this process normally
         }
         Log.info(identity.logPrefix() + " exiting");
         System.exit(0);
+    }
+
+    static final String LEAK_VARIABLE = "HERD_DEMO_LEAK_MB_PER_S";
+
+    /** The only argument, {@code --leak-mb-per-s N} (N from 1 to 1024), else the environment's; 0 for no leak. */
+    static int leakRate(String[] args, String fromEnvironment) {
+        if (args.length == 2 && args[0].equals("--leak-mb-per-s")) {
+            return rate("--leak-mb-per-s", args[1]);
+        }
+        if (args.length != 0) {
+            throw new IllegalArgumentException("unknown arguments '" + String.join(" ", args)
+                    + "'; the only one is --leak-mb-per-s N");
+        }
+        return fromEnvironment == null || fromEnvironment.isBlank() ? 0 : rate(LEAK_VARIABLE, fromEnvironment.trim());
+    }
+
+    private static int rate(String setting, String value) {
+        try {
+            int rate = Integer.parseInt(value);
+            if (rate >= 1 && rate <= 1024) {
+                return rate;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException(setting + ": '" + value + "' must be a number of MiB from 1 to 1024");
     }
 
     /** When the master runs a watchdog: a heartbeat whenever the accept loop could still make progress. */
@@ -69,7 +110,10 @@ public final class DemoWorker {
         });
     }
 
-    /** Under Herd: reports connections and requests served, once a second, for status and metrics. */
+    /**
+     * Under Herd: reports connections and requests served, five times a second (when they changed), for status, metrics
+     * and {@code --max-requests}, which acts on the last report.
+     */
     private static void startCounters(Worker worker, DemoServer server) {
         if (!worker.supervised()) {
             return;
@@ -83,7 +127,7 @@ public final class DemoWorker {
                     reported = requests;
                 }
                 try {
-                    Thread.sleep(1000); // the report's cadence
+                    Thread.sleep(200); // the report's cadence
                 } catch (InterruptedException e) {
                     return;
                 }

@@ -1,0 +1,104 @@
+package dev.herd.tests;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Issue 17, recycling: a worker past a limit is replaced through the slot's zero-downtime replacement (the new one
+ * first, then the old one drains), so under keep-alive load nothing is dropped; the crash budget is not charged.
+ */
+class RecyclingTest {
+    private static final Duration START = Duration.ofSeconds(60);
+
+    @Test
+    void aLeakingWorkerIsRecycledPastMaxMemoryUnderLoadWithNothingDropped() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--max-memory", "160m",
+                "--drain-timeout", "10s", "--"));
+        args.addAll(leakingDemo(40));
+        try (Herd herd = Herd.start(dir, args)) {
+            int port = herd.awaitPort();
+            herd.awaitReady(2, START);
+            Wrk.Result result;
+            try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(120), dir)) {
+                wrk.awaitRunning();
+                await("3 memory recycles").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> herd.events("worker.recycle").size() >= 3);
+                result = wrk.stop();
+            }
+            List<LogEvent> recycles = herd.events("worker.recycle");
+            System.out.println("[recycle memory] " + recycles.size() + " recycles, wrk -t2 -c32: " + result);
+            assertThat(result.requests()).isPositive();
+            assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
+            assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
+            List<LogEvent> forked = herd.events("worker.forked");
+            for (LogEvent recycle : recycles) {
+                assertThat(recycle.get("reason")).isEqualTo("memory");
+                assertThat(Long.parseLong(recycle.get("value"))).isGreaterThan(160L << 20);
+                assertThat(recycle.get("limit")).isEqualTo(Long.toString(160L << 20));
+                // its replacement was spawned at once: the limit seen passed -> the new worker forked
+                LogEvent replacement = forked.stream().filter(f -> f.get("slot").equals(recycle.get("slot"))
+                        && !f.at().isBefore(recycle.at())).findFirst().orElseThrow();
+                assertThat(Duration.between(recycle.at(), replacement.at())).as("spawned after " + recycle.line())
+                        .isLessThan(Duration.ofSeconds(1));
+            }
+            assertThat(herd.events("worker.exited")).allSatisfy(e -> assertThat(e.get("reason")).isEqualTo("stopped"));
+            assertThat(herd.events("worker.restart_scheduled")).as("no crash").isEmpty();
+            String metrics = metrics(dir);
+            assertThat(metrics).containsPattern("herd_worker_recycles_total\\{reason=\"memory\"} [3-9]");
+            assertThat(metrics).contains("herd_slot_restarts_total{slot=\"0\"} 0");
+        }
+    }
+
+    /** Over --max-memory-hard a worker is killed at once and its slot refilled at once; its socket stayed open. */
+    @Test
+    void overTheHardLimitAWorkerIsKilledAtOnceAndReplaced() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "1", "--max-memory-hard", "140m", "--"));
+        args.addAll(leakingDemo(60));
+        try (Herd herd = Herd.start(dir, args)) {
+            int port = herd.awaitPort();
+            long first = herd.awaitReady(1, START).getFirst();
+            LogEvent recycle = herd.awaitEvent(e -> e.name().equals("worker.recycle"), START, "worker.recycle");
+            assertThat(recycle.get("reason")).isEqualTo("memory_hard");
+            assertThat(recycle.pid()).isEqualTo(first);
+            LogEvent exited = herd.awaitEvent(e -> e.name().equals("worker.exited") && e.pid() == first, START, "the kill");
+            assertThat(exited.get("reason")).isEqualTo("recycled");
+            assertThat(exited.get("signal")).isEqualTo("KILL");
+            await("a new worker").atMost(START).until(() -> herd.liveReadyPids().stream().anyMatch(p -> p != first));
+            assertThat(herd.events("worker.restart_scheduled")).as("no crash backoff").isEmpty();
+            assertThat(Http.get(port, "/").status()).isEqualTo(200);
+        }
+    }
+
+    /** The demo worker with room to grow (a 512 MiB heap), leaking this many MiB a second. */
+    private static List<String> leakingDemo(int mibPerSecond) {
+        List<String> demo = new ArrayList<>(Workers.demo());
+        demo.add(1, "-Xmx512m");
+        demo.addAll(List.of("--leak-mb-per-s", Integer.toString(mibPerSecond)));
+        return demo;
+    }
+
+    private static String metrics(Path dir) throws Exception {
+        String url = Files.readString(dir.resolve("state/api.url")).trim();
+        String key = Files.readString(dir.resolve("state/access.key")).trim();
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(url + "/metrics"))
+                    .header("Authorization", "Bearer " + key).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+            return response.body();
+        }
+    }
+}
