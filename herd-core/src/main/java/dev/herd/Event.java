@@ -115,7 +115,7 @@ public sealed interface Event {
      * A worker passed a limit of {@link dev.herd.Recycling} and is recycled: replaced by a fresh one without downtime
      * (or, over a hard limit, killed and replaced at once).
      *
-     * @param reason     memory, memory_hard, requests, connections or uptime
+     * @param reason     memory, memory_hard, requests, connections, uptime or cluster_memory
      * @param value      what it measured: bytes, requests, connections or milliseconds of uptime
      * @param limit      the limit it passed, in the same unit (the worker's own, with its jitter)
      * @param waitedMs   how long the recycle waited (for a rollout, or for earlier recycles) since the limit was seen
@@ -140,6 +140,22 @@ public sealed interface Event {
         public Map<String, Object> fields() {
             return ordered("slot", slot, "pid", pid, "reason", reason, "value", value, "limit", limit,
                     "recycles_in_a_row", recycles, "hint", hint);
+        }
+    }
+
+    /**
+     * The workers together hold more memory than {@code --cluster-memory-high}: this master takes it back until they
+     * are under {@code --cluster-memory-low}, one step per look.
+     *
+     * @param action {@code kill-retired} (a draining worker killed), {@code recycle} (the largest serving worker
+     *               recycled) or {@code none} (nothing left to take: every worker is as small as it gets)
+     */
+    record ClusterMemoryHigh(Instant at, long total, long high, long low, String action, int slot, long pid)
+            implements Event {
+        public String name() { return "cluster.memory_high"; }
+        public Map<String, Object> fields() {
+            return ordered("total", total, "high", high, "low", low, "action", action, "slot", slot < 0 ? null : slot,
+                    "pid", pid <= 0 ? null : pid);
         }
     }
 

@@ -20,10 +20,15 @@ import java.time.Duration;
  *                       workers started together do not reach them together (Gunicorn's max_requests_jitter)
  * @param maxUptime      how long a worker may run before it is recycled
  * @param uptimeJitter   each worker's uptime limit is raised by its own random 0..uptimeJitter
+ * @param clusterMemoryHigh when the resident memory of all workers together (retired ones included) passes this,
+ *                       memory is taken back until it is under {@code clusterMemoryLow}: retired (draining)
+ *                       workers are killed first, the largest first; then the largest serving worker is recycled,
+ *                       one at a time (ipcluster's cluster memory watermarks)
+ * @param clusterMemoryLow where that stops; 0 takes 90% of the high mark
  */
 public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, long maxConnections, long maxJitter,
-                        Duration maxUptime, Duration uptimeJitter) {
-    public static final Recycling NONE = new Recycling(0, 0, 0, 0, 0, Duration.ZERO, Duration.ZERO);
+                        Duration maxUptime, Duration uptimeJitter, long clusterMemoryHigh, long clusterMemoryLow) {
+    public static final Recycling NONE = new Recycling(0, 0, 0, 0, 0, Duration.ZERO, Duration.ZERO, 0, 0);
     /** Below this a JVM cannot even start: a limit under it would recycle every worker as soon as it is ready. */
     public static final long MIN_MEMORY = 1024L * 1024;
 
@@ -48,6 +53,16 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
                 "must not be negative");
         ClusterSpec.check(uptimeJitter.isZero() || !maxUptime.isZero(), "max-uptime-jitter", uptimeJitter,
                 "only applies with --max-uptime");
+        ClusterSpec.check(clusterMemoryHigh == 0 || clusterMemoryHigh >= MIN_MEMORY, "cluster-memory-high",
+                size(clusterMemoryHigh), "must be 0 (no limit) or at least 1m");
+        ClusterSpec.check(clusterMemoryLow >= 0, "cluster-memory-low", size(clusterMemoryLow), "must not be negative");
+        ClusterSpec.check(clusterMemoryLow == 0 || clusterMemoryHigh > 0, "cluster-memory-low", size(clusterMemoryLow),
+                "only applies with --cluster-memory-high");
+        ClusterSpec.check(clusterMemoryLow < clusterMemoryHigh || clusterMemoryHigh == 0, "cluster-memory-low",
+                size(clusterMemoryLow), "must be below --cluster-memory-high (" + size(clusterMemoryHigh) + ")");
+        if (clusterMemoryHigh > 0 && clusterMemoryLow == 0) {
+            clusterMemoryLow = clusterMemoryHigh / 10 * 9;
+        }
     }
 
     /** A size as operators write it: {@code 200m}, {@code 512k}, else bytes. */
@@ -63,7 +78,8 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
 
     /** Whether any limit is set (the master then looks at its workers every {@code CHECK_INTERVAL}). */
     public boolean active() {
-        return maxMemory > 0 || maxMemoryHard > 0 || maxRequests > 0 || maxConnections > 0 || !maxUptime.isZero();
+        return maxMemory > 0 || maxMemoryHard > 0 || maxRequests > 0 || maxConnections > 0 || !maxUptime.isZero()
+                || clusterMemoryHigh > 0;
     }
 
     public static Builder builder() {
@@ -79,6 +95,8 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
         private long maxJitter;
         private Duration maxUptime = Duration.ZERO;
         private Duration uptimeJitter = Duration.ZERO;
+        private long clusterMemoryHigh;
+        private long clusterMemoryLow;
 
         private Builder() {
         }
@@ -90,10 +108,12 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
         public Builder maxJitter(long jitter) { this.maxJitter = jitter; return this; }
         public Builder maxUptime(Duration uptime) { this.maxUptime = uptime; return this; }
         public Builder uptimeJitter(Duration jitter) { this.uptimeJitter = jitter; return this; }
+        public Builder clusterMemoryHigh(long bytes) { this.clusterMemoryHigh = bytes; return this; }
+        public Builder clusterMemoryLow(long bytes) { this.clusterMemoryLow = bytes; return this; }
 
         public Recycling build() {
             return new Recycling(maxMemory, maxMemoryHard, maxRequests, maxConnections, maxJitter, maxUptime,
-                    uptimeJitter);
+                    uptimeJitter, clusterMemoryHigh, clusterMemoryLow);
         }
     }
 }

@@ -101,6 +101,8 @@ final class RunCommand implements Callable<Integer> {
                 .maxJitter(orZero(o.maxJitter.getValue()))
                 .maxUptime(o.maxUptime.getValue() == null ? Duration.ZERO : o.maxUptime.getValue())
                 .uptimeJitter(o.maxUptimeJitter.getValue() == null ? Duration.ZERO : o.maxUptimeJitter.getValue())
+                .clusterMemoryHigh(orZero(o.clusterMemoryHigh.getValue()))
+                .clusterMemoryLow(orZero(o.clusterMemoryLow.getValue()))
                 .build();
     }
 

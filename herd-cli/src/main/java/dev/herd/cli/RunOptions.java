@@ -126,6 +126,12 @@ final class RunOptions {
     final OptionSpec maxUptimeJitter = OptionSpec.builder("--max-uptime-jitter").paramLabel("DURATION")
             .type(Duration.class).converters(new Durations())
             .description("Each worker's --max-uptime is raised by its own random part of this. Default: 0.").build();
+    final OptionSpec clusterMemoryHigh = size("--cluster-memory-high", "When all workers together (retired ones"
+            + " included) hold more resident memory than this, take it back until under --cluster-memory-low: kill"
+            + " retired (draining) workers first, largest first, then recycle the largest serving worker, one at a time."
+            + " Default: no limit.");
+    final OptionSpec clusterMemoryLow = size("--cluster-memory-low", "Where --cluster-memory-high stops taking memory"
+            + " back. Default: 90% of --cluster-memory-high.");
     final OptionSpec logMaxBytes = OptionSpec.builder("--log-max-size").paramLabel("SIZE").type(long.class)
             .converters(new ByteSizes()).defaultValue(ByteSizes.format(DEFAULTS.logMaxBytes()))
             .description("A worker log file (worker-SLOT.log) is rotated to worker-SLOT.log.1 before it grows beyond"
@@ -176,7 +182,7 @@ final class RunOptions {
         for (OptionSpec option : List.of(workers, port, host, mode, sticky, takeover, balance, proxyHeader, backlog, socketFd,
                 readyWhen, startTimeout, restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts,
                 drainTimeout, reloadBatch, canarySeconds, retiredNice, maxMemory, maxMemoryHard, maxRequests,
-                maxConnections, maxJitter, maxUptime, maxUptimeJitter, stateDir, logDir, watchdogTimeout, logMaxBytes,
+                maxConnections, maxJitter, maxUptime, maxUptimeJitter, clusterMemoryHigh, clusterMemoryLow, stateDir, logDir, watchdogTimeout, logMaxBytes,
                 logKeep, apiHost, apiPort, noApi, accessKeyFile, apiAllowGet, ecvMonitor)) {
             spec.addOption(option);
         }

@@ -49,6 +49,10 @@ final class Recycler {
     private final Map<Integer, Integer> freshOverLimit = new HashMap<>();
     private boolean scheduled;
     private long lastBeganNanos = Long.MIN_VALUE;
+    /** Over the cluster's high mark, until under its low mark. */
+    private boolean reclaiming;
+    /** Retired workers killed for the cluster's memory, until their exit. */
+    private final java.util.Set<Long> killed = new java.util.HashSet<>();
 
     /** A worker's limits: its jitter drawn once; whether it has been looked at since it serves. */
     private static final class Own {
@@ -101,8 +105,57 @@ final class Recycler {
             }
             look(slot, worker, now);
         }
+        if (limits.clusterMemoryHigh() > 0) {
+            watermarks(now);
+        }
         recycleQueued(now);
         start();
+    }
+
+    /**
+     * The cluster's memory marks: over the high one, one step per look until under the low one: the largest retired
+     * (draining) worker killed, else, while no recycle runs or waits, the largest serving worker recycled.
+     */
+    private void watermarks(long now) {
+        Map<WorkerProcess, Long> resident = new HashMap<>();
+        long total = 0;
+        for (WorkerProcess worker : pool.workers()) {
+            if (worker.live()) {
+                long bytes = loop.launcher().residentBytes(worker.pid());
+                resident.put(worker, bytes);
+                total += bytes;
+            }
+        }
+        reclaiming = total > limits.clusterMemoryHigh() || reclaiming && total > limits.clusterMemoryLow();
+        if (!reclaiming) {
+            return;
+        }
+        killed.removeIf(pid -> pool.worker(pid) == null);
+        WorkerProcess retired = largest(resident, w -> w.retired() && !killed.contains(w.pid()));
+        if (retired != null) {
+            killed.add(retired.pid()); // killed once: a look before its exit does not count it again
+            loop.emit(new Event.ClusterMemoryHigh(loop.instant(), total, limits.clusterMemoryHigh(),
+                    limits.clusterMemoryLow(), "kill-retired", retired.slot(), retired.pid()));
+            retired.kill(ExitReason.KILLED);
+            return;
+        }
+        if (!queued.isEmpty() || rollouts.busy()) {
+            return; // one recycle at a time: the next look sees what this one gave back
+        }
+        WorkerProcess largest = largest(resident, w -> w.serving() && !w.retired()
+                && pool.slotServedBy(w) != null && pool.slotServedBy(w).incoming() == null);
+        if (largest == null) {
+            return;
+        }
+        loop.emit(new Event.ClusterMemoryHigh(loop.instant(), total, limits.clusterMemoryHigh(),
+                limits.clusterMemoryLow(), "recycle", largest.slot(), largest.pid()));
+        queue(pool.slotServedBy(largest), largest, "cluster_memory", total, limits.clusterMemoryHigh(), now);
+    }
+
+    private static WorkerProcess largest(Map<WorkerProcess, Long> resident,
+                                         java.util.function.Predicate<WorkerProcess> which) {
+        return resident.entrySet().stream().filter(e -> which.test(e.getKey()))
+                .max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
     }
 
     private void look(Slot slot, WorkerProcess worker, long now) {
@@ -193,7 +246,7 @@ final class Recycler {
             }
             if (slots.size() == loop.spec().reloadBatch()
                     || !slots.isEmpty() && !slots.getFirst().deployment().equals(slot.deployment())
-                    || !pending.reason().equals("memory") && lastBeganNanos != Long.MIN_VALUE
+                    || !pending.reason().contains("memory") && lastBeganNanos != Long.MIN_VALUE
                     && now - lastBeganNanos < SPACING.toNanos()) {
                 continue;
             }

@@ -318,6 +318,40 @@ class SupervisorTest {
 
 
     @Test
+    void overTheClustersHighMarkTheLargestWorkersAreRecycledOneAtATimeUntilUnderTheLowMark() {
+        start(recycling(3, Recycling.builder().clusterMemoryHigh(300 * MIB).clusterMemoryLow(200 * MIB).build()));
+        launcher.resident.putAll(Map.of(1001L, 80 * MIB, 1002L, 90 * MIB, 1003L, 150 * MIB));
+        launcher.residentOfNew = 40 * MIB;
+        runFor(Duration.ofSeconds(5));
+        assertThat(events(Event.ClusterMemoryHigh.class)).extracting(Event.ClusterMemoryHigh::action,
+                        Event.ClusterMemoryHigh::pid, Event.ClusterMemoryHigh::total)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("recycle", 1003L, 320 * MIB),
+                        org.assertj.core.groups.Tuple.tuple("recycle", 1002L, 210 * MIB)); // 160 MiB: under the low mark
+        assertThat(events(Event.WorkerRecycle.class)).extracting(Event.WorkerRecycle::pid, Event.WorkerRecycle::reason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(1003L, "cluster_memory"),
+                        org.assertj.core.groups.Tuple.tuple(1002L, "cluster_memory"));
+    }
+
+    @Test
+    void overTheClustersHighMarkRetiredWorkersAreKilledFirst() {
+        start(recycling(2, Recycling.builder().clusterMemoryHigh(300 * MIB).build()));
+        launcher.exitOnTerm = false; // the old workers of the reload keep draining
+        submit(new ControlCommand.Reload());
+        runFor(Duration.ofSeconds(1));
+        assertThat(launcher.signals).contains("1001:TERM", "1002:TERM");
+        launcher.resident.putAll(Map.of(1001L, 120 * MIB, 1002L, 100 * MIB));
+        launcher.residentOfNew = 50 * MIB; // 320 MiB in all, the low mark 270
+        runFor(Duration.ofSeconds(2));
+        assertThat(events(Event.ClusterMemoryHigh.class)).extracting(Event.ClusterMemoryHigh::action,
+                        Event.ClusterMemoryHigh::pid)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("kill-retired", 1001L)); // 200 MiB left
+        assertThat(launcher.signals).contains("1001:KILL").doesNotContain("1002:KILL");
+        assertThat(events(Event.WorkerRecycle.class)).as("the serving workers stay").isEmpty();
+    }
+
+    // ---- adoption of an earlier master's workers ----
+
+    @Test
     void adoptedWorkersRunningTheSameCommandAreKeptAsTheyAreAndAGoneOnesSlotGetsANewWorker() {
         List<String> same = List.of("/bin/true");
         launcher.adoptable.addAll(List.of(500L, 501L)); // 502 is gone when the new master looks

@@ -83,6 +83,40 @@ class RecyclingTest {
         }
     }
 
+    /**
+     * Two workers leaking together pass the cluster's high mark: the largest is recycled; while it drains it is the
+     * first to be killed if the total is still high; then the next largest is recycled. The cluster stays in service.
+     */
+    @Test
+    void overTheClustersHighMarkTheLargestWorkerIsRecycled() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--cluster-memory-high", "260m",
+                "--cluster-memory-low", "200m", "--"));
+        args.addAll(leakingDemo(30));
+        try (Herd herd = Herd.start(dir, args)) {
+            int port = herd.awaitPort();
+            herd.awaitReady(2, START);
+            await("2 recycles for the cluster's memory").atMost(START).pollInterval(Duration.ofMillis(100))
+                    .until(() -> herd.events("worker.recycle").size() >= 2);
+            List<LogEvent> steps = herd.events("cluster.memory_high");
+            assertThat(steps.getFirst().get("action")).isEqualTo("recycle");
+            List<Long> recycled = new ArrayList<>();
+            for (LogEvent step : steps) {
+                assertThat(Long.parseLong(step.get("total"))).isGreaterThan(200L << 20);
+                if (step.get("action").equals("recycle")) {
+                    recycled.add(step.pid());
+                } else {
+                    // the retired (draining) worker of an earlier step goes first
+                    assertThat(step.get("action")).isEqualTo("kill-retired");
+                    assertThat(recycled).contains(step.pid());
+                }
+            }
+            assertThat(herd.events("worker.recycle")).allSatisfy(e -> assertThat(e.get("reason")).isEqualTo("cluster_memory"));
+            assertThat(Http.get(port, "/").status()).isEqualTo(200);
+            assertThat(herd.events("worker.restart_scheduled")).isEmpty();
+        }
+    }
+
     /** The demo worker with room to grow (a 512 MiB heap), leaking this many MiB a second. */
     private static List<String> leakingDemo(int mibPerSecond) {
         List<String> demo = new ArrayList<>(Workers.demo());
