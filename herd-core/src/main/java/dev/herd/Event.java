@@ -115,7 +115,7 @@ public sealed interface Event {
      * A worker passed a limit of {@link dev.herd.Recycling} and is recycled: replaced by a fresh one without downtime
      * (or, over a hard limit, killed and replaced at once).
      *
-     * @param reason     memory, memory_hard, requests, connections, uptime or cluster_memory
+     * @param reason     memory, memory_hard, requests, connections, uptime, cluster_memory or overload
      * @param value      what it measured: bytes, requests, connections or milliseconds of uptime
      * @param limit      the limit it passed, in the same unit (the worker's own, with its jitter)
      * @param waitedMs   how long the recycle waited (for a rollout, or for earlier recycles) since the limit was seen

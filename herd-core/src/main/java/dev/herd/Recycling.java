@@ -25,10 +25,14 @@ import java.time.Duration;
  *                       workers are killed first, the largest first; then the largest serving worker is recycled,
  *                       one at a time (ipcluster's cluster memory watermarks)
  * @param clusterMemoryLow where that stops; 0 takes 90% of the high mark
+ * @param overloadRecycle a worker that reports itself overloaded (herd-worker's {@code overloaded()}, ipcluster's
+ *                       toobusy) without a break for this long is recycled; workers get it as
+ *                       {@code HERD_OVERLOAD_RECYCLE_MS}, and herd-worker then measures and reports by itself
  */
 public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, long maxConnections, long maxJitter,
-                        Duration maxUptime, Duration uptimeJitter, long clusterMemoryHigh, long clusterMemoryLow) {
-    public static final Recycling NONE = new Recycling(0, 0, 0, 0, 0, Duration.ZERO, Duration.ZERO, 0, 0);
+                        Duration maxUptime, Duration uptimeJitter, long clusterMemoryHigh, long clusterMemoryLow,
+                        Duration overloadRecycle) {
+    public static final Recycling NONE = new Recycling(0, 0, 0, 0, 0, Duration.ZERO, Duration.ZERO, 0, 0, Duration.ZERO);
     /** Below this a JVM cannot even start: a limit under it would recycle every worker as soon as it is ready. */
     public static final long MIN_MEMORY = 1024L * 1024;
 
@@ -60,6 +64,8 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
                 "only applies with --cluster-memory-high");
         ClusterSpec.check(clusterMemoryLow < clusterMemoryHigh || clusterMemoryHigh == 0, "cluster-memory-low",
                 size(clusterMemoryLow), "must be below --cluster-memory-high (" + size(clusterMemoryHigh) + ")");
+        ClusterSpec.check(overloadRecycle != null && (overloadRecycle.isZero() || overloadRecycle.toMillis() >= 1000),
+                "overload-recycle", overloadRecycle, "must be 0 (off) or at least 1s");
         if (clusterMemoryHigh > 0 && clusterMemoryLow == 0) {
             clusterMemoryLow = clusterMemoryHigh / 10 * 9;
         }
@@ -79,7 +85,7 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
     /** Whether any limit is set (the master then looks at its workers every {@code CHECK_INTERVAL}). */
     public boolean active() {
         return maxMemory > 0 || maxMemoryHard > 0 || maxRequests > 0 || maxConnections > 0 || !maxUptime.isZero()
-                || clusterMemoryHigh > 0;
+                || clusterMemoryHigh > 0 || !overloadRecycle.isZero();
     }
 
     public static Builder builder() {
@@ -97,6 +103,7 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
         private Duration uptimeJitter = Duration.ZERO;
         private long clusterMemoryHigh;
         private long clusterMemoryLow;
+        private Duration overloadRecycle = Duration.ZERO;
 
         private Builder() {
         }
@@ -110,10 +117,11 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
         public Builder uptimeJitter(Duration jitter) { this.uptimeJitter = jitter; return this; }
         public Builder clusterMemoryHigh(long bytes) { this.clusterMemoryHigh = bytes; return this; }
         public Builder clusterMemoryLow(long bytes) { this.clusterMemoryLow = bytes; return this; }
+        public Builder overloadRecycle(Duration overloaded) { this.overloadRecycle = overloaded; return this; }
 
         public Recycling build() {
             return new Recycling(maxMemory, maxMemoryHard, maxRequests, maxConnections, maxJitter, maxUptime,
-                    uptimeJitter, clusterMemoryHigh, clusterMemoryLow);
+                    uptimeJitter, clusterMemoryHigh, clusterMemoryLow, overloadRecycle);
         }
     }
 }

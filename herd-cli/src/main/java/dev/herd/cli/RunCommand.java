@@ -103,6 +103,7 @@ final class RunCommand implements Callable<Integer> {
                 .uptimeJitter(o.maxUptimeJitter.getValue() == null ? Duration.ZERO : o.maxUptimeJitter.getValue())
                 .clusterMemoryHigh(orZero(o.clusterMemoryHigh.getValue()))
                 .clusterMemoryLow(orZero(o.clusterMemoryLow.getValue()))
+                .overloadRecycle(o.overloadRecycle.getValue() == null ? Duration.ZERO : o.overloadRecycle.getValue())
                 .build();
     }
 

@@ -132,6 +132,11 @@ final class RunOptions {
             + " Default: no limit.");
     final OptionSpec clusterMemoryLow = size("--cluster-memory-low", "Where --cluster-memory-high stops taking memory"
             + " back. Default: 90% of --cluster-memory-high.");
+    final OptionSpec overloadRecycle = OptionSpec.builder("--overload-recycle").paramLabel("DURATION")
+            .type(Duration.class).converters(new Durations())
+            .description("Recycle a worker that reports itself overloaded without a break for this long (herd-worker"
+                    + " measures its event-loop lag and reports by itself; workers get it as HERD_OVERLOAD_RECYCLE_MS)."
+                    + " Default: off.").build();
     final OptionSpec logMaxBytes = OptionSpec.builder("--log-max-size").paramLabel("SIZE").type(long.class)
             .converters(new ByteSizes()).defaultValue(ByteSizes.format(DEFAULTS.logMaxBytes()))
             .description("A worker log file (worker-SLOT.log) is rotated to worker-SLOT.log.1 before it grows beyond"
@@ -182,7 +187,7 @@ final class RunOptions {
         for (OptionSpec option : List.of(workers, port, host, mode, sticky, takeover, balance, proxyHeader, backlog, socketFd,
                 readyWhen, startTimeout, restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts,
                 drainTimeout, reloadBatch, canarySeconds, retiredNice, maxMemory, maxMemoryHard, maxRequests,
-                maxConnections, maxJitter, maxUptime, maxUptimeJitter, clusterMemoryHigh, clusterMemoryLow, stateDir, logDir, watchdogTimeout, logMaxBytes,
+                maxConnections, maxJitter, maxUptime, maxUptimeJitter, clusterMemoryHigh, clusterMemoryLow, overloadRecycle, stateDir, logDir, watchdogTimeout, logMaxBytes,
                 logKeep, apiHost, apiPort, noApi, accessKeyFile, apiAllowGet, ecvMonitor)) {
             spec.addOption(option);
         }

@@ -67,6 +67,7 @@ class RunUsageErrorsTest {
                 Arguments.of(List.of("--max-jitter", "100"), "max-jitter: '100' only applies with --max-requests or --max-connections"),
                 Arguments.of(List.of("--max-uptime", "500ms"), "max-uptime: '500ms' must be 0 (no limit) or at least 1s"),
                 Arguments.of(List.of("--max-uptime-jitter", "5m"), "max-uptime-jitter: '5m' only applies with --max-uptime"),
+                Arguments.of(List.of("--overload-recycle", "500ms"), "overload-recycle: '500ms' must be 0 (off) or at least 1s"),
                 Arguments.of(List.of("--cluster-memory-low", "1g"), "cluster-memory-low: '1g' only applies with --cluster-memory-high"),
                 Arguments.of(List.of("--cluster-memory-high", "1g", "--cluster-memory-low", "1g"),
                         "cluster-memory-low: '1g' must be below --cluster-memory-high (1g)"),

@@ -88,7 +88,7 @@ final class Metrics implements EventListener {
         header(out, "herd_worker_exits_total", "counter", "Worker processes that ended, by reason (crash, start-timeout, stopped, killed, recycled).");
         exits.forEach((reason, count) -> out.append("herd_worker_exits_total{reason=\"").append(reason).append("\"} ")
                 .append(count).append('\n'));
-        header(out, "herd_worker_recycles_total", "counter", "Workers recycled past a limit, by reason (memory, memory_hard, requests, connections, uptime, cluster_memory).");
+        header(out, "herd_worker_recycles_total", "counter", "Workers recycled past a limit, by reason (memory, memory_hard, requests, connections, uptime, cluster_memory, overload).");
         recycles.forEach((reason, count) -> out.append("herd_worker_recycles_total{reason=\"").append(reason).append("\"} ")
                 .append(count).append('\n'));
 

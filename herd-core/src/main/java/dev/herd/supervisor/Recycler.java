@@ -194,6 +194,10 @@ final class Recycler {
             queue(slot, worker, "connections", worker.connections(), mine.connections, now);
         } else if (mine.uptimeNanos > 0 && worker.uptime(now).toNanos() >= mine.uptimeNanos) {
             queue(slot, worker, "uptime", worker.uptime(now).toMillis(), Duration.ofNanos(mine.uptimeNanos).toMillis(), now);
+        } else if (!limits.overloadRecycle().isZero() && worker.overloadedSinceNanos() != 0
+                && now - worker.overloadedSinceNanos() >= limits.overloadRecycle().toNanos()) {
+            queue(slot, worker, "overload", Duration.ofNanos(now - worker.overloadedSinceNanos()).toMillis(),
+                    limits.overloadRecycle().toMillis(), now);
         }
     }
 

@@ -15,7 +15,8 @@ final class WorkerEnvironment {
      */
     static final List<String> DROPPED = List.of(
             "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS",
-            "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "HERD_LAUNCHER", "HERD_SUCCESSOR_OF");
+            "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET", "HERD_LAUNCHER", "HERD_SUCCESSOR_OF",
+            "HERD_OVERLOAD_RECYCLE_MS");
 
     private WorkerEnvironment() {
     }

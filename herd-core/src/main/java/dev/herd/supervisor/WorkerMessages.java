@@ -72,6 +72,7 @@ final class WorkerMessages {
         switch (message) {
             case WorkerProtocol.Lifecycle lifecycle -> onNotify(pid, lifecycle.signal());
             case WorkerProtocol.Counters counters -> worker.counters(counters.connections(), counters.requests());
+            case WorkerProtocol.Overload overload -> worker.overloaded(overload.overloaded(), loop.now());
             case WorkerProtocol.Ask ask -> delegates.answer(worker.slot(), pid, ask,
                     reply -> loop.launcher().send(pid, reply));
             case WorkerProtocol.Note note -> delegates.deliver(worker.slot(), pid, note.payload());

@@ -42,6 +42,8 @@ final class WorkerProcess {
     /** Connections and requests served, as the worker last reported them (0 when it does not). */
     private long connections;
     private long requests;
+    /** Since when it reported itself overloaded, 0 while it does not. */
+    private long overloadedSince;
     /** Malformed channel lines seen, for logging the first ones and then only now and then. */
     private int badLines;
     /** Taken over from an earlier master: not this master's child, so its exit status is unknown. */
@@ -189,6 +191,19 @@ final class WorkerProcess {
 
     void heartbeat(long nowNanos) {
         lastHeartbeatNanos = nowNanos;
+    }
+
+    /** Since when the worker says it is overloaded ({@link System#nanoTime}-like), 0 while it is not. */
+    long overloadedSinceNanos() {
+        return overloadedSince;
+    }
+
+    void overloaded(boolean overloaded, long nowNanos) {
+        if (!overloaded) {
+            overloadedSince = 0;
+        } else if (overloadedSince == 0) {
+            overloadedSince = nowNanos == 0 ? 1 : nowNanos;
+        }
     }
 
     void counters(long connections, long requests) {

@@ -86,6 +86,10 @@ final class WorkerStarter {
             env = WorkerEnvironment.build(env, slot.id(), deployment.generation(), port, spec.socketFd(), notifyPath,
                     privatePort, listeners.workerHost(), channelPath, spec.watchdogTimeout().toMillis(),
                     spec.drainTimeout().toMillis());
+            if (!spec.recycling().overloadRecycle().isZero()) {
+                // herd-worker measures its lag and reports when it is overloaded (docs/protocol.md)
+                env.put("HERD_OVERLOAD_RECYCLE_MS", Long.toString(spec.recycling().overloadRecycle().toMillis()));
+            }
             pid = loop.launcher().launch(new WorkerLauncher.Plan(slot.id(), deployment.generation(), deployment.argv(),
                     env, deployment.env(), sequence, logFile, notifyPath, privatePort, channelPath), callbacks);
         } catch (RuntimeException | OutOfMemoryError e) {

@@ -43,6 +43,10 @@ public final class WorkerProtocol {
     public record Counters(long connections, long requests) implements Message {
     }
 
+    /** The worker's overload state changed (herd-worker's {@code overloaded()}: its lag above the threshold). */
+    public record Overload(boolean overloaded) implements Message {
+    }
+
     /** @throws IllegalArgumentException naming what is wrong with the line */
     public static Message read(String line) {
         Map<?, ?> message = object(line);
@@ -50,6 +54,7 @@ public final class WorkerProtocol {
             case "ask" -> new Ask(text(message, "id", true), text(message, "kind", true), text(message, "payload", false));
             case "message" -> new Note(text(message, "payload", true));
             case "counters" -> new Counters(count(message, "connections"), count(message, "requests"));
+            case "overload" -> new Overload(flag(message, "overloaded"));
             default -> new Lifecycle(parse(message));
         };
     }
@@ -67,6 +72,17 @@ public final class WorkerProtocol {
             throw new IllegalArgumentException("\"" + field + "\" must be a string");
         }
         return String.valueOf(value);
+    }
+
+    private static boolean flag(Map<?, ?> message, String field) {
+        Object value = message.get(field);
+        if (value instanceof Boolean b) {
+            return b;
+        }
+        if ("true".equals(value) || "false".equals(value)) {
+            return Boolean.parseBoolean((String) value);
+        }
+        throw new IllegalArgumentException("\"" + field + "\" must be true or false");
     }
 
     private static long count(Map<?, ?> message, String field) {

@@ -147,6 +147,10 @@ class SupervisorTest {
             return resident.getOrDefault(pid, residentOfNew);
         }
 
+        void overloaded(long pid, boolean overloaded) {
+            live.get(pid).channelLine(pid, "{\"v\":1,\"type\":\"overload\",\"overloaded\":\"" + overloaded + "\"}");
+        }
+
         void counters(long pid, long connections, long requests) {
             live.get(pid).channelLine(pid, "{\"type\":\"counters\",\"connections\":" + connections
                     + ",\"requests\":" + requests + "}");
@@ -316,6 +320,24 @@ class SupervisorTest {
     }
 
 
+
+    @Test
+    void aWorkerOverloadedWithoutABreakForTheLimitIsRecycled() {
+        start(recycling(2, Recycling.builder().overloadRecycle(Duration.ofSeconds(5)).build()));
+        launcher.overloaded(1001, true);
+        runFor(Duration.ofSeconds(3));
+        launcher.overloaded(1001, false); // a break: the clock starts again
+        launcher.overloaded(1001, true);
+        runFor(Duration.ofSeconds(4));
+        assertThat(events(Event.WorkerRecycle.class)).isEmpty();
+        runFor(Duration.ofMillis(1500));
+        assertThat(events(Event.WorkerRecycle.class)).singleElement().satisfies(e -> {
+            assertThat(e.pid()).isEqualTo(1001);
+            assertThat(e.reason()).isEqualTo("overload");
+            assertThat(e.limit()).isEqualTo(5000);
+        });
+        assertThat(launcher.launched.getLast().env()).containsEntry("HERD_OVERLOAD_RECYCLE_MS", "5000");
+    }
 
     @Test
     void overTheClustersHighMarkTheLargestWorkersAreRecycledOneAtATimeUntilUnderTheLowMark() {

@@ -16,7 +16,15 @@ final class LagMeter {
 
     private volatile double smoothedMillis;
     private volatile Duration threshold = DEFAULT_THRESHOLD;
+    /** Told when the overload state flips (the master hears of it); null for nobody. */
+    private volatile java.util.function.Consumer<Boolean> onChange;
+    private boolean wasOverloaded;
     private Thread thread;
+
+    /** Who hears when {@link #overloaded()} flips, from the measuring thread. */
+    void onChange(java.util.function.Consumer<Boolean> listener) {
+        this.onChange = listener;
+    }
 
     synchronized void start() {
         if (thread != null) {
@@ -41,9 +49,15 @@ final class LagMeter {
         }
     }
 
-    /** One sample of lag, in milliseconds. */
+    /** One sample of lag, in milliseconds (from the measuring thread); a flip of the overload state is told. */
     void record(double lagMillis) {
         smoothedMillis = smoothedMillis + SMOOTHING * (lagMillis - smoothedMillis);
+        boolean overloaded = overloaded();
+        java.util.function.Consumer<Boolean> listener = onChange;
+        if (overloaded != wasOverloaded && listener != null) {
+            listener.accept(overloaded);
+        }
+        wasOverloaded = overloaded;
     }
 
     Duration lag() {

@@ -37,6 +37,8 @@ public final class Worker {
     static final int DEFAULT_PORT = 8080;
     static final String ENV_CHANNEL = "HERD_CHANNEL";
     static final String ENV_WATCHDOG_MS = "HERD_WATCHDOG_MS";
+    /** Set when the master recycles workers that stay overloaded: measuring starts at once, and is reported. */
+    static final String ENV_OVERLOAD_RECYCLE_MS = "HERD_OVERLOAD_RECYCLE_MS";
 
     /** Where the inherited channel comes from; a seam so tests need not own fd 0. */
     @FunctionalInterface
@@ -84,6 +86,13 @@ public final class Worker {
         this.master = supervised && channelPath != null ? new MasterChannel(java.nio.file.Path.of(channelPath)) : null;
         String watchdog = value(env, ENV_WATCHDOG_MS);
         this.watchdogMillis = watchdog == null ? 0 : parse(ENV_WATCHDOG_MS, watchdog, 0, Integer.MAX_VALUE);
+        if (master != null) {
+            // whenever the lag is measured (the app sheds load with overloaded(), or the master asked), it hears
+            lag.onChange(overloaded -> master.send("overload", "overloaded", Boolean.toString(overloaded)));
+            if (value(env, ENV_OVERLOAD_RECYCLE_MS) != null) {
+                lag.start();
+            }
+        }
     }
 
     /** The worker description of this process; the environment is read on the first call only. */

@@ -25,6 +25,21 @@ class LagMeterTest {
     }
 
     @Test
+    void eachFlipOfTheOverloadStateIsToldOnce() {
+        LagMeter meter = new LagMeter();
+        java.util.List<Boolean> told = new java.util.ArrayList<>();
+        meter.onChange(told::add);
+        meter.record(150);
+        meter.record(150);
+        meter.record(150); // over
+        meter.record(150);
+        for (int i = 0; i < 5; i++) {
+            meter.record(0); // back under
+        }
+        assertThat(told).containsExactly(true, false);
+    }
+
+    @Test
     void theThresholdCanBeSetButMustBePositive() {
         LagMeter meter = new LagMeter();
         meter.threshold(Duration.ofMillis(10));
