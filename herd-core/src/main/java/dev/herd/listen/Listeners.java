@@ -91,6 +91,14 @@ public interface Listeners extends AutoCloseable {
     }
 
     /**
+     * Connections this master forwarded to the worker so far (proxy mode, where every connection passes through it,
+     * so any app is counted); -1 where the workers accept themselves.
+     */
+    default long connectionsForwarded(long pid) {
+        return -1;
+    }
+
+    /**
      * The ports of the listening sockets this master holds for the cluster, which go to a master taking over: the
      * public port (nat mode: its workers' ports, whose sockets it holds copies of).
      */

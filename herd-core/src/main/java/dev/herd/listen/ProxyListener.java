@@ -48,6 +48,8 @@ public final class ProxyListener implements OwnPortListeners {
     private final Object backendsChanged = new Object();
     private volatile List<ServingWorker> backends = List.of();
     private final Map<Long, AtomicInteger> open = new ConcurrentHashMap<>();
+    /** Connections forwarded to each worker so far, by pid: any app's count, for status and --max-connections. */
+    private final Map<Long, java.util.concurrent.atomic.LongAdder> forwarded = new ConcurrentHashMap<>();
     private final AtomicLong turn = new AtomicLong();
     private final ForwardingLoops loops;
     private volatile boolean closed;
@@ -209,6 +211,7 @@ public final class ProxyListener implements OwnPortListeners {
             }
             ServingWorker chosen = worker;
             worker = null;
+            forwarded.computeIfAbsent(chosen.pid(), pid -> new java.util.concurrent.atomic.LongAdder()).increment();
             // the connection stops counting for least-conn when the worker has ended its side, before the
             // client sees the end: a client that waits for the close never races the count
             loops.forward(client, backend, () -> release(chosen));
@@ -255,7 +258,14 @@ public final class ProxyListener implements OwnPortListeners {
         AtomicInteger count = open.get(worker.pid());
         if (count != null && count.decrementAndGet() <= 0 && backends.stream().noneMatch(w -> w.pid() == worker.pid())) {
             open.remove(worker.pid(), count); // the worker is gone or retired: forget its counter
+            forwarded.remove(worker.pid());
         }
+    }
+
+    @Override
+    public long connectionsForwarded(long pid) {
+        java.util.concurrent.atomic.LongAdder count = forwarded.get(pid);
+        return count == null ? 0 : count.sum();
     }
 
     private ServingWorker awaitWorker(InetSocketAddress client, Set<Long> refused) throws InterruptedException {

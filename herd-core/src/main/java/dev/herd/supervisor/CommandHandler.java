@@ -214,7 +214,7 @@ final class CommandHandler {
             Slot slot = pool.slot(w.slot());
             workers.add(new ClusterStatus.WorkerInfo(w.slot(), w.pid(), w.generation(), w.state(), w.retired(),
                     w.uptime(now).toMillis(), w.status(), slot.restarts(), usage.rssBytes(), usage.cpuSeconds(),
-                    w.connections(), w.requests(), w.retired() ? null : slot.lastFailure()));
+                    w.connections(loop.listeners()), w.requests(), w.retired() ? null : slot.lastFailure()));
         }
         for (Slot slot : pool.slots()) {
             if ((slot.failed() || slot.stopped()) && !slot.removed()) {

@@ -190,8 +190,8 @@ final class Recycler {
         }
         if (mine.requests > 0 && worker.requests() >= mine.requests) {
             queue(slot, worker, "requests", worker.requests(), mine.requests, now);
-        } else if (mine.connections > 0 && worker.connections() >= mine.connections) {
-            queue(slot, worker, "connections", worker.connections(), mine.connections, now);
+        } else if (mine.connections > 0 && worker.connections(loop.listeners()) >= mine.connections) {
+            queue(slot, worker, "connections", worker.connections(loop.listeners()), mine.connections, now);
         } else if (mine.uptimeNanos > 0 && worker.uptime(now).toNanos() >= mine.uptimeNanos) {
             queue(slot, worker, "uptime", worker.uptime(now).toMillis(), Duration.ofNanos(mine.uptimeNanos).toMillis(), now);
         } else if (!limits.overloadRecycle().isZero() && worker.overloadedSinceNanos() != 0

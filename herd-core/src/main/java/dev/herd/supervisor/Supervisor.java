@@ -329,8 +329,9 @@ public final class Supervisor implements CommandGateway {
         }
         Map<Long, CarriedCounters.Served> served = new java.util.TreeMap<>();
         for (WorkerProcess worker : pool.workers()) {
-            if (worker.live() && (worker.connections() > 0 || worker.requests() > 0)) {
-                served.put(worker.pid(), new CarriedCounters.Served(worker.connections(), worker.requests()));
+            long connections = worker.connections(loop.listeners());
+            if (worker.live() && (connections > 0 || worker.requests() > 0)) {
+                served.put(worker.pid(), new CarriedCounters.Served(connections, worker.requests()));
             }
         }
         return new CarriedCounters(restarts, served);

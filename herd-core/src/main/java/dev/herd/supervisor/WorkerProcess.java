@@ -139,6 +139,14 @@ final class WorkerProcess {
         return connections;
     }
 
+    /**
+     * The connections it served: what it reports, or what the master forwarded to it (proxy mode) when that is
+     * more (an app that reports nothing).
+     */
+    long connections(dev.herd.listen.Listeners listeners) {
+        return Math.max(connections, listeners.connectionsForwarded(pid));
+    }
+
     long requests() {
         return requests;
     }

@@ -117,6 +117,31 @@ class RecyclingTest {
         }
     }
 
+    /**
+     * In proxy mode every connection passes through the master, which counts them itself: a Node app that reports
+     * nothing is recycled at --max-connections, and every request is answered throughout.
+     */
+    @Test
+    void inProxyModeTheMasterCountsTheConnectionsOfAnAppThatReportsNothing() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "1", "--mode", "proxy",
+                "--max-connections", "40", "--"));
+        args.addAll(ProxyModeTest.portWorker());
+        try (Herd herd = Herd.start(dir, args)) {
+            int port = herd.awaitPort();
+            long first = herd.awaitReady(1, START).getFirst();
+            for (int i = 0; i < 60; i++) {
+                assertThat(Http.get(port, "/").status()).as("request " + i).isEqualTo(200); // a connection each
+            }
+            LogEvent recycle = herd.awaitEvent(e -> e.name().equals("worker.recycle"), START, "worker.recycle");
+            assertThat(recycle.get("reason")).isEqualTo("connections");
+            assertThat(recycle.pid()).isEqualTo(first);
+            assertThat(Long.parseLong(recycle.get("value"))).isGreaterThanOrEqualTo(40);
+            await("the new worker serves").atMost(START).until(() -> herd.liveReadyPids().stream().anyMatch(p -> p != first));
+            assertThat(Http.get(port, "/").status()).isEqualTo(200);
+        }
+    }
+
     /** The demo worker with room to grow (a 512 MiB heap), leaking this many MiB a second. */
     private static List<String> leakingDemo(int mibPerSecond) {
         List<String> demo = new ArrayList<>(Workers.demo());
