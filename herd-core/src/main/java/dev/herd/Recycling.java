@@ -28,11 +28,14 @@ import java.time.Duration;
  * @param overloadRecycle a worker that reports itself overloaded (herd-worker's {@code overloaded()}, ipcluster's
  *                       toobusy) without a break for this long is recycled; workers get it as
  *                       {@code HERD_OVERLOAD_RECYCLE_MS}, and herd-worker then measures and reports by itself
+ * @param reloadAt       a crontab schedule (minute hour day-of-month month day-of-week, the master's time zone) of
+ *                       rolling reloads of the whole cluster (PM2's {@code cron_restart}); null for none
  */
 public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, long maxConnections, long maxJitter,
                         Duration maxUptime, Duration uptimeJitter, long clusterMemoryHigh, long clusterMemoryLow,
-                        Duration overloadRecycle) {
-    public static final Recycling NONE = new Recycling(0, 0, 0, 0, 0, Duration.ZERO, Duration.ZERO, 0, 0, Duration.ZERO);
+                        Duration overloadRecycle, String reloadAt) {
+    public static final Recycling NONE = new Recycling(0, 0, 0, 0, 0, Duration.ZERO, Duration.ZERO, 0, 0, Duration.ZERO,
+            null);
     /** Below this a JVM cannot even start: a limit under it would recycle every worker as soon as it is ready. */
     public static final long MIN_MEMORY = 1024L * 1024;
 
@@ -66,6 +69,13 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
                 size(clusterMemoryLow), "must be below --cluster-memory-high (" + size(clusterMemoryHigh) + ")");
         ClusterSpec.check(overloadRecycle != null && (overloadRecycle.isZero() || overloadRecycle.toMillis() >= 1000),
                 "overload-recycle", overloadRecycle, "must be 0 (off) or at least 1s");
+        if (reloadAt != null) {
+            try {
+                dev.herd.cron.CronSchedule.parse(reloadAt, java.time.ZoneId.systemDefault());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("reload-at: '" + reloadAt + "' " + e.getMessage());
+            }
+        }
         if (clusterMemoryHigh > 0 && clusterMemoryLow == 0) {
             clusterMemoryLow = clusterMemoryHigh / 10 * 9;
         }
@@ -104,6 +114,7 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
         private long clusterMemoryHigh;
         private long clusterMemoryLow;
         private Duration overloadRecycle = Duration.ZERO;
+        private String reloadAt;
 
         private Builder() {
         }
@@ -118,10 +129,11 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
         public Builder clusterMemoryHigh(long bytes) { this.clusterMemoryHigh = bytes; return this; }
         public Builder clusterMemoryLow(long bytes) { this.clusterMemoryLow = bytes; return this; }
         public Builder overloadRecycle(Duration overloaded) { this.overloadRecycle = overloaded; return this; }
+        public Builder reloadAt(String cron) { this.reloadAt = cron; return this; }
 
         public Recycling build() {
             return new Recycling(maxMemory, maxMemoryHard, maxRequests, maxConnections, maxJitter, maxUptime,
-                    uptimeJitter, clusterMemoryHigh, clusterMemoryLow, overloadRecycle);
+                    uptimeJitter, clusterMemoryHigh, clusterMemoryLow, overloadRecycle, reloadAt);
         }
     }
 }

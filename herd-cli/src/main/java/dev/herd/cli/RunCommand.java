@@ -104,6 +104,7 @@ final class RunCommand implements Callable<Integer> {
                 .clusterMemoryHigh(orZero(o.clusterMemoryHigh.getValue()))
                 .clusterMemoryLow(orZero(o.clusterMemoryLow.getValue()))
                 .overloadRecycle(o.overloadRecycle.getValue() == null ? Duration.ZERO : o.overloadRecycle.getValue())
+                .reloadAt(o.reloadAt.getValue())
                 .build();
     }
 

@@ -137,6 +137,10 @@ final class RunOptions {
             .description("Recycle a worker that reports itself overloaded without a break for this long (herd-worker"
                     + " measures its event-loop lag and reports by itself; workers get it as HERD_OVERLOAD_RECYCLE_MS)."
                     + " Default: off.").build();
+    final OptionSpec reloadAt = OptionSpec.builder("--reload-at").paramLabel("CRON").type(String.class)
+            .description("Reload the whole cluster (a rolling reload, as herd reload) at each time of this crontab"
+                    + " schedule: 'minute hour day-of-month month day-of-week' in the master's time zone, e.g."
+                    + " '0 4 * * *' for 04:00 daily. Default: none.").build();
     final OptionSpec logMaxBytes = OptionSpec.builder("--log-max-size").paramLabel("SIZE").type(long.class)
             .converters(new ByteSizes()).defaultValue(ByteSizes.format(DEFAULTS.logMaxBytes()))
             .description("A worker log file (worker-SLOT.log) is rotated to worker-SLOT.log.1 before it grows beyond"
@@ -187,7 +191,7 @@ final class RunOptions {
         for (OptionSpec option : List.of(workers, port, host, mode, sticky, takeover, balance, proxyHeader, backlog, socketFd,
                 readyWhen, startTimeout, restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts,
                 drainTimeout, reloadBatch, canarySeconds, retiredNice, maxMemory, maxMemoryHard, maxRequests,
-                maxConnections, maxJitter, maxUptime, maxUptimeJitter, clusterMemoryHigh, clusterMemoryLow, overloadRecycle, stateDir, logDir, watchdogTimeout, logMaxBytes,
+                maxConnections, maxJitter, maxUptime, maxUptimeJitter, clusterMemoryHigh, clusterMemoryLow, overloadRecycle, reloadAt, stateDir, logDir, watchdogTimeout, logMaxBytes,
                 logKeep, apiHost, apiPort, noApi, accessKeyFile, apiAllowGet, ecvMonitor)) {
             spec.addOption(option);
         }

@@ -75,6 +75,7 @@ public final class Supervisor implements CommandGateway {
     private final ExitHandler exits;
     private final Rollouts rollouts;
     private final Recycler recycler;
+    private final ScheduledReloads scheduledReloads;
     private final WorkerMessages workerMessages;
     private final CommandHandler commands;
     private final Adoption adoption;
@@ -116,6 +117,7 @@ public final class Supervisor implements CommandGateway {
                 initial);
         exits.handsRolloutExitsTo(rollouts);
         recycler = new Recycler(loop, pool, rollouts, shutdown::shuttingDown, new java.util.SplittableRandom());
+        scheduledReloads = new ScheduledReloads(loop, rollouts, shutdown::shuttingDown);
         shutdown.abortsOnBegin(rollouts);
         starter.reportTo(new WorkerStarter.Outcomes() {
             @Override
@@ -250,6 +252,7 @@ public final class Supervisor implements CommandGateway {
             pool.slots().forEach(exits::respawn);
             serving.update();
             recycler.start();
+            scheduledReloads.start();
         }
     }
 

@@ -340,6 +340,18 @@ class SupervisorTest {
     }
 
     @Test
+    void reloadAtReloadsTheClusterAtEachTimeOfItsSchedule() {
+        start(recycling(2, Recycling.builder().reloadAt("* * * * *").build())); // every minute; the clock is at 1 s
+        runFor(Duration.ofSeconds(58));
+        assertThat(events(Event.ReloadBegun.class)).isEmpty();
+        runFor(Duration.ofSeconds(2));
+        assertThat(events(Event.ReloadBegun.class)).singleElement().satisfies(e -> assertThat(e.kind()).isEqualTo("reload"));
+        runFor(Duration.ofSeconds(60));
+        assertThat(events(Event.ReloadBegun.class)).hasSize(2);
+        assertThat(events(Event.ReloadDone.class)).hasSize(2);
+    }
+
+    @Test
     void overTheClustersHighMarkTheLargestWorkersAreRecycledOneAtATimeUntilUnderTheLowMark() {
         start(recycling(3, Recycling.builder().clusterMemoryHigh(300 * MIB).clusterMemoryLow(200 * MIB).build()));
         launcher.resident.putAll(Map.of(1001L, 80 * MIB, 1002L, 90 * MIB, 1003L, 150 * MIB));
