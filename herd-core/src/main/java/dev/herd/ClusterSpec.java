@@ -41,6 +41,8 @@ import java.util.Objects;
  *                             sockets and workers, then exits) instead of refusing to start
  * @param recycling            when a worker is replaced before it leaks or wears out further (memory, requests,
  *                             connections, uptime); {@link Recycling#NONE} by default
+ * @param idleTimeout          proxy only: a forwarded connection through which nothing moved for this long is closed;
+ *                             zero keeps it open
  */
 public record ClusterSpec(
         int workers,
@@ -70,7 +72,8 @@ public record ClusterSpec(
         ApiSpec api,
         Duration watchdogTimeout,
         boolean takeover,
-        Recycling recycling) {
+        Recycling recycling,
+        Duration idleTimeout) {
 
     public static final int MAX_WORKERS = 1024;
     /** nat mode steers by the last byte of the client address: 256 bands, at least one per slot. */
@@ -119,6 +122,11 @@ public record ClusterSpec(
         check(watchdogTimeout.isZero() || watchdogTimeout.toMillis() >= 100, "watchdog-timeout", watchdogTimeout,
                 "must be 0 (off) or at least 100ms");
         Objects.requireNonNull(recycling, "recycling");
+        check(idleTimeout != null && (idleTimeout.isZero() || idleTimeout.toMillis() >= 100), "idle-timeout",
+                idleTimeout, "must be 0 (off) or at least 100ms");
+        check(idleTimeout.isZero() || mode == ListenMode.PROXY, "idle-timeout", idleTimeout,
+                "only applies to --mode proxy (the master sees the connections only there; set the server's own idle"
+                        + " timeout otherwise)");
     }
 
     /** A setting's rule: a {@link ConfigException} naming the setting, its value and the rule when broken. */
@@ -164,6 +172,7 @@ public record ClusterSpec(
         private Duration watchdogTimeout = Duration.ZERO;
         private boolean takeover;
         private Recycling recycling = Recycling.NONE;
+        private Duration idleTimeout = Duration.ZERO;
 
         private Builder() {
         }
@@ -196,12 +205,13 @@ public record ClusterSpec(
         public Builder watchdogTimeout(Duration watchdogTimeout) { this.watchdogTimeout = watchdogTimeout; return this; }
         public Builder takeover(boolean takeover) { this.takeover = takeover; return this; }
         public Builder recycling(Recycling recycling) { this.recycling = recycling; return this; }
+        public Builder idleTimeout(Duration idleTimeout) { this.idleTimeout = idleTimeout; return this; }
 
         public ClusterSpec build() {
             Path state = stateDir != null ? stateDir : defaultStateDir(port);
             Path logs = logDir != null ? logDir : state.resolve("logs");
             return new ClusterSpec(workers, host, port, backlog, mode, sticky, balance, proxyHeader, socketFd, command, readyWhen, startTimeout,
-                    restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout, takeover, recycling);
+                    restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout, takeover, recycling, idleTimeout);
         }
     }
 

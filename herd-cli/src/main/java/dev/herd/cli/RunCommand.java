@@ -81,6 +81,7 @@ final class RunCommand implements Callable<Integer> {
                 .logMaxBytes(o.logMaxBytes.getValue()).logKeep(o.logKeep.getValue())
                 .watchdogTimeout(o.watchdogTimeout.getValue()).takeover(o.takeover.getValue())
                 .recycling(recycling(o))
+                .idleTimeout(o.idleTimeout.getValue() == null ? Duration.ZERO : o.idleTimeout.getValue())
                 .api(new ApiSpec(!noApi, o.apiHost.getValue(), o.apiPort.getValue(), accessKey(o.accessKeyFile.getValue()),
                         o.apiAllowGet.getValue(), o.ecvMonitor.getValue()));
         Integer workers = o.workers.getValue();

@@ -61,6 +61,10 @@ final class RunOptions {
             .converters(new ParsingConverter<>(ProxyHeader::parse)).defaultValue(EnumLabels.label(DEFAULTS.proxyHeader()))
             .description("With --mode proxy: send a PROXY protocol header (HAProxy's v1 text or v2 binary) first on"
                     + " every connection to a worker, so it sees the client address. Default: ${DEFAULT-VALUE}.").build();
+    final OptionSpec idleTimeout = OptionSpec.builder("--idle-timeout").paramLabel("DURATION").type(Duration.class)
+            .converters(new Durations())
+            .description("With --mode proxy: close a forwarded connection through which nothing moved for this long"
+                    + " (cluster2's socket timeout). Default: never.").build();
     final OptionSpec backlog = count("--backlog", "N", DEFAULTS.backlog(),
             "Listen backlog: connections that wait while no worker accepts. Default: ${DEFAULT-VALUE}.");
     final OptionSpec socketFd = count("--socket-fd", "0|3", DEFAULTS.socketFd(),
@@ -188,7 +192,7 @@ final class RunOptions {
                         "", "Durations take a unit: 500ms, 30s, 2m, 1h (a bare number is seconds).",
                         "", "Exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage,",
                         "3 could not listen or set up, 4 every slot failed, 130 hard stop (second Ctrl-C).");
-        for (OptionSpec option : List.of(workers, port, host, mode, sticky, takeover, balance, proxyHeader, backlog, socketFd,
+        for (OptionSpec option : List.of(workers, port, host, mode, sticky, takeover, balance, proxyHeader, idleTimeout, backlog, socketFd,
                 readyWhen, startTimeout, restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts,
                 drainTimeout, reloadBatch, canarySeconds, retiredNice, maxMemory, maxMemoryHard, maxRequests,
                 maxConnections, maxJitter, maxUptime, maxUptimeJitter, clusterMemoryHigh, clusterMemoryLow, overloadRecycle, reloadAt, stateDir, logDir, watchdogTimeout, logMaxBytes,

@@ -133,6 +133,7 @@ class RunOptionsTest {
                 of("--cluster-memory-high", s -> s.recycling().clusterMemoryHigh(), 2L << 30, "--cluster-memory-high", "2g"),
                 of("--overload-recycle", s -> s.recycling().overloadRecycle(), Duration.ofSeconds(30), "--overload-recycle", "30s"),
                 of("--reload-at", s -> s.recycling().reloadAt(), "0 4 * * *", "--reload-at", "0 4 * * *"),
+                of("--idle-timeout", ClusterSpec::idleTimeout, Duration.ofSeconds(30), "--mode", "proxy", "--idle-timeout", "30s"),
                 of("--cluster-memory-low", s -> s.recycling().clusterMemoryLow(), 1L << 30, "--cluster-memory-high", "2g",
                         "--cluster-memory-low", "1g"),
                 of("--cluster-memory-low", s -> s.recycling().clusterMemoryLow(), 900L << 20, "--cluster-memory-high",

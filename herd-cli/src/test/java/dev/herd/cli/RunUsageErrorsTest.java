@@ -67,6 +67,8 @@ class RunUsageErrorsTest {
                 Arguments.of(List.of("--max-jitter", "100"), "max-jitter: '100' only applies with --max-requests or --max-connections"),
                 Arguments.of(List.of("--max-uptime", "500ms"), "max-uptime: '500ms' must be 0 (no limit) or at least 1s"),
                 Arguments.of(List.of("--max-uptime-jitter", "5m"), "max-uptime-jitter: '5m' only applies with --max-uptime"),
+                Arguments.of(List.of("--idle-timeout", "30s"), "idle-timeout: '30s' only applies to --mode proxy"),
+                Arguments.of(List.of("--mode", "proxy", "--idle-timeout", "10ms"), "idle-timeout: '10ms' must be 0 (off) or at least 100ms"),
                 Arguments.of(List.of("--reload-at", "0 25 * * *"), "reload-at: '0 25 * * *' has a bad hour field '25'"),
                 Arguments.of(List.of("--reload-at", "daily"), "reload-at: 'daily' has 1 fields; a cron expression has 5: minute hour day-of-month month day-of-week"),
                 Arguments.of(List.of("--overload-recycle", "500ms"), "overload-recycle: '500ms' must be 0 (off) or at least 1s"),

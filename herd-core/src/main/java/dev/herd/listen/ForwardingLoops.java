@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * each readable event is one read into the direction's direct buffer and one write to the other side, with no
  * thread handoff in between (HAProxy's model). A slow reader only stops its own direction: the source's read
  * interest is dropped until the destination has taken what is buffered. End of stream is passed on as a
- * half-close; the pair is closed when both directions have ended or either side fails.
+ * half-close; the pair is closed when both directions have ended or either side fails. With an idle timeout, a pair
+ * through which no byte moved for that long is closed (cluster2's socket {@code timeout}), checked a few times per
+ * timeout.
  */
 final class ForwardingLoops implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ForwardingLoops.class);
@@ -32,9 +34,14 @@ final class ForwardingLoops implements AutoCloseable {
     private final AtomicInteger next = new AtomicInteger();
 
     ForwardingLoops(int threads) throws IOException {
+        this(threads, java.time.Duration.ZERO);
+    }
+
+    /** @param idleTimeout a pair idle this long is closed; zero keeps pairs however long they are idle */
+    ForwardingLoops(int threads, java.time.Duration idleTimeout) throws IOException {
         loops = new Loop[threads];
         for (int i = 0; i < threads; i++) {
-            loops[i] = new Loop(Selector.open());
+            loops[i] = new Loop(Selector.open(), idleTimeout.toNanos());
             Thread.ofPlatform().daemon().name("herd-proxy-loop-" + i).start(loops[i]);
         }
     }
@@ -65,6 +72,8 @@ final class ForwardingLoops implements AutoCloseable {
         SelectionKey clientKey;
         SelectionKey workerKey;
         boolean closed;
+        /** When a byte last moved either way ({@link System#nanoTime}). */
+        long lastActiveNanos = System.nanoTime();
         boolean workerEndedRun;
 
         Pair(SocketChannel client, SocketChannel worker, Runnable workerEnded) {
@@ -133,6 +142,9 @@ final class ForwardingLoops implements AutoCloseable {
              */
             boolean readable() throws IOException {
                 int n = from().read(buffer);
+                if (n != 0) {
+                    lastActiveNanos = System.nanoTime();
+                }
                 if (n < 0) {
                     ended = true;
                     interest(fromKey(), SelectionKey.OP_READ, false);
@@ -156,7 +168,9 @@ final class ForwardingLoops implements AutoCloseable {
 
             /** Writes what is buffered; waits for the destination if it is full. */
             void flush() throws IOException {
-                to().write(buffer);
+                if (to().write(buffer) > 0) {
+                    lastActiveNanos = System.nanoTime();
+                }
                 if (buffer.hasRemaining()) {
                     interest(fromKey(), SelectionKey.OP_READ, false);
                     interest(toKey(), SelectionKey.OP_WRITE, true);
@@ -200,13 +214,16 @@ final class ForwardingLoops implements AutoCloseable {
 
     private static final class Loop implements Runnable {
         private final Selector selector;
+        private final long idleNanos;
+        private long lastSweepNanos = System.nanoTime();
         private final Queue<Pair> incoming = new ConcurrentLinkedQueue<>();
         /** Directions read in this round of events, written once every readable source has been read. */
         private final List<Pair.Direction> toFlush = new ArrayList<>();
         private volatile boolean stopped;
 
-        Loop(Selector selector) {
+        Loop(Selector selector, long idleNanos) {
             this.selector = selector;
+            this.idleNanos = idleNanos;
         }
 
         void add(Pair pair) {
@@ -226,18 +243,40 @@ final class ForwardingLoops implements AutoCloseable {
         @Override
         public void run() {
             try {
+                // with an idle timeout the loop wakes a few times per timeout to look for idle pairs
+                long wakeMillis = idleNanos > 0 ? Math.max(100, idleNanos / 4_000_000) : 0;
                 while (!stopped) {
-                    selector.select(this::handle);
+                    selector.select(this::handle, wakeMillis);
                     flushAll();
                     Pair pair;
                     while ((pair = incoming.poll()) != null) {
                         register(pair);
+                    }
+                    if (idleNanos > 0 && System.nanoTime() - lastSweepNanos >= wakeMillis * 1_000_000) {
+                        closeIdle();
                     }
                 }
             } catch (ClosedSelectorException e) {
                 // stopped
             } catch (IOException | RuntimeException e) {
                 log.error("event=proxy.loop_failed error=\"{}\"", e.toString(), e);
+            }
+        }
+
+        /** Closes every pair through which nothing moved for the idle timeout. */
+        private void closeIdle() {
+            long now = System.nanoTime();
+            lastSweepNanos = now;
+            int closed = 0;
+            for (SelectionKey key : selector.keys()) {
+                Pair pair = ((Endpoint) key.attachment()).pair();
+                if (!pair.closed && now - pair.lastActiveNanos >= idleNanos) {
+                    pair.close();
+                    closed++;
+                }
+            }
+            if (closed > 0) {
+                log.debug("event=proxy.idle_closed connections={} idle_timeout_ms={}", closed, idleNanos / 1_000_000);
             }
         }
 

@@ -136,7 +136,7 @@ public interface Listeners extends AutoCloseable {
     /** Proxy mode on the public socket of a master that hands its cluster over (a copy taken from it). */
     static Listeners proxyFrom(dev.herd.os.ListenerCopy copy, ClusterSpec spec, InetSocketAddress address)
             throws java.io.IOException {
-        return ProxyListener.adopt(copy, address, spec.balance(), spec.proxyHeader());
+        return ProxyListener.adopt(copy, address, spec.balance(), spec.proxyHeader(), spec.idleTimeout());
     }
 
     /**
@@ -148,7 +148,7 @@ public interface Listeners extends AutoCloseable {
         return switch (spec.mode()) {
             case SHARED -> new SharedListener(ListenSocket.open(address, spec.backlog(), false));
             case REUSEPORT -> ReusePortListeners.open(address, spec.backlog(), spec.workers(), spec.sticky());
-            case PROXY -> ProxyListener.open(address, spec.backlog(), spec.balance(), spec.proxyHeader());
+            case PROXY -> ProxyListener.open(address, spec.backlog(), spec.balance(), spec.proxyHeader(), spec.idleTimeout());
             case NAT -> NatListeners.open(address, spec.workers());
         };
     }

@@ -67,9 +67,13 @@ public final class ProxyListener implements OwnPortListeners {
         this.loops = loops;
     }
 
-    /** Binds the public port and starts accepting; clients wait until a worker serves. */
-    public static ProxyListener open(InetSocketAddress address, int backlog, Balance balance, ProxyHeader header)
-            throws IOException {
+    /**
+     * Binds the public port and starts accepting; clients wait until a worker serves.
+     *
+     * @param idleTimeout a forwarded connection idle this long is closed; zero: never
+     */
+    public static ProxyListener open(InetSocketAddress address, int backlog, Balance balance, ProxyHeader header,
+                                     java.time.Duration idleTimeout) throws IOException {
         // An IPv4 address gets an IPv4 socket: a dual-stack IPv6 socket would carry every IPv4 client through the
         // mapped-address layer (inet6_sendmsg/recvmsg around the same TCP work) on each read and write.
         ServerSocketChannel channel = ServerSocketChannel.open(familyOf(address.getAddress()));
@@ -80,30 +84,25 @@ public final class ProxyListener implements OwnPortListeners {
             channel.close();
             throw e;
         }
-        return start(channel, (InetSocketAddress) channel.getLocalAddress(), balance, header);
-    }
-
-    /**
-     * Takes over the public socket of a master that hands its cluster over (a copy taken with pidfd_getfd): this
-     * proxy accepts its new connections from now on, while the old master forwards the ones it has.
-     */
-    public static ProxyListener adopt(dev.herd.os.ListenerCopy copy, InetSocketAddress address, Balance balance,
-                                      ProxyHeader header) throws IOException {
-        return create(copy.toChannel(), address, balance, header); // accepts from ready() on
-    }
-
-    private static ProxyListener start(ServerSocketChannel channel, InetSocketAddress address, Balance balance,
-                                       ProxyHeader header) throws IOException {
-        ProxyListener proxy = create(channel, address, balance, header);
+        ProxyListener proxy = create(channel, (InetSocketAddress) channel.getLocalAddress(), balance, header, idleTimeout);
         proxy.ready();
         return proxy;
     }
 
+    /**
+     * Takes over the public socket of a master that hands its cluster over (sent with its answer): this proxy accepts
+     * its new connections from now on, while the old master forwards the ones it has.
+     */
+    public static ProxyListener adopt(dev.herd.os.ListenerCopy copy, InetSocketAddress address, Balance balance,
+                                      ProxyHeader header, java.time.Duration idleTimeout) throws IOException {
+        return create(copy.toChannel(), address, balance, header, idleTimeout); // accepts from ready() on
+    }
+
     private static ProxyListener create(ServerSocketChannel channel, InetSocketAddress address, Balance balance,
-                                        ProxyHeader header) throws IOException {
+                                        ProxyHeader header, java.time.Duration idleTimeout) throws IOException {
         try {
             return new ProxyListener(channel, address, balance, header,
-                    new ForwardingLoops(Runtime.getRuntime().availableProcessors()));
+                    new ForwardingLoops(Runtime.getRuntime().availableProcessors(), idleTimeout));
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;

@@ -157,7 +157,7 @@ public final class ClusterRunner {
                 spec.restartDelay(), spec.maxRestartDelay(), spec.maxRestartsPerMinute(), spec.maxFailedStarts(),
                 spec.drainTimeout(), spec.reloadBatch(), spec.canaryPeriod(), spec.retiredNice(), spec.stateDir(),
                 spec.logDir(), spec.logMaxBytes(), spec.logKeep(), spec.api(), spec.watchdogTimeout(), spec.takeover(),
-                spec.recycling());
+                spec.recycling(), spec.idleTimeout());
     }
 
     /** An adoption to carry out once the supervisor exists. */

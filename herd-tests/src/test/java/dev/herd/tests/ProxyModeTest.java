@@ -246,4 +246,39 @@ class ProxyModeTest {
                     .allSatisfy(f -> assertThat(f.startedNanos()).isLessThan(deadAt));
         }
     }
+
+    /**
+     * cluster2's socket timeout: with --idle-timeout the master closes a forwarded keep-alive connection through which
+     * nothing moved for that long (here 1 s; the demo worker, bound to its own $PORT, would keep it 60 s), and not
+     * before.
+     */
+    @Test
+    void anIdleForwardedConnectionIsClosedAtTheIdleTimeout() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "1", "--mode", "proxy", "--idle-timeout",
+                "1s", "--"));
+        args.addAll(Workers.demo());
+        try (Herd herd = Herd.start(dir, args)) {
+            int port = herd.awaitPort();
+            herd.awaitReady(1, Duration.ofSeconds(60));
+            awaitProxyRoutesTo(herd, 1);
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+                socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: herd\r\n\r\n"
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                java.io.InputStream in = socket.getInputStream();
+                byte[] buffer = new byte[4096];
+                int n = in.read(buffer);
+                assertThat(new String(buffer, 0, n, java.nio.charset.StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200");
+                long answered = System.nanoTime();
+                socket.setSoTimeout(10_000);
+                int next;
+                do {
+                    next = in.read(buffer); // the rest of the answer, if any, then the end
+                } while (next > 0);
+                Duration idle = Duration.ofNanos(System.nanoTime() - answered);
+                assertThat(next).as("closed by the master").isEqualTo(-1);
+                assertThat(idle).isBetween(Duration.ofMillis(900), Duration.ofMillis(4000));
+            }
+        }
+    }
 }

@@ -22,6 +22,10 @@ import org.eclipse.jetty.util.Fields;
  *
  * <p>Non-blocking: {@code /slow} waits on Jetty's scheduler, not on a thread. While the server drains,
  * every response carries {@code Connection: close} so a keep-alive client moves to another worker.
+ *
+ * <p>Load shedding (ipcluster's toobusy; with {@code -Dherd.jetty.shedLoad=true}): while the process is overloaded (herd-worker's {@code overloaded()}: its
+ * timer lag above 70 ms) a request is answered {@code 503} with {@code Retry-After: 1} at once, rather than taken
+ * on and finished too late; {@code herd run --overload-recycle D} replaces a worker that stays so for D.
  */
 final class AppHandler extends Handler.Abstract.NonBlocking {
 
@@ -31,13 +35,15 @@ final class AppHandler extends Handler.Abstract.NonBlocking {
 
     private final byte[] identityJson;
     private final BooleanSupplier draining;
+    private final BooleanSupplier overloaded;
     private final LongAdder served = new LongAdder();
     /** Keep-alive responses being written: see {@link #persistentWritesInFlight()}. */
     private final AtomicInteger persistentWrites = new AtomicInteger();
 
-    AppHandler(Identity identity, BooleanSupplier draining) {
+    AppHandler(Identity identity, BooleanSupplier draining, BooleanSupplier overloaded) {
         this.identityJson = identity.json();
         this.draining = draining;
+        this.overloaded = overloaded;
     }
 
     @Override
@@ -46,6 +52,10 @@ final class AppHandler extends Handler.Abstract.NonBlocking {
         if (!HttpMethod.GET.is(method) && !HttpMethod.HEAD.is(method)) {
             response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
             return send(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405, TEXT, text("method not allowed\n"));
+        }
+        if (overloaded.getAsBoolean()) {
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+            return send(request, response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, TEXT, text("overloaded\n"));
         }
         String path = Request.getPathInContext(request);
         return switch (path) {

@@ -60,6 +60,7 @@ public final class JettyApp implements AutoCloseable {
     private final DrainingServerConnector connector;
     private final DrainingGracefulHandler graceful;
     private final AppHandler app;
+    static final String SHED_LOAD_PROPERTY = "herd.jetty.shedLoad";
     private final AtomicBoolean drainRequested = new AtomicBoolean();
     /** Set once this server no longer accepts: from then on every response says Connection: close. */
     private volatile boolean draining;
@@ -83,7 +84,10 @@ public final class JettyApp implements AutoCloseable {
         connector.setShutdownIdleTimeout(config.drainIdleTimeout().toMillis());
         server.addConnector(connector);
 
-        app = new AppHandler(identity, () -> draining);
+        // load shedding is opted into (-Dherd.jetty.shedLoad=true): a test machine whose cores wrk keeps busy would
+        // otherwise see 503s where it measures that nothing is lost
+        app = new AppHandler(identity, () -> draining, Boolean.getBoolean(SHED_LOAD_PROPERTY)
+                ? dev.herd.worker.Worker.current()::overloaded : () -> false);
         graceful = new DrainingGracefulHandler(app);
         server.setHandler(graceful);
         server.setStopTimeout(config.stopTimeout().toMillis());

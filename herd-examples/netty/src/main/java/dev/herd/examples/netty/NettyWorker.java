@@ -11,10 +11,12 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
 
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -29,6 +31,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class NettyWorker {
     static final Duration DRAIN_LIMIT = Duration.ofSeconds(25);
+    /** System property {@code herd.netty.idleTimeoutMs}, default 60000. */
+    static final Duration IDLE_TIMEOUT = Duration.ofMillis(Long.getLong("herd.netty.idleTimeoutMs", 60_000));
+
+    /** Closes a connection the {@link IdleStateHandler} found idle. */
+    private static final class IdleCloser extends io.netty.channel.ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(io.netty.channel.ChannelHandlerContext context, Object event) throws Exception {
+            if (event instanceof io.netty.handler.timeout.IdleStateEvent) {
+                context.close();
+            } else {
+                super.userEventTriggered(context, event);
+            }
+        }
+    }
 
     private NettyWorker() {
     }
@@ -48,7 +64,10 @@ public final class NettyWorker {
                     @Override
                     protected void initChannel(SocketChannel channel) {
                         connections.opened(channel);
-                        channel.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
+                        // a keep-alive connection with no traffic for the idle timeout is closed (Netty has no
+                        // default: without this an idle client holds its connection, and a file descriptor, forever)
+                        channel.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS),
+                                new IdleCloser(), new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
                                 new IdentityHandler(identity, connections));
                     }
                 });
