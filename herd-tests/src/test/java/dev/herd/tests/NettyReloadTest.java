@@ -15,7 +15,8 @@ class NettyReloadTest {
     @Test
     void reloadsOfNettyWorkersUnderWrkLoseNothing() {
         Path dir = Herd.newDir();
-        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "4", "--"));
+        // 2 workers: each reload starts a Netty JVM per slot, and CI's 30 minutes are shared by every test
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--"));
         args.addAll(Workers.netty());
         try (Herd herd = Herd.start(dir, args)) {
             ReloadUnderLoadTest.ReloadRun.run(herd, dir, 10, "netty");

@@ -118,6 +118,47 @@ class RecyclingTest {
     }
 
     /**
+     * Gunicorn's max_requests without its 502s: 4 workers under keep-alive load each recycled after 20,000 requests
+     * (plus their own jitter of up to 2,000), one at a time and at least 1 s apart, with nothing dropped.
+     */
+    @Test
+    void maxRequestsRecyclesStaggeredUnderLoadWithNothingDropped() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "4", "--max-requests", "20000",
+                "--max-jitter", "2000", "--drain-timeout", "10s"));
+        try (Herd herd = Herd.start(dir, args)) {
+            int port = herd.awaitPort();
+            herd.awaitReady(4, START);
+            Wrk.Result result;
+            try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(120), dir)) {
+                wrk.awaitRunning();
+                await("6 request recycles").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> herd.events("worker.recycle").size() >= 6);
+                result = wrk.stop();
+            }
+            List<LogEvent> recycles = herd.events("worker.recycle");
+            System.out.println("[recycle requests] " + recycles.size() + " recycles, wrk -t2 -c32: " + result);
+            assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
+            assertThat(result.non2xx()).as("non-2xx\n" + result.output()).isZero();
+            for (int i = 0; i < recycles.size(); i++) {
+                LogEvent recycle = recycles.get(i);
+                assertThat(recycle.get("reason")).isEqualTo("requests");
+                long limit = Long.parseLong(recycle.get("limit"));
+                assertThat(limit).isBetween(20_000L, 22_000L);
+                assertThat(Long.parseLong(recycle.get("value"))).isGreaterThanOrEqualTo(limit);
+                if (i > 0) {
+                    // the master's 1 s spacing, read back from wall-clock timestamps (a few microseconds apart from
+                    // its monotonic clock)
+                    assertThat(Duration.between(recycles.get(i - 1).at(), recycle.at())).as("recycle " + i)
+                            .isGreaterThanOrEqualTo(Duration.ofMillis(990));
+                }
+            }
+            assertThat(recycles.stream().map(e -> e.get("limit")).distinct().count())
+                    .as("each worker draws its own jitter").isGreaterThan(1);
+        }
+    }
+
+    /**
      * In proxy mode every connection passes through the master, which counts them itself: a Node app that reports
      * nothing is recycled at --max-connections, and every request is answered throughout.
      */
