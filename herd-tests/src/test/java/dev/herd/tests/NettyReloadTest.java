@@ -19,7 +19,7 @@ class NettyReloadTest {
         List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--"));
         args.addAll(Workers.netty());
         try (Herd herd = Herd.start(dir, args)) {
-            ReloadUnderLoadTest.ReloadRun.run(herd, dir, 10, "netty");
+            ReloadUnderLoadTest.ReloadRun.run(herd, dir, 2, 10, "netty");
         }
     }
 }

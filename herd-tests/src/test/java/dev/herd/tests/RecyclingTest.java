@@ -31,13 +31,7 @@ class RecyclingTest {
         try (Herd herd = Herd.start(dir, args)) {
             int port = herd.awaitPort();
             herd.awaitReady(2, START);
-            Wrk.Result result;
-            try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(120), dir)) {
-                wrk.awaitRunning();
-                await("3 memory recycles").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
-                        .until(() -> herd.events("worker.recycle").size() >= 3);
-                result = wrk.stop();
-            }
+            Wrk.Result result = underLoadUntilRecycled(herd, dir, port, 3);
             List<LogEvent> recycles = herd.events("worker.recycle");
             System.out.println("[recycle memory] " + recycles.size() + " recycles, wrk -t2 -c32: " + result);
             assertThat(result.requests()).isPositive();
@@ -129,13 +123,7 @@ class RecyclingTest {
         try (Herd herd = Herd.start(dir, args)) {
             int port = herd.awaitPort();
             herd.awaitReady(4, START);
-            Wrk.Result result;
-            try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(120), dir)) {
-                wrk.awaitRunning();
-                await("6 request recycles").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
-                        .until(() -> herd.events("worker.recycle").size() >= 6);
-                result = wrk.stop();
-            }
+            Wrk.Result result = underLoadUntilRecycled(herd, dir, port, 6);
             List<LogEvent> recycles = herd.events("worker.recycle");
             System.out.println("[recycle requests] " + recycles.size() + " recycles, wrk -t2 -c32: " + result);
             assertThat(result.socketErrors()).as("socket errors\n" + result.output()).isZero();
@@ -180,6 +168,16 @@ class RecyclingTest {
             assertThat(Long.parseLong(recycle.get("value"))).isGreaterThanOrEqualTo(40);
             await("the new worker serves").atMost(START).until(() -> herd.liveReadyPids().stream().anyMatch(p -> p != first));
             assertThat(Http.get(port, "/").status()).isEqualTo(200);
+        }
+    }
+
+    /** Runs {@code wrk -t2 -c32} until the master has recycled {@code count} workers (at most 90 s). */
+    private static Wrk.Result underLoadUntilRecycled(Herd herd, Path dir, int port, int count) throws Exception {
+        try (Wrk wrk = Wrk.start(port, 2, 32, Duration.ofSeconds(120), dir)) {
+            wrk.awaitRunning();
+            await(count + " recycles").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> herd.events("worker.recycle").size() >= count);
+            return wrk.stop();
         }
     }
 

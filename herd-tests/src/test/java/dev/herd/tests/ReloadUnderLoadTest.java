@@ -34,8 +34,12 @@ class ReloadUnderLoadTest {
         }
 
         static void run(Herd herd, Path dir, int reloads, String label) {
+            run(herd, dir, 4, reloads, label);
+        }
+
+        static void run(Herd herd, Path dir, int workers, int reloads, String label) {
             int port = herd.awaitPort();
-            herd.awaitReady(4, Duration.ofSeconds(60));
+            herd.awaitReady(workers, Duration.ofSeconds(60));
             Wrk.Result result;
             List<Long> durations;
             try (Wrk wrk = Wrk.start(port, 32, Duration.ofSeconds(300), dir)) {
