@@ -36,22 +36,9 @@ public final class ProcFs {
 
     private ProcFs() {}
 
-    /** Resident set size (VmRSS of /proc/PID/status); empty when gone or for kernel threads. */
-    public static OptionalLong rssBytes(int pid) {
-        List<String> lines = readLines(PROC.resolve(Integer.toString(pid)).resolve("status"));
-        for (String line : lines) {
-            if (line.startsWith("VmRSS:")) {
-                String[] parts = line.substring(6).trim().split("\\s+");
-                long kib = Long.parseLong(parts[0]);
-                return OptionalLong.of(kib * 1024);
-            }
-        }
-        return OptionalLong.empty();
-    }
-
     /**
-     * Resident memory of the process from {@code /proc/PID/statm} (one short line: cheaper than {@code status});
-     * empty when it is gone.
+     * Resident memory of the process (what {@code status} calls VmRSS) from {@code /proc/PID/statm}: one short line,
+     * cheaper than {@code status}; empty when it is gone.
      */
     public static OptionalLong residentBytes(long pid) {
         String line = readFirstLine(PROC.resolve(Long.toString(pid)).resolve("statm"));

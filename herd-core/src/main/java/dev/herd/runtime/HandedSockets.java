@@ -30,10 +30,6 @@ final class HandedSockets implements AutoCloseable {
         this.sockets = sockets;
     }
 
-    static HandedSockets none() {
-        return new HandedSockets(new ArrayList<>());
-    }
-
     /**
      * The sockets that came with the answer: {@code described} is its {@code sockets} list ({@code {"port":…}} in the
      * order of {@code fds}). Closes every descriptor and throws when they do not match.

@@ -282,7 +282,7 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
 
     @Override
     public Usage usage(long pid) {
-        long rss = ProcFs.rssBytes((int) pid).orElse(0);
+        long rss = ProcFs.residentBytes(pid).orElse(0);
         double cpu = ProcFs.cpuTime((int) pid).map(d -> d.toNanos() / 1e9).orElse(0.0);
         return new Usage(rss, cpu);
     }

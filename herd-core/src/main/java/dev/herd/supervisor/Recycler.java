@@ -53,6 +53,8 @@ final class Recycler {
     private boolean reclaiming;
     /** Retired workers killed for the cluster's memory, until their exit. */
     private final java.util.Set<Long> killed = new java.util.HashSet<>();
+    /** This look's reading of each worker's resident memory: the limits and the watermarks share it. */
+    private final Map<Long, Long> resident = new HashMap<>();
 
     /** A worker's limits: its jitter drawn once; whether it has been looked at since it serves. */
     private static final class Own {
@@ -97,6 +99,7 @@ final class Recycler {
             return; // the cluster shuts down: nothing is recycled from now on
         }
         long now = loop.now();
+        resident.clear();
         own.keySet().removeIf(pid -> pool.worker(pid) == null);
         for (Slot slot : pool.running()) {
             WorkerProcess worker = slot.worker();
@@ -117,12 +120,12 @@ final class Recycler {
      * (draining) worker killed, else, while no recycle runs or waits, the largest serving worker recycled.
      */
     private void watermarks(long now) {
-        Map<WorkerProcess, Long> resident = new HashMap<>();
+        Map<WorkerProcess, Long> byWorker = new HashMap<>();
         long total = 0;
         for (WorkerProcess worker : pool.workers()) {
             if (worker.live()) {
-                long bytes = loop.launcher().residentBytes(worker.pid());
-                resident.put(worker, bytes);
+                long bytes = resident(worker);
+                byWorker.put(worker, bytes);
                 total += bytes;
             }
         }
@@ -131,7 +134,7 @@ final class Recycler {
             return;
         }
         killed.removeIf(pid -> pool.worker(pid) == null);
-        WorkerProcess retired = largest(resident, w -> w.retired() && !killed.contains(w.pid()));
+        WorkerProcess retired = largest(byWorker, w -> w.retired() && !killed.contains(w.pid()));
         if (retired != null) {
             killed.add(retired.pid()); // killed once: a look before its exit does not count it again
             loop.emit(new Event.ClusterMemoryHigh(loop.instant(), total, limits.clusterMemoryHigh(),
@@ -142,14 +145,23 @@ final class Recycler {
         if (!queued.isEmpty() || rollouts.busy()) {
             return; // one recycle at a time: the next look sees what this one gave back
         }
-        WorkerProcess largest = largest(resident, w -> w.serving() && !w.retired()
-                && pool.slotServedBy(w) != null && pool.slotServedBy(w).incoming() == null);
+        WorkerProcess largest = largest(byWorker, w -> w.serving() && !w.retired() && steady(pool.slotServedBy(w)));
         if (largest == null) {
             return;
         }
         loop.emit(new Event.ClusterMemoryHigh(loop.instant(), total, limits.clusterMemoryHigh(),
                 limits.clusterMemoryLow(), "recycle", largest.slot(), largest.pid()));
         queue(pool.slotServedBy(largest), largest, "cluster_memory", total, limits.clusterMemoryHigh(), now);
+    }
+
+    /** A slot with no replacement under way. */
+    private static boolean steady(Slot slot) {
+        return slot != null && slot.incoming() == null;
+    }
+
+    /** The worker's resident memory, read once per look. */
+    private long resident(WorkerProcess worker) {
+        return resident.computeIfAbsent(worker.pid(), pid -> loop.launcher().residentBytes(pid));
     }
 
     private static WorkerProcess largest(Map<WorkerProcess, Long> resident,
@@ -164,28 +176,23 @@ final class Recycler {
                 limits.maxUptime().isZero() ? 0 : limits.maxUptime().toNanos() + jitter(limits.uptimeJitter().toNanos())));
         boolean firstLook = !mine.seen;
         mine.seen = true;
-        if (limits.maxMemory() == 0 && limits.maxMemoryHard() == 0 && queued.containsKey(slot.id())) {
+        long bytes = limits.maxMemory() > 0 || limits.maxMemoryHard() > 0 ? resident(worker) : 0;
+        if (limits.maxMemoryHard() > 0 && bytes > limits.maxMemoryHard()) {
+            killAtOnce(slot, worker, bytes); // even while its recycle waits: the hard limit does not
             return;
         }
-        if (limits.maxMemory() > 0 || limits.maxMemoryHard() > 0) {
-            long resident = loop.launcher().residentBytes(worker.pid());
-            if (limits.maxMemoryHard() > 0 && resident > limits.maxMemoryHard()) {
-                killAtOnce(slot, worker, resident);
+        if (queued.containsKey(slot.id())) {
+            return; // its recycle waits already
+        }
+        if (limits.maxMemory() > 0) {
+            if (bytes > limits.maxMemory()) {
+                if (!mine.leftRunning && overLimit(slot, worker, mine, firstLook, bytes)) {
+                    queue(slot, worker, "memory", bytes, limits.maxMemory(), now);
+                }
                 return;
             }
-            if (queued.containsKey(slot.id())) {
-                return; // its recycle waits already
-            }
-            if (limits.maxMemory() > 0) {
-                if (resident > limits.maxMemory()) {
-                    if (!mine.leftRunning && overLimit(slot, worker, mine, firstLook, resident)) {
-                        queue(slot, worker, "memory", resident, limits.maxMemory(), now);
-                    }
-                    return;
-                }
-                if (firstLook) {
-                    freshOverLimit.remove(slot.id()); // a fresh worker under the limit: the slot recovered
-                }
+            if (firstLook) {
+                freshOverLimit.remove(slot.id()); // a fresh worker under the limit: the slot recovered
             }
         }
         if (mine.requests > 0 && worker.requests() >= mine.requests) {

@@ -21,7 +21,7 @@ class ProcFsTest {
     @Test
     void currentJvm() {
         int self = Processes.currentPid();
-        assertThat(ProcFs.rssBytes(self).orElseThrow()).isGreaterThan(10L << 20);
+        assertThat(ProcFs.residentBytes(self).orElseThrow()).isGreaterThan(10L << 20);
         assertThat(ProcFs.cpuTime(self)).hasValueSatisfying(cpu -> assertThat(cpu).isPositive());
         assertThat(ProcFs.startTime(self).orElseThrow()).isPositive();
     }
@@ -30,12 +30,12 @@ class ProcFsTest {
     void childAndThenGone() {
         int pid = children.spawn(List.of("sleep", "30"), dir.resolve("l"));
         await().atMost(Duration.ofSeconds(5)).until(() -> SpawnerTest.isExec(pid, "sleep"));
-        assertThat(ProcFs.rssBytes(pid).orElseThrow()).isPositive();
+        assertThat(ProcFs.residentBytes(pid).orElseThrow()).isPositive();
         assertThat(ProcFs.cpuTime(pid)).isPresent();
         long start = ProcFs.startTime(pid).orElseThrow();
         assertThat(start).isGreaterThanOrEqualTo(ProcFs.startTime(Processes.currentPid()).orElseThrow());
         children.kill(pid);
-        assertThat(ProcFs.rssBytes(pid)).isEmpty();
+        assertThat(ProcFs.residentBytes(pid)).isEmpty();
         assertThat(ProcFs.cpuTime(pid)).isEmpty();
         assertThat(ProcFs.startTime(pid)).isEmpty();
         assertThat(ProcFs.isAccepting(pid, 1)).isFalse();
