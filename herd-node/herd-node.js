@@ -14,11 +14,13 @@
 // "Connection: close" (clients reconnect, to the other workers), keep-alive connections still idle after
 // HERD_NODE_DRAIN_IDLE_MS (3000) are closed, and the process exits 0 once no connection is left, or after
 // HERD_NODE_STOP_TIMEOUT_MS (default: Herd's --drain-timeout, given as HERD_DRAIN_TIMEOUT_MS, less 5 s: 25000
-// with Herd's default). When the application has SIGTERM
-// listeners of its own, they run too and the exit is theirs to make. A second SIGTERM exits at once.
+// with Herd's default). When the application has SIGTERM listeners of its own, they run too and the exit is theirs
+// to make. A second SIGTERM exits at once. On any exit, fd 0 is first detached from the shared socket, so that
+// Node's own clean-up of its standard streams cannot make the socket blocking under the other workers.
 //
 // No dependencies; Node 18.2 or later (server.closeIdleConnections).
 
+const fs = require('node:fs');
 const net = require('node:net');
 const http = require('node:http');
 
@@ -153,6 +155,25 @@ function install() {
   }
 
   process.on('SIGTERM', drain);
+  if (fd === 0) {
+    process.on('exit', leaveTheSharedSocketNonBlocking);
+  }
+}
+
+// Node records the flags of fds 0-2 when it starts and, when it exits, makes any of them it finds non-blocking
+// blocking again (ResetStdio). fd 0 here is the cluster's listening socket, whose flags every worker shares (one
+// open file description): a worker that started while the socket was still blocking would, by exiting, switch it
+// back to blocking under the workers still serving, and their event loops would hang in accept() whenever another
+// worker took the connection that woke them (measured: a 10 s stall, then their keep-alive connections reset). So fd
+// 0 stops being the socket before Node's reset runs: closed, and /dev/null opened in its place (the lowest free
+// descriptor). The process is exiting; nothing reads fd 0 after this.
+function leaveTheSharedSocketNonBlocking() {
+  try {
+    fs.closeSync(0);
+    fs.openSync('/dev/null', 'r');
+  } catch (e) {
+    log(`could not detach fd 0 from the shared socket before exit: ${e.message}`);
+  }
 }
 
 install();

@@ -100,6 +100,42 @@ class NodePreloadTest {
         }
     }
 
+    /**
+     * The cluster's socket is one open file description shared by every worker, its O_NONBLOCK flag included. Node
+     * makes fds 0-2 blocking again when it exits if they were blocking when it started, as they were for the first
+     * workers: that switched the socket to blocking under the workers still serving, whose event loops then hung in
+     * accept() (a 10 s stall and reset connections in the memory-recycle benchmark). The preload detaches fd 0
+     * first: after each slot's first worker has been replaced and has exited, the socket is still non-blocking.
+     */
+    @Test
+    void anExitingWorkerLeavesTheSharedSocketNonBlockingForTheOthers() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "2", "--"));
+        args.addAll(List.of("node", "--require", PRELOAD.toString(), app()));
+        try (Herd herd = Herd.start(dir, args)) {
+            int port = herd.awaitPort();
+            List<Long> first = herd.awaitReady(2, Duration.ofSeconds(30));
+            assertThat(nonBlocking(first.getFirst())).as("the socket once the workers listen").isTrue();
+            for (int slot = 0; slot < 2; slot++) {
+                assertThat(herd.cli("restart", "slot", Integer.toString(slot)).code()).isZero();
+            }
+            herd.awaitExited(first, Duration.ofSeconds(30), "the first workers");
+            List<Long> serving = herd.liveReadyPids();
+            assertThat(serving).hasSize(2).doesNotContainAnyElementsOf(first);
+            for (long pid : serving) {
+                assertThat(nonBlocking(pid)).as("the socket as worker " + pid + " sees it").isTrue();
+            }
+            assertThat(Http.get(port, "/").status()).isEqualTo(200);
+        }
+    }
+
+    /** Whether fd 0 of the process (the cluster's socket) is in non-blocking mode, from /proc/PID/fdinfo/0. */
+    private static boolean nonBlocking(long pid) throws java.io.IOException {
+        String flags = Files.readAllLines(Path.of("/proc", Long.toString(pid), "fdinfo", "0")).stream()
+                .filter(line -> line.startsWith("flags:")).findFirst().orElseThrow().substring("flags:".length()).trim();
+        return (Integer.parseInt(flags, 8) & 04000) != 0; // O_NONBLOCK
+    }
+
     /** With HERD_NODE_PORT the listen() of that port gets the shared socket, not the app's first one. */
     @Test
     void herdNodePortPicksWhichListenGetsTheSocket() throws Exception {
