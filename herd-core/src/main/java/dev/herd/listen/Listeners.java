@@ -91,10 +91,13 @@ public interface Listeners extends AutoCloseable {
     }
 
     /**
-     * Connections this master forwarded to the worker so far (proxy mode, where every connection passes through it,
-     * so any app is counted); -1 where the workers accept themselves.
+     * Connections the worker was given so far as this master counts them, whatever the app reports: in proxy mode
+     * those it forwarded, in nat mode those the kernel redirected (or the master rescued) to the worker's port;
+     * -1 where the workers accept from a socket they share and nobody but they can count.
+     *
+     * @param port the worker's own port (proxy and nat modes), 0 when it accepts on an inherited socket
      */
-    default long connectionsForwarded(long pid) {
+    default long connectionsCounted(long pid, int port) {
         return -1;
     }
 

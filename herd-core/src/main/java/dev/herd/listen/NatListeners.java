@@ -28,6 +28,7 @@ import java.util.TreeMap;
  */
 final class NatListeners implements OwnPortListeners {
     private static final Logger log = LoggerFactory.getLogger(NatListeners.class);
+    static final Duration COUNTS_FRESH_FOR = Duration.ofSeconds(1);
     /**
      * How long a retired worker keeps accepting after the rules point its band elsewhere: a handshake that began
      * before the change completes at the old worker's port up to a round trip later, and must find it listening.
@@ -48,6 +49,10 @@ final class NatListeners implements OwnPortListeners {
     private volatile boolean removed;
     /** The cluster went to another master: the table is its now, and stays when this one closes. */
     private volatile boolean handedOver;
+    /** New connections per worker port as last read from the kernel, and when ({@link #connectionsCounted}). */
+    private Map<Integer, Long> accepted = Map.of();
+    private long acceptedReadAt;
+    private boolean acceptedUnreadable;
 
     private NatListeners(Nft nft, NatRules rules, Socket reservation, InetSocketAddress address, int slots) {
         this.nft = nft;
@@ -215,6 +220,28 @@ final class NatListeners implements OwnPortListeners {
     @Override
     public InetSocketAddress address() {
         return address;
+    }
+
+    /**
+     * The connections the kernel redirected to the worker's port, from the counters of the {@code accepted} set
+     * (Herd's own readiness probes and the connections a rescue forwards there are not counted). Reading them runs {@code nft}, a few milliseconds, so a
+     * reading serves for {@link #COUNTS_FRESH_FOR}: asked for by the recycler's looks ({@code --max-connections}),
+     * {@code herd status} and the metrics, it runs at most once a second.
+     */
+    @Override
+    public synchronized long connectionsCounted(long pid, int port) {
+        long now = System.nanoTime();
+        if (!acceptedUnreadable && (acceptedReadAt == 0 || now - acceptedReadAt > COUNTS_FRESH_FOR.toNanos())) {
+            acceptedReadAt = now;
+            try {
+                accepted = NatRules.acceptedCounts(com.fasterxml.jackson.jr.ob.JSON.std.anyFrom(nft.run(rules.listAccepted())));
+            } catch (IOException | RuntimeException e) {
+                acceptedUnreadable = true; // said once; the workers' own counts serve from now on
+                log.warn("event=nat.counters_unreadable error=\"{}\" effect=\"connections are counted by the workers"
+                        + " themselves from now on\"", e.getMessage());
+            }
+        }
+        return accepted.getOrDefault(port, -1L);
     }
 
     @Override

@@ -24,10 +24,14 @@ import java.util.stream.IntStream;
  *   <li>a {@code guarded} set of worker ports and an {@code input} filter chain that lets only redirected or
  *       local connections reach them: workers listen on every address (a redirected connection arrives at the
  *       address of the interface it came in on), but their ports are not a way around the public port.</li>
+ *   <li>an {@code accepted} set of the same ports with a counter per port, which the {@code input} chain's first
+ *       rule bumps with each new connection redirected to a port: how many connections each worker was given, so
+ *       that {@code --max-connections} recycles any app (see {@link #acceptedCounts}).</li>
  * </ul>
  */
 final class NatRules {
     static final int BANDS = 256;
+    private static final String ACCEPTED = "accepted";
     private static final String NAT_PRIORITY = "-100"; // dstnat; the output hook takes only the number
 
     private final String table;
@@ -90,6 +94,11 @@ final class NatRules {
             s.append("elements = { ").append(String.join(", ", guarded.stream().map(String::valueOf).toList())).append(" } ");
         }
         s.append("}\n");
+        s.append("  set ").append(ACCEPTED).append(" { type inet_service; counter; ");
+        if (!guarded.isEmpty()) {
+            s.append("elements = { ").append(String.join(", ", guarded.stream().map(String::valueOf).toList())).append(" } ");
+        }
+        s.append("}\n");
         for (int slot = 0; slot < slots; slot++) {
             s.append("  chain ").append(chain(slot)).append(" {\n");
             if (targets[slot] > 0) {
@@ -105,6 +114,8 @@ final class NatRules {
         }
         s.append("  chain input {\n");
         s.append("    type filter hook input priority filter; policy accept;\n");
+        // counts the connections redirected to a worker (not Herd's own readiness probes), decides nothing
+        s.append("    ct state new ct status dnat tcp dport @").append(ACCEPTED).append('\n');
         s.append("    tcp dport @guarded ct status dnat accept\n");
         s.append("    tcp dport @guarded fib saddr type local accept\n");
         s.append("    tcp dport @guarded drop\n");
@@ -162,11 +173,43 @@ final class NatRules {
     }
 
     String guard(int port) {
-        return "add element inet " + table + " guarded { " + port + " }\n";
+        return "add element inet " + table + " guarded { " + port + " }\n"
+                + "add element inet " + table + " " + ACCEPTED + " { " + port + " }\n";
     }
 
     String unguard(int port) {
-        return "delete element inet " + table + " guarded { " + port + " }\n";
+        return "delete element inet " + table + " guarded { " + port + " }\n"
+                + "delete element inet " + table + " " + ACCEPTED + " { " + port + " }\n";
+    }
+
+    /** The {@code nft} arguments that list the {@code accepted} set with its counters, as JSON. */
+    List<String> listAccepted() {
+        return List.of("-j", "list", "set", "inet", table, ACCEPTED);
+    }
+
+    /**
+     * The new connections per worker port, from {@code nft -j list set} of the {@code accepted} set: each element
+     * is {@code {"elem": {"val": PORT, "counter": {"packets": N, ...}}}}; a port without a counter counts 0.
+     */
+    static Map<Integer, Long> acceptedCounts(Object listing) {
+        Map<Integer, Long> counts = new java.util.HashMap<>();
+        if (!(listing instanceof Map<?, ?> top) || !(top.get("nftables") instanceof List<?> items)) {
+            return counts;
+        }
+        for (Object item : items) {
+            if (item instanceof Map<?, ?> entry && entry.get("set") instanceof Map<?, ?> set
+                    && set.get("elem") instanceof List<?> elements) {
+                for (Object element : elements) {
+                    if (element instanceof Map<?, ?> wrapper && wrapper.get("elem") instanceof Map<?, ?> elem
+                            && elem.get("val") instanceof Number port) {
+                        long packets = elem.get("counter") instanceof Map<?, ?> counter
+                                && counter.get("packets") instanceof Number n ? n.longValue() : 0;
+                        counts.put(port.intValue(), packets);
+                    }
+                }
+            }
+        }
+        return counts;
     }
 
     String delete() {

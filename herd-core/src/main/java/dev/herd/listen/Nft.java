@@ -47,12 +47,26 @@ final class Nft {
         return false;
     }
 
+    /** Runs {@code nft ARGS} (a listing) and returns what it printed; throws with nft's message when it fails. */
+    String run(List<String> args) throws IOException {
+        List<String> command = new java.util.ArrayList<>(List.of(program));
+        command.addAll(args);
+        Process nft = new ProcessBuilder(command).redirectErrorStream(true).start();
+        nft.getOutputStream().close();
+        return finish(nft); // a listing of a few elements: far less than the pipe holds, so waiting first is safe
+    }
+
     /** Applies the script atomically; throws with nft's own message when it refuses. */
     void apply(String script) throws IOException {
         Process nft = new ProcessBuilder(program, "-f", "-").redirectErrorStream(true).start();
         try (OutputStream in = nft.getOutputStream()) {
             in.write(script.getBytes(StandardCharsets.UTF_8));
         }
+        finish(nft);
+    }
+
+    /** Waits (bounded) for nft to end; its output, or an exception with it when nft failed. */
+    private static String finish(Process nft) throws IOException {
         try {
             if (!nft.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 nft.destroyForcibly();
@@ -65,7 +79,8 @@ final class Nft {
         }
         String output = new String(nft.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         if (nft.exitValue() != 0) {
-            throw new IOException("nft refused the rules (exit " + nft.exitValue() + "): " + output);
+            throw new IOException("nft failed (exit " + nft.exitValue() + "): " + output);
         }
+        return output;
     }
 }

@@ -262,7 +262,7 @@ public final class ProxyListener implements OwnPortListeners {
     }
 
     @Override
-    public long connectionsForwarded(long pid) {
+    public long connectionsCounted(long pid, int port) {
         java.util.concurrent.atomic.LongAdder count = forwarded.get(pid);
         return count == null ? 0 : count.sum();
     }

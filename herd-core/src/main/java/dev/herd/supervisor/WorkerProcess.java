@@ -140,11 +140,11 @@ final class WorkerProcess {
     }
 
     /**
-     * The connections it served: what it reports, or what the master forwarded to it (proxy mode) when that is
-     * more (an app that reports nothing).
+     * The connections it served: what it reports, or what the master counted going to it (proxy and nat modes) when
+     * that is more (an app that reports nothing).
      */
     long connections(dev.herd.listen.Listeners listeners) {
-        return Math.max(connections, listeners.connectionsForwarded(pid));
+        return Math.max(connections, listeners.connectionsCounted(pid, port));
     }
 
     long requests() {

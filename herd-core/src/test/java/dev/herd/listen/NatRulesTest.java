@@ -60,6 +60,31 @@ class NatRulesTest {
                 .contains("chain slot1 {\n    meta l4proto tcp redirect to :40002\n  }")
                 .contains("chain slot2 {\n    meta l4proto tcp redirect to :40001\n  }");
         assertThat(rules.create()).contains("chain slot0 {\n  }").contains("set guarded { type inet_service; }");
+        assertThat(script).contains("set accepted { type inet_service; counter; elements = { 40001, 40002 } }");
+    }
+
+    /** Every connection redirected to a worker port bumps its counter; guard and unguard keep both sets together. */
+    @Test
+    void eachWorkerPortCountsItsNewConnections() throws Exception {
+        NatRules rules = new NatRules(InetAddress.getByName("0.0.0.0"), 8080, 2);
+        assertThat(rules.create()).contains("set accepted { type inet_service; counter; }")
+                .contains("type filter hook input priority filter; policy accept;\n    ct state new ct status dnat tcp dport @accepted\n"
+                        + "    tcp dport @guarded ct status dnat accept");
+        assertThat(rules.guard(40001)).isEqualTo("add element inet herd_8080 guarded { 40001 }\n"
+                + "add element inet herd_8080 accepted { 40001 }\n");
+        assertThat(rules.unguard(40001)).isEqualTo("delete element inet herd_8080 guarded { 40001 }\n"
+                + "delete element inet herd_8080 accepted { 40001 }\n");
+        assertThat(rules.listAccepted()).containsExactly("-j", "list", "set", "inet", "herd_8080", "accepted");
+        // what nft 1.0.6 prints for the set
+        Object listing = com.fasterxml.jackson.jr.ob.JSON.std.anyFrom("""
+                {"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}}, {"set": {"family": "inet",
+                "name": "accepted", "table": "herd_8080", "type": "inet_service", "handle": 2, "elem": [
+                {"elem": {"val": 40001, "counter": {"packets": 3, "bytes": 180}}},
+                {"elem": {"val": 40002, "counter": {"packets": 0, "bytes": 0}}}, {"elem": {"val": 40003}}],
+                "stmt": [{"counter": null}]}}]}""");
+        assertThat(NatRules.acceptedCounts(listing)).containsExactlyInAnyOrderEntriesOf(Map.of(40001, 3L, 40002, 0L, 40003, 0L));
+        assertThat(NatRules.acceptedCounts(Map.of("nftables", "?"))).isEmpty();
+        assertThat(NatRules.acceptedCounts("not json")).isEmpty();
     }
 
     @Test

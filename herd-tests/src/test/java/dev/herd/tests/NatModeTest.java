@@ -213,6 +213,38 @@ class NatModeTest {
         }
     }
 
+    /**
+     * Issue 17: the kernel hands nat mode's connections to the workers, and the master counts them per worker port
+     * (nftables counters), so an app that reports nothing (a plain Node server) is recycled at --max-connections,
+     * in the slot its band's clients went to, and serves on through its replacement.
+     */
+    @Test
+    void theMasterCountsTheConnectionsRedirectedToAnAppThatReportsNothing() throws Exception {
+        Path dir = Herd.newDir();
+        List<String> extra = new ArrayList<>(List.of("--max-connections", "40", "--"));
+        extra.addAll(ProxyModeTest.portWorker());
+        try (Herd herd = startNat(dir, extra.toArray(String[]::new))) {
+            herd.awaitPort();
+            List<Long> first = herd.awaitReady(WORKERS, Duration.ofSeconds(60));
+            awaitSteered(herd, 0, allSlots());
+            int host = HOSTS.getFirst(); // its band's home slot: host % WORKERS
+            for (int i = 0; i < 60; i++) {
+                get(host); // a connection each
+            }
+            LogEvent recycle = herd.awaitEvent(e -> e.name().equals("worker.recycle"), Duration.ofSeconds(30),
+                    "worker.recycle");
+            assertThat(recycle.get("reason")).isEqualTo("connections");
+            assertThat(recycle.intField("slot")).isEqualTo(host % WORKERS);
+            assertThat(Long.parseLong(recycle.get("value"))).isBetween(40L, 60L); // not the readiness probes
+            assertThat(first).contains(recycle.pid());
+            await("the slot's new worker serves").atMost(Duration.ofSeconds(60))
+                    .until(() -> herd.liveReadyPids().stream().noneMatch(pid -> pid == recycle.pid())
+                            && herd.liveReadyPids().size() == WORKERS);
+            get(host);
+            assertThat(herd.events("worker.recycle")).hasSize(1); // the others had a connection or none each
+        }
+    }
+
     @Test
     void aReloadMovesNewConnectionsToTheNewGenerationInTheSameSlotWhileOpenOnesFinishOnTheOld() throws Exception {
         Path dir = Herd.newDir();
