@@ -120,6 +120,21 @@ final class EventLog {
         }
     }
 
+    /** A line and the {@link System#nanoTime()} at which it was read. */
+    record Stamped(String line, long nanos) {
+    }
+
+    /** The lines at index >= {@code from} read so far that match, with when each was read. */
+    synchronized List<Stamped> matching(int from, Predicate<String> match) {
+        List<Stamped> found = new ArrayList<>();
+        for (int i = from; i < lines.size(); i++) {
+            if (match.test(lines.get(i))) {
+                found.add(new Stamped(lines.get(i), stamps.get(i)));
+            }
+        }
+        return found;
+    }
+
     /** The value of a logfmt field ({@code key=value} or {@code key="value"}) in a line, or null. */
     static String field(String line, String key) {
         Matcher m = Pattern.compile("(?:^|\\s)" + Pattern.quote(key) + "=(\"[^\"]*\"|\\S+)").matcher(line);

@@ -90,6 +90,11 @@ final class HerdTarget implements Target {
         return url;
     }
 
+    /** The master's output since {@link #start}, one logfmt line each. */
+    EventLog events() {
+        return events;
+    }
+
     @Override
     public Reload reload() throws Exception {
         int mark = events.mark();
