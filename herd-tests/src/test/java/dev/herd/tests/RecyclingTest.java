@@ -186,6 +186,65 @@ class RecyclingTest {
     }
 
     /**
+     * ipcluster's toobusy, with a real overload: the Jetty example's worker starved of CPU under load, as a throttled
+     * container would be (the test puts it in a cgroup v1 cpu group). With 5 ms of CPU per 100 ms its 50 ms timer
+     * runs late, so it sheds load with 503 and Retry-After (-Dherd.jetty.shedLoad=true), which relieves it now and
+     * then. With 1 ms per 250 ms shedding cannot keep up: it stays overloaded, tells the master, and after
+     * --overload-recycle 2s of it without a break the master replaces it; the new worker, with the whole CPU, answers
+     * 200.
+     */
+    @Test
+    void aWorkerStarvedOfCpuShedsLoadAndIsRecycledAfterOverloadRecycle() throws Exception {
+        Path cpu = Path.of("/sys/fs/cgroup/cpu");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(cpu) && Files.exists(cpu.resolve("cpu.cfs_quota_us")),
+                "needs a writable cgroup v1 cpu hierarchy at " + cpu + " (root) to starve a worker of CPU");
+        Path group = Files.createDirectory(cpu.resolve("herd-test-" + java.util.UUID.randomUUID()));
+        try {
+            Files.writeString(group.resolve("cpu.cfs_period_us"), "100000");
+            Files.writeString(group.resolve("cpu.cfs_quota_us"), "5000");
+            Path dir = Herd.newDir();
+            List<String> jetty = new ArrayList<>(Workers.jetty());
+            jetty.add(1, "-Dherd.jetty.shedLoad=true");
+            List<String> args = new ArrayList<>(Herd.runArgs(dir, "--workers", "1", "--overload-recycle", "2s",
+                    "--drain-timeout", "10s", "--"));
+            args.addAll(jetty);
+            try (Herd herd = Herd.start(dir, args)) {
+                int port = herd.awaitPort();
+                long first = herd.awaitReady(1, START).getFirst();
+                Files.writeString(group.resolve("cgroup.procs"), Long.toString(first)); // every thread of it
+                LogEvent recycle;
+                Wrk.Result result;
+                try (Wrk wrk = Wrk.start(port, 1, 8, Duration.ofSeconds(120), dir)) {
+                    wrk.awaitRunning();
+                    Http.Response shed = await("a request shed with 503").atMost(START).ignoreExceptions()
+                            .until(() -> Http.get(port, "/"), response -> response.status() == 503);
+                    assertThat(shed.headers()).containsEntry("retry-after", "1");
+                    Files.writeString(group.resolve("cpu.cfs_period_us"), "250000");
+                    Files.writeString(group.resolve("cpu.cfs_quota_us"), "1000");
+                    recycle = herd.awaitEvent(e -> e.name().equals("worker.recycle"), START, "worker.recycle");
+                    result = wrk.stop();
+                }
+                System.out.println("[recycle overload] " + recycle.line() + "; wrk -t1 -c8: " + result);
+                assertThat(recycle.get("reason")).isEqualTo("overload");
+                assertThat(recycle.pid()).isEqualTo(first);
+                assertThat(Long.parseLong(recycle.get("value"))).isGreaterThanOrEqualTo(2000);
+                assertThat(result.non2xx()).as("503s shed while overloaded\n" + result.output()).isPositive();
+                // the starved worker drains as slowly as it does everything (--drain-timeout 10s at the most)
+                herd.awaitExited(List.of(first), START, "the starved worker");
+                assertThat(Http.get(port, "/").status()).isEqualTo(200);
+                assertThat(herd.events("worker.restart_scheduled")).as("no crash").isEmpty();
+            }
+        } finally {
+            // the group can go once the worker in it has exited (Herd.close killed it)
+            await("the test's cpu group removed").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> {
+                        Files.delete(group);
+                        return true;
+                    });
+        }
+    }
+
+    /**
      * In proxy mode every connection passes through the master, which counts them itself: a Node app that reports
      * nothing is recycled at --max-connections, and every request is answered throughout.
      */
