@@ -79,7 +79,7 @@ class RecyclingTest {
 
     /**
      * ipcluster's cluster watermarks: 4 workers leaking together (the demo's 15 MiB a second each) are held under the
-     * high mark for 20 s. Over it, the largest serving worker is recycled; slow requests in flight keep a recycled
+     * high mark for 15 s. Over it, the largest serving worker is recycled; slow requests in flight keep a recycled
      * worker draining, and while one drains it is the one killed at the next step (retired workers first); then the
      * next largest is recycled. Unchecked, the total would stay over the mark and grow on.
      */
@@ -98,10 +98,10 @@ class RecyclingTest {
             LogEvent kill = herd.awaitEvent(e -> e.is("cluster.memory_high", "action", "kill-retired"), START,
                     "a retired worker killed");
             herd.awaitExited(List.of(kill.pid()), START, "the killed worker");
-            // 20 s from the end of that first round on (4 JVMs starting at once grow faster than they leak): the
+            // 15 s from the end of that first round on (4 JVMs starting at once grow faster than they leak): the
             // workers' total, sampled every 100 ms
             List<Long> totals = new ArrayList<>();
-            long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
             while (System.nanoTime() < end) {
                 totals.add(workersResident(herd.pid()));
                 Thread.sleep(100); // the sampling period, not a synchronisation
