@@ -42,6 +42,6 @@ final class OneLineErrors implements CommandLine.IParameterExceptionHandler, Com
     }
 
     private static String qualified(CommandLine commandLine, String name) {
-        return commandLine.getParent() == null ? name : "herd " + name;
+        return commandLine.getParent() == null ? name : commandLine.getCommandSpec().qualifiedName();
     }
 }

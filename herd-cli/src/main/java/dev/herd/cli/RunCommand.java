@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -28,6 +29,9 @@ final class RunCommand implements Callable<Integer> {
 
     /** {@link #runMaster}; tests give one that records the spec, to check parsing without a master. */
     private final Launcher launcher;
+    private final Map<String, String> env;
+    /** The settings file applied to this command's arguments; null before (or without) one. */
+    private final RunConfig config;
     private final RunOptions options = new RunOptions(this);
 
     RunCommand() {
@@ -41,7 +45,18 @@ final class RunCommand implements Callable<Integer> {
     }
 
     RunCommand(Launcher launcher) {
+        this(launcher, System.getenv(), null);
+    }
+
+    /** @param env where {@code $HERD_CONFIG} is looked up */
+    RunCommand(Launcher launcher, Map<String, String> env) {
+        this(launcher, env, null);
+    }
+
+    private RunCommand(Launcher launcher, Map<String, String> env, RunConfig config) {
         this.launcher = launcher;
+        this.env = env;
+        this.config = config;
     }
 
     /** The command's model, bound to this object. */
@@ -51,6 +66,51 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Path file = config == null ? RunConfig.path(options.config.getValue(), env) : null;
+        if (file != null) {
+            return withFile(file);
+        }
+        try {
+            return run();
+        } catch (dev.herd.ConfigException e) {
+            throw config == null ? e : new dev.herd.ConfigException(config.locate(e.getMessage()));
+        } catch (dev.herd.StartupException e) {
+            throw config == null || e.exitCode() != dev.herd.StartupException.USAGE ? e
+                    : new dev.herd.StartupException(e.exitCode(), config.locate(e.getMessage()));
+        }
+    }
+
+    /** A command with a settings file already applied to its arguments ({@code herd config check}). */
+    static RunCommand withConfig(Launcher launcher, RunConfig config) {
+        return new RunCommand(launcher, Map.of(), config);
+    }
+
+    /** The worker command given; empty for the bundled demo. */
+    List<String> command() {
+        List<String> command = options.command.getValue();
+        return command == null ? List.of() : command;
+    }
+
+    /** This command line with the file's settings under it: parsed again, as one, by a new command. */
+    private int withFile(Path file) {
+        CommandLine commandLine = options.spec.commandLine();
+        List<String> args = new java.util.ArrayList<>(commandLine.getParseResult().originalArgs());
+        if (!args.isEmpty() && args.getFirst().equals(NAME) && commandLine.getParent() != null) {
+            args.removeFirst(); // the parse result of a subcommand holds the whole command line
+        }
+        RunConfig applied;
+        try {
+            applied = RunConfig.apply(file, commandLine.getParseResult(), args);
+        } catch (ConfigFile.Invalid e) {
+            throw new dev.herd.StartupException(dev.herd.StartupException.USAGE, e.getMessage());
+        }
+        RunCommand withFile = new RunCommand(launcher, env, applied);
+        CommandLine parsed = new CommandLine(withFile.spec());
+        parsed.parseArgs(applied.args().toArray(String[]::new));
+        return withFile.call();
+    }
+
+    private int run() {
         RunOptions o = options;
         List<String> command = o.command.getValue();
         boolean demo = command == null || command.isEmpty();

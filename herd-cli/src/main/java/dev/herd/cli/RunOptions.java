@@ -166,6 +166,11 @@ final class RunOptions {
     final OptionSpec ecvMonitor = OptionSpec.builder("--ecv-monitor").paramLabel("PATH").type(String.class)
             .description("A path on the service (e.g. /health) that GET /ecv checks answers 2xx before reporting"
                     + " AVAILABLE. Default: only check that a worker is ready.").build();
+    final OptionSpec config = OptionSpec.builder("-c", "--config").paramLabel("FILE").type(Path.class)
+            .description("Read settings from this YAML file: its keys are these options' names without '--'"
+                    + " (max-memory: 150m, sticky: true), and command: [program, args...] the worker command; options"
+                    + " given here override the file's. herd config init writes an example, herd config check checks"
+                    + " one. Default: $HERD_CONFIG, else none.").build();
     final PositionalParamSpec command = PositionalParamSpec.builder().paramLabel("COMMAND").arity("0..*")
             .type(List.class).auxiliaryTypes(String.class)
             .description("The worker program and its arguments, after '--'. Default: the bundled demo worker.").build();
@@ -189,10 +194,11 @@ final class RunOptions {
                         "  herd run --takeover --workers 4 --port 8080 -- java -jar app-v2.jar   (replaces a running master)",
                         "  herd run --mode proxy --balance least-conn -- node server.js   (binds $PORT)",
                         "  sudo herd run --mode nat -- node server.js   (binds $PORT on $HERD_HOST)",
+                        "  herd run -c herd.yaml --workers 8   (the file's settings, with 8 workers)",
                         "", "Durations take a unit: 500ms, 30s, 2m, 1h (a bare number is seconds).",
                         "", "Exit codes: 0 stopped cleanly, 1 internal error, 2 bad usage,",
                         "3 could not listen or set up, 4 every slot failed, 130 hard stop (second Ctrl-C).");
-        for (OptionSpec option : List.of(workers, port, host, mode, sticky, takeover, balance, proxyHeader, idleTimeout, backlog, socketFd,
+        for (OptionSpec option : List.of(config, workers, port, host, mode, sticky, takeover, balance, proxyHeader, idleTimeout, backlog, socketFd,
                 readyWhen, startTimeout, restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts,
                 drainTimeout, reloadBatch, canarySeconds, retiredNice, maxMemory, maxMemoryHard, maxRequests,
                 maxConnections, maxJitter, maxUptime, maxUptimeJitter, clusterMemoryHigh, clusterMemoryLow, overloadRecycle, reloadAt, stateDir, logDir, watchdogTimeout, logMaxBytes,

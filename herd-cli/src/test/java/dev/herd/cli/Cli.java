@@ -25,6 +25,11 @@ final class Cli {
     }
 
     static Result execute(String... args) {
+        return execute(java.util.Map.of(), args);
+    }
+
+    /** @param env the environment {@code herd run} sees ({@code $HERD_CONFIG}) */
+    static Result execute(java.util.Map<String, String> env, String... args) {
         List<ClusterSpec> specs = new ArrayList<>();
         List<List<EventListener>> listeners = new ArrayList<>();
         CommandLine commandLine = HerdCommand.commandLine(new CommandLine.IFactory() {
@@ -35,7 +40,7 @@ final class Cli {
                         specs.add(spec);
                         listeners.add(given);
                         return 0;
-                    }));
+                    }, env));
                 }
                 return CommandLine.defaultFactory().create(type);
             }

@@ -155,7 +155,7 @@ class RunOptionsTest {
     }
 
     /** Options tested elsewhere in this class rather than in {@link #everyOption()}. */
-    private static final Set<String> TESTED_APART = Set.of("--access-key-file");
+    private static final Set<String> TESTED_APART = Set.of("--access-key-file", "--config"); // --config: ConfigFileTest
 
     @Test
     void everyOptionOfHerdRunIsTestedAbove() {

@@ -115,6 +115,29 @@ public final class PrivatePaths {
         }
     }
 
+    /**
+     * Checks a settings file (herd run's --config): whatever a link leads to must be a regular file owned by this
+     * user or root and writable by nobody else, since whoever can write it chooses the command the master runs.
+     *
+     * @throws UnsafePathException naming the file and the fix; {@link NoSuchFileException} passes through
+     */
+    public static void settingsFile(Path file, String what) throws IOException {
+        Map<String, Object> values = Files.readAttributes(file, "unix:mode,uid"); // through links: the file read
+        int mode = (Integer) values.get("mode");
+        int uid = (Integer) values.get("uid");
+        if ((mode & S_IFMT) != S_IFREG) {
+            throw new UnsafePathException(what + " " + file + " is not a regular file");
+        }
+        if (uid != effectiveUid() && uid != 0) {
+            throw new UnsafePathException(what + " " + file + " is owned by uid " + uid + ", neither you (uid "
+                    + effectiveUid() + ") nor root: its owner could choose the command Herd runs; chown it");
+        }
+        if ((mode & GROUP_OTHER_WRITE) != 0) {
+            throw new UnsafePathException(what + " " + file + " is writable by others (mode " + octal(mode)
+                    + "): anyone who can write it chooses the command Herd runs; chmod go-w " + file);
+        }
+    }
+
     /** Reads a secret file after {@link #secretFile} found it safe, never through a link. */
     public static String readSecret(Path file, String what) throws IOException {
         secretFile(file, what);
