@@ -14,6 +14,7 @@ module dev.herd.core {
     requires com.fasterxml.jackson.core;  // the control plane's JSON (ControlJson): the parser and generator
     requires com.fasterxml.jackson.jr.ob; // ... and jackson-jr's objects over them
     requires com.cronutils;     // --reload-at CRON
+    requires com.fasterxml.jackson.dataformat.yaml; // settings files (SettingsFile)
 
     exports dev.herd;
 

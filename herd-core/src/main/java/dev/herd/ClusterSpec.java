@@ -207,6 +207,17 @@ public record ClusterSpec(
         public Builder recycling(Recycling recycling) { this.recycling = recycling; return this; }
         public Builder idleTimeout(Duration idleTimeout) { this.idleTimeout = idleTimeout; return this; }
 
+        /**
+         * Every setting a settings file gives ({@link SettingsFile}: herd run's options by name, and its command),
+         * in place of what this builder had for them; later calls override the file.
+         *
+         * @throws ConfigException naming the file, line and column of what is wrong
+         */
+        public Builder settings(Path file) {
+            SettingsFile.read(file).applyTo(this);
+            return this;
+        }
+
         public ClusterSpec build() {
             Path state = stateDir != null ? stateDir : defaultStateDir(port);
             Path logs = logDir != null ? logDir : state.resolve("logs");

@@ -40,12 +40,12 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
     public static final long MIN_MEMORY = 1024L * 1024;
 
     public Recycling {
-        ClusterSpec.check(maxMemory == 0 || maxMemory >= MIN_MEMORY, "max-memory", size(maxMemory),
+        ClusterSpec.check(maxMemory == 0 || maxMemory >= MIN_MEMORY, "max-memory", Sizes.format(maxMemory),
                 "must be 0 (no limit) or at least 1m");
-        ClusterSpec.check(maxMemoryHard == 0 || maxMemoryHard >= MIN_MEMORY, "max-memory-hard", size(maxMemoryHard),
+        ClusterSpec.check(maxMemoryHard == 0 || maxMemoryHard >= MIN_MEMORY, "max-memory-hard", Sizes.format(maxMemoryHard),
                 "must be 0 (no limit) or at least 1m");
         ClusterSpec.check(maxMemory == 0 || maxMemoryHard == 0 || maxMemoryHard > maxMemory, "max-memory-hard",
-                size(maxMemoryHard), "must be above --max-memory (" + size(maxMemory)
+                Sizes.format(maxMemoryHard), "must be above --max-memory (" + Sizes.format(maxMemory)
                         + "): the soft limit recycles first, the hard one kills");
         ClusterSpec.check(maxRequests >= 0, "max-requests", maxRequests, "must be 0 (no limit) or more");
         ClusterSpec.check(maxConnections >= 0, "max-connections", maxConnections, "must be 0 (no limit) or more");
@@ -61,12 +61,12 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
         ClusterSpec.check(uptimeJitter.isZero() || !maxUptime.isZero(), "max-uptime-jitter", uptimeJitter,
                 "only applies with --max-uptime");
         ClusterSpec.check(clusterMemoryHigh == 0 || clusterMemoryHigh >= MIN_MEMORY, "cluster-memory-high",
-                size(clusterMemoryHigh), "must be 0 (no limit) or at least 1m");
-        ClusterSpec.check(clusterMemoryLow >= 0, "cluster-memory-low", size(clusterMemoryLow), "must not be negative");
-        ClusterSpec.check(clusterMemoryLow == 0 || clusterMemoryHigh > 0, "cluster-memory-low", size(clusterMemoryLow),
+                Sizes.format(clusterMemoryHigh), "must be 0 (no limit) or at least 1m");
+        ClusterSpec.check(clusterMemoryLow >= 0, "cluster-memory-low", Sizes.format(clusterMemoryLow), "must not be negative");
+        ClusterSpec.check(clusterMemoryLow == 0 || clusterMemoryHigh > 0, "cluster-memory-low", Sizes.format(clusterMemoryLow),
                 "only applies with --cluster-memory-high");
         ClusterSpec.check(clusterMemoryLow < clusterMemoryHigh || clusterMemoryHigh == 0, "cluster-memory-low",
-                size(clusterMemoryLow), "must be below --cluster-memory-high (" + size(clusterMemoryHigh) + ")");
+                Sizes.format(clusterMemoryLow), "must be below --cluster-memory-high (" + Sizes.format(clusterMemoryHigh) + ")");
         ClusterSpec.check(overloadRecycle != null && (overloadRecycle.isZero() || overloadRecycle.toMillis() >= 1000),
                 "overload-recycle", overloadRecycle, "must be 0 (off) or at least 1s");
         if (reloadAt != null) {
@@ -79,17 +79,6 @@ public record Recycling(long maxMemory, long maxMemoryHard, long maxRequests, lo
         if (clusterMemoryHigh > 0 && clusterMemoryLow == 0) {
             clusterMemoryLow = clusterMemoryHigh / 10 * 9;
         }
-    }
-
-    /** A size as operators write it: {@code 200m}, {@code 512k}, else bytes. */
-    static String size(long bytes) {
-        if (bytes != 0 && bytes % (1L << 30) == 0) {
-            return (bytes >> 30) + "g";
-        }
-        if (bytes != 0 && bytes % (1L << 20) == 0) {
-            return (bytes >> 20) + "m";
-        }
-        return bytes != 0 && bytes % 1024 == 0 ? (bytes >> 10) + "k" : Long.toString(bytes);
     }
 
     /** Whether any limit is set (the master then looks at its workers every {@code CHECK_INTERVAL}). */

@@ -85,7 +85,7 @@ class ConfigFileTest {
                 Arguments.of("frobnicate: 1\n", "herd.yaml:1:1: frobnicate: unknown setting; the keys are herd run's options without '--' (herd config init lists them all)"),
                 Arguments.of("workers: 3\nport: abc\n", "herd.yaml:2:1: port: 'abc' is not an int"),
                 Arguments.of("mode: bogus\n", "herd.yaml:1:1: mode: 'bogus' is not a listen mode; use one of shared, reuseport, proxy, nat"),
-                Arguments.of("sticky: maybe\n", "herd.yaml:1:9: sticky: 'maybe' must be true or false"),
+                Arguments.of("sticky: maybe\n", "herd.yaml:1:1: sticky: 'maybe' must be true or false"),
                 Arguments.of("port: [1, 2]\n", "herd.yaml:1:7: port: takes one value, not a list"),
                 Arguments.of("port:\n", "herd.yaml:1:6: port: has no value; give one, or leave the key out for the default"),
                 Arguments.of("port: 1\nport: 2\n", "herd.yaml:2:1: port: given twice (first at line 1)"),
@@ -178,6 +178,70 @@ class ConfigFileTest {
         Cli.Result refused = Cli.execute("config", "check", bad.toString());
         assertThat(refused.code()).isEqualTo(2);
         assertThat(refused.errLines()).containsExactly("herd: " + bad + ":2:1: max-memmory: unknown setting; did you mean 'max-memory'?");
+    }
+
+    /** The library reads the same file ({@code ClusterSpec.builder().settings(file)}) into the same spec. */
+    @Test
+    void theLibrarysBuilderReadsTheSameFileIntoTheSameSpec() throws IOException {
+        assertThat(dev.herd.SettingsFile.keys()).as("the keys the library knows are herd run's options")
+                .containsExactlyInAnyOrderElementsOf(ConfigFile.options(new RunOptions(new Object()).spec).keySet());
+        Path key = dir.resolve("key");
+        Files.writeString(key, "0123456789abcdef0123\n");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        Path file = file("""
+                workers: 3
+                port: 9091
+                host: 127.0.0.2
+                mode: proxy
+                sticky: false
+                takeover: true
+                balance: least-conn
+                proxy-protocol: v2
+                idle-timeout: 90s
+                backlog: 64
+                socket-fd: 0
+                ready-when: started
+                start-timeout: 20s
+                restart-delay: 200ms
+                max-restart-delay: 10s
+                max-restarts-per-minute: 7
+                max-failed-starts: 4
+                drain-timeout: 12s
+                reload-batch: 2
+                canary-seconds: 3
+                retired-nice: 5
+                max-memory: 300m
+                max-memory-hard: 400m
+                max-requests: 1000
+                max-connections: 500
+                max-jitter: 10
+                max-uptime: 1h
+                max-uptime-jitter: 5m
+                cluster-memory-high: 2g
+                cluster-memory-low: 1g
+                overload-recycle: 5s
+                reload-at: "30 3 * * 1"
+                state-dir: /tmp/herd-settings-test
+                log-dir: /tmp/herd-settings-test-logs
+                watchdog-timeout: 15s
+                log-max-size: 20m
+                log-keep: 3
+                api-host: 127.0.0.3
+                api-port: 12000
+                no-api: false
+                access-key-file: KEY
+                api-allow-get: true
+                ecv-monitor: /health
+                command: [/bin/server, --port, "8080"]
+                """.replace("KEY", key.toString()));
+        ClusterSpec library = ClusterSpec.builder().settings(file).build();
+        assertThat(library).isEqualTo(Cli.spec("-c", file.toString()));
+        assertThat(library.recycling().reloadAt()).isEqualTo("30 3 * * 1");
+        assertThat(library.api().accessKey()).isEqualTo("0123456789abcdef0123");
+
+        Path bad = file("workers: 2\nport: abc\n");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> ClusterSpec.builder().settings(bad)))
+                .isInstanceOf(dev.herd.ConfigException.class).hasMessage(bad + ":2:1: port: 'abc' is not an int");
     }
 
     @Test

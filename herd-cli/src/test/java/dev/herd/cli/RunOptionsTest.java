@@ -223,8 +223,8 @@ class RunOptionsTest {
                 org.junit.jupiter.params.provider.Arguments.of("64K", 65_536L),
                 org.junit.jupiter.params.provider.Arguments.of("10m", 10L << 20),
                 org.junit.jupiter.params.provider.Arguments.of("1g", 1L << 30),
-                org.junit.jupiter.params.provider.Arguments.of("1048576g", ByteSizes.MAX_BYTES),
+                org.junit.jupiter.params.provider.Arguments.of("1048576g", dev.herd.Sizes.MAX_BYTES),
                 org.junit.jupiter.params.provider.Arguments.of("9999999999999", 9_999_999_999_999L), // below 1 PiB, in bytes
-                org.junit.jupiter.params.provider.Arguments.of("1125899906842624", ByteSizes.MAX_BYTES));
+                org.junit.jupiter.params.provider.Arguments.of("1125899906842624", dev.herd.Sizes.MAX_BYTES));
     }
 }
