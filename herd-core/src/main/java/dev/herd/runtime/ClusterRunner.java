@@ -205,8 +205,12 @@ public final class ClusterRunner {
         ControlPlane.Observers observers = ControlPlane.Observers.create();
         all.addAll(observers.listeners());
         all.addAll(listeners);
+        java.util.Optional<ServiceNotifier> serviceManager = ServiceNotifier.fromEnvironment(env, spec.workers());
+        serviceManager.ifPresent(all::add);
         Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
                 System::nanoTime, InstantSource.system());
+        serviceManager.filter(notifier -> !notifier.watchdogPeriod().isZero())
+                .ifPresent(notifier -> supervisor.every(notifier.watchdogPeriod(), notifier::ping));
         supervisor.delegates(delegates);
         supervisor.successor(new Rerun(env));
         if (takeover != null) {

@@ -150,6 +150,21 @@ public final class Supervisor implements CommandGateway {
         post(new SignalArrived(signal));
     }
 
+    /**
+     * Runs {@code task} on the loop every {@code period}, first one period from now; call before {@link #run}. What
+     * must stop when the loop hangs runs here (the service manager's watchdog pings).
+     */
+    public void every(java.time.Duration period, Runnable task) {
+        long nanos = period.toNanos();
+        loop.after(nanos, new Runnable() {
+            @Override
+            public void run() {
+                task.run();
+                loop.after(nanos, this);
+            }
+        });
+    }
+
     /** Thread-safe: an event seen by another part of the master (the log copier), given to listeners on the loop. */
     public void publish(Event event) {
         post(new Publish(event));
