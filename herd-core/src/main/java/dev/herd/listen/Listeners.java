@@ -92,7 +92,7 @@ public interface Listeners extends AutoCloseable {
 
     /**
      * Connections the worker was given so far as this master counts them, whatever the app reports: in proxy mode
-     * those it forwarded, in nat mode those the kernel redirected (or the master rescued) to the worker's port;
+     * those it forwarded, in nat mode those the kernel redirected to the worker's port (not those a rescue forwards);
      * -1 where the workers accept from a socket they share and nobody but they can count.
      *
      * @param port the worker's own port (proxy and nat modes), 0 when it accepts on an inherited socket

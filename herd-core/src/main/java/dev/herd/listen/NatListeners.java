@@ -224,8 +224,9 @@ final class NatListeners implements OwnPortListeners {
 
     /**
      * The connections the kernel redirected to the worker's port, from the counters of the {@code accepted} set
-     * (Herd's own readiness probes and the connections a rescue forwards there are not counted). Reading them runs {@code nft}, a few milliseconds, so a
-     * reading serves for {@link #COUNTS_FRESH_FOR}: asked for by the recycler's looks ({@code --max-connections}),
+     * (Herd's own readiness probes and the connections a rescue forwards there are not counted). Reading them runs
+     * {@code nft}, a few milliseconds, so a reading serves for {@link #COUNTS_FRESH_FOR}: asked for by the recycler's
+     * looks ({@code --max-connections}),
      * {@code herd status} and the metrics, it runs at most once a second.
      */
     @Override

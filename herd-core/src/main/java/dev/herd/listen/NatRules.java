@@ -89,16 +89,8 @@ final class NatRules {
         s.append("  map bands6 { type ipv6_addr : verdict; elements = { ");
         s.append(String.join(", ", IntStream.range(0, BANDS).mapToObj(b -> "::" + Integer.toHexString(b) + " : jump " + chain(b % slots)).toList()));
         s.append(" } }\n");
-        s.append("  set guarded { type inet_service; ");
-        if (!guarded.isEmpty()) {
-            s.append("elements = { ").append(String.join(", ", guarded.stream().map(String::valueOf).toList())).append(" } ");
-        }
-        s.append("}\n");
-        s.append("  set ").append(ACCEPTED).append(" { type inet_service; counter; ");
-        if (!guarded.isEmpty()) {
-            s.append("elements = { ").append(String.join(", ", guarded.stream().map(String::valueOf).toList())).append(" } ");
-        }
-        s.append("}\n");
+        portSet(s, "guarded { type inet_service; ", guarded);
+        portSet(s, ACCEPTED + " { type inet_service; counter; ", guarded); // the same ports, each with its counter
         for (int slot = 0; slot < slots; slot++) {
             s.append("  chain ").append(chain(slot)).append(" {\n");
             if (targets[slot] > 0) {
@@ -122,6 +114,15 @@ final class NatRules {
         s.append("  }\n");
         s.append("}\n");
         return s.toString();
+    }
+
+    /** {@code set HEAD elements = { PORTS } }}, the elements left out when there are none. */
+    private static void portSet(StringBuilder s, String head, java.util.Collection<Integer> ports) {
+        s.append("  set ").append(head);
+        if (!ports.isEmpty()) {
+            s.append("elements = { ").append(String.join(", ", ports.stream().map(String::valueOf).toList())).append(" } ");
+        }
+        s.append("}\n");
     }
 
     private static String chain(int slot) {

@@ -125,19 +125,7 @@ public final class ClusterRunner {
      * one now, so that {@code systemctl reload} through {@code herd upgrade-master} keeps the unit running.
      */
     private static void tellServiceManager(Map<String, String> env) {
-        String socket = env.get("NOTIFY_SOCKET");
-        if (socket == null || socket.isEmpty()) {
-            return;
-        }
-        if (socket.startsWith("@")) {
-            log.warn("event=notify.mainpid_skipped socket={} reason=\"abstract notify sockets are not supported yet\"", socket);
-            return;
-        }
-        try {
-            dev.herd.os.NotifySocket.send(java.nio.file.Path.of(socket), "MAINPID=" + ProcessHandle.current().pid());
-        } catch (RuntimeException e) {
-            log.warn("event=notify.mainpid_failed socket={} error=\"{}\"", socket, e.getMessage());
-        }
+        NotifySender.fromEnvironment(env).ifPresent(systemd -> systemd.send("MAINPID=" + ProcessHandle.current().pid()));
     }
 
     /** How long a master taking over waits for the one handing over to let go of the state dir's lock. */

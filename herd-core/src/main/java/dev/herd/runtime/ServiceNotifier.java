@@ -5,7 +5,6 @@ import dev.herd.EventListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
@@ -25,7 +24,7 @@ import java.util.function.LongSupplier;
  *   <li>{@code WATCHDOG=1} every half of {@code WATCHDOG_USEC}, when systemd set it for this process (its
  *       {@code WatchdogSec=}): from the loop, so a master whose loop hangs is restarted by systemd.</li>
  * </ul>
- * A datagram that cannot be sent is logged once and the master goes on: the service manager is a spectator.
+ * A datagram that cannot be sent is logged once and the master goes on ({@link NotifySender}).
  */
 final class ServiceNotifier implements EventListener {
     private static final Logger log = LoggerFactory.getLogger(ServiceNotifier.class);
@@ -37,7 +36,6 @@ final class ServiceNotifier implements EventListener {
     private final Set<Integer> ready = new HashSet<>();
     private boolean started;
     private boolean reloading;
-    private boolean failedOnce;
 
     ServiceNotifier(Consumer<String> send, LongSupplier monotonicNanos, int workers, Duration watchdogPeriod) {
         this.send = send;
@@ -47,24 +45,12 @@ final class ServiceNotifier implements EventListener {
     }
 
     /**
-     * The notifier for this master when systemd gave it a {@code NOTIFY_SOCKET} (a path; abstract sockets, {@code @...},
-     * are not supported and logged); its watchdog when {@code WATCHDOG_USEC} is set for this pid.
+     * The notifier for this master when systemd gave it a usable {@code NOTIFY_SOCKET} ({@link NotifySender}); its
+     * watchdog when {@code WATCHDOG_USEC} is set for this pid.
      */
     static Optional<ServiceNotifier> fromEnvironment(Map<String, String> env, int workers) {
-        String socket = env.get("NOTIFY_SOCKET");
-        if (socket == null || socket.isEmpty()) {
-            return Optional.empty();
-        }
-        if (socket.startsWith("@")) {
-            log.warn("event=notify.unsupported socket={} reason=\"abstract notify sockets are not supported; the"
-                    + " service manager hears nothing\"", socket);
-            return Optional.empty();
-        }
-        Path path = Path.of(socket);
-        ServiceNotifier[] self = new ServiceNotifier[1];
-        self[0] = new ServiceNotifier(message -> self[0].sendTo(path, message), System::nanoTime, workers,
-                watchdogPeriod(env, ProcessHandle.current().pid()));
-        return Optional.of(self[0]);
+        return NotifySender.fromEnvironment(env).map(sender -> new ServiceNotifier(sender::send, System::nanoTime,
+                workers, watchdogPeriod(env, ProcessHandle.current().pid())));
     }
 
     /** Half of {@code WATCHDOG_USEC} when it is set for {@code pid} (no {@code WATCHDOG_PID}, or this one), else zero. */
@@ -130,17 +116,5 @@ final class ServiceNotifier implements EventListener {
 
     private static boolean isReload(String kind) {
         return kind.equals("reload") || kind.equals("upgrade");
-    }
-
-    private void sendTo(Path path, String message) {
-        try {
-            dev.herd.os.NotifySocket.send(path, message);
-        } catch (RuntimeException e) {
-            if (!failedOnce) {
-                failedOnce = true;
-                log.warn("event=notify.failed socket={} error=\"{}\" effect=\"the service manager may not hear"
-                        + " from this master\"", path, e.getMessage());
-            }
-        }
     }
 }
