@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,13 +72,13 @@ final class MemoryRecycleBenchmark {
         }
         Map<String, String> v = parsed.values();
         boolean smoke = parsed.smoke();
-        List<String> systems = Arrays.stream(v.getOrDefault("--systems", smoke ? "herd" : String.join(",", SYSTEMS))
-                .split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-        for (String s : systems) {
-            if (!SYSTEMS.contains(s)) {
-                System.err.println("recycle-bench: unknown system " + s + " (" + String.join(", ", SYSTEMS) + ")");
-                System.exit(2);
-            }
+        List<String> systems;
+        try {
+            systems = BenchOptions.systems(v, smoke ? "herd" : String.join(",", SYSTEMS), SYSTEMS);
+        } catch (IllegalArgumentException e) {
+            System.err.println("recycle-bench: " + e.getMessage());
+            System.exit(2);
+            return;
         }
         int seconds = BenchOptions.intOpt(v, "--seconds", smoke ? 20 : 60, 5, 3600);
         int limitMb = BenchOptions.intOpt(v, "--limit-mb", 150, 64, 65536);

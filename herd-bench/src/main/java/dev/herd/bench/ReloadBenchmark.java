@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -419,13 +418,7 @@ public final class ReloadBenchmark {
         int reloads = BenchOptions.intOpt(v, "--reloads", smoke ? 1 : 10, 1, 1000);
         int steady = BenchOptions.intOpt(v, "--steady-seconds", smoke ? 3 : 0, 0, 3600);
         int warmup = BenchOptions.intOpt(v, "--warmup-seconds", smoke ? 1 : 5, 1, 600);
-        List<String> systems = Arrays.stream(v.getOrDefault("--systems", smoke ? "herd" : String.join(",", SYSTEMS))
-                .split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-        for (String s : systems) {
-            if (!SYSTEMS.contains(s)) {
-                throw new IllegalArgumentException("unknown system " + s + " (" + String.join(", ", SYSTEMS) + ")");
-            }
-        }
+        List<String> systems = BenchOptions.systems(v, smoke ? "herd" : String.join(",", SYSTEMS), SYSTEMS);
         if (systems.isEmpty()) {
             throw new IllegalArgumentException("--systems is empty");
         }

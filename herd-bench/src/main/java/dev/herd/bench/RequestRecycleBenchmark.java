@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -76,13 +75,13 @@ final class RequestRecycleBenchmark {
         }
         Map<String, String> v = parsed.values();
         boolean smoke = parsed.smoke();
-        List<String> systems = Arrays.stream(v.getOrDefault("--systems", smoke ? "herd,gunicorn" : String.join(",", SYSTEMS))
-                .split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-        for (String s : systems) {
-            if (!SYSTEMS.contains(s)) {
-                System.err.println("requests-bench: unknown system " + s + " (" + String.join(", ", SYSTEMS) + ")");
-                System.exit(2);
-            }
+        List<String> systems;
+        try {
+            systems = BenchOptions.systems(v, smoke ? "herd,gunicorn" : String.join(",", SYSTEMS), SYSTEMS);
+        } catch (IllegalArgumentException e) {
+            System.err.println("requests-bench: " + e.getMessage());
+            System.exit(2);
+            return;
         }
         Settings settings = new Settings(BenchOptions.intOpt(v, "--seconds", smoke ? 20 : 60, 5, 3600),
                 BenchOptions.intOpt(v, "--max-requests", 20_000, 1, Integer.MAX_VALUE),

@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -59,13 +58,13 @@ public final class TakeoverBenchmark {
         }
         Map<String, String> v = parsed.values();
         boolean smoke = parsed.smoke();
-        List<String> systems = Arrays.stream(v.getOrDefault("--systems", smoke ? "herd-takeover" : String.join(",", SYSTEMS))
-                .split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-        for (String s : systems) {
-            if (!SYSTEMS.contains(s)) {
-                System.err.println("takeover-bench: unknown system " + s + " (" + String.join(", ", SYSTEMS) + ")");
-                System.exit(2);
-            }
+        List<String> systems;
+        try {
+            systems = BenchOptions.systems(v, smoke ? "herd-takeover" : String.join(",", SYSTEMS), SYSTEMS);
+        } catch (IllegalArgumentException e) {
+            System.err.println("takeover-bench: " + e.getMessage());
+            System.exit(2);
+            return;
         }
         Path root = Path.of(v.getOrDefault("--root", ".")).toAbsolutePath().normalize();
         String haproxy = v.getOrDefault("--haproxy", "haproxy");

@@ -6,10 +6,6 @@ import picocli.CommandLine;
 /** Sizes as operators write them ({@link Sizes}): {@code 4096}, {@code 512k}, {@code 10m}, {@code 1g}. */
 final class ByteSizes implements CommandLine.ITypeConverter<Long> {
 
-    static String format(long bytes) {
-        return Sizes.format(bytes);
-    }
-
     @Override
     public Long convert(String value) {
         try {

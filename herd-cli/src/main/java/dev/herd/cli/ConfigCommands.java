@@ -160,11 +160,10 @@ final class ConfigCommands {
             return dev.herd.Durations.format(d);
         }
         if (value instanceof Long bytes && option.paramLabel().equals("SIZE")) {
-            return ByteSizes.format(bytes);
+            return dev.herd.Sizes.format(bytes);
         }
-        if (value instanceof dev.herd.ListenMode || value instanceof dev.herd.Balance || value instanceof dev.herd.ReadyWhen
-                || value instanceof dev.herd.ProxyHeader) {
-            return dev.herd.EnumLabels.label((Enum<?>) value);
+        if (value instanceof Enum<?> label) {
+            return dev.herd.EnumLabels.label(label);
         }
         return String.valueOf(value);
     }

@@ -60,6 +60,7 @@ final class ConfigFile {
             throw new Invalid(e.getMessage());
         }
         Map<String, OptionSpec> options = options(spec);
+        CommandLine parser = new CommandLine(spec); // each parse starts from the defaults again
         List<Setting> settings = new ArrayList<>();
         for (SettingsFile.Setting setting : file.settings()) {
             OptionSpec option = options.get(setting.key());
@@ -67,7 +68,7 @@ final class ConfigFile {
                 throw new Invalid(file.where(setting) + setting.key() + ": unknown setting");
             }
             List<String> words = words(file, setting, option);
-            check(file, setting, words);
+            check(parser, file, setting, words);
             settings.add(new Setting(setting.key(), words));
         }
         return new ConfigFile(file, List.copyOf(settings));
@@ -86,12 +87,13 @@ final class ConfigFile {
     }
 
     /** The setting parsed alone by {@code herd run}'s model: a bad value is reported at its key. */
-    private static void check(SettingsFile file, SettingsFile.Setting setting, List<String> words) throws Invalid {
+    private static void check(CommandLine parser, SettingsFile file, SettingsFile.Setting setting, List<String> words)
+            throws Invalid {
         if (words.isEmpty()) {
             return; // a flag set to false
         }
         try {
-            new CommandLine(new RunOptions(new Object()).spec).parseArgs(words.toArray(String[]::new));
+            parser.parseArgs(words.toArray(String[]::new));
         } catch (CommandLine.ParameterException e) {
             String message = e.getMessage();
             String prefix = "Invalid value for option '--" + setting.key() + "': ";

@@ -146,7 +146,7 @@ final class RunOptions {
                     + " schedule: 'minute hour day-of-month month day-of-week' in the master's time zone, e.g."
                     + " '0 4 * * *' for 04:00 daily. Default: none.").build();
     final OptionSpec logMaxBytes = OptionSpec.builder("--log-max-size").paramLabel("SIZE").type(long.class)
-            .converters(new ByteSizes()).defaultValue(ByteSizes.format(DEFAULTS.logMaxBytes()))
+            .converters(new ByteSizes()).defaultValue(dev.herd.Sizes.format(DEFAULTS.logMaxBytes()))
             .description("A worker log file (worker-SLOT.log) is rotated to worker-SLOT.log.1 before it grows beyond"
                     + " this: bytes, or with k, m, g. Default: ${DEFAULT-VALUE}.").build();
     final OptionSpec logKeep = count("--log-keep", "N", DEFAULTS.logKeep(),
