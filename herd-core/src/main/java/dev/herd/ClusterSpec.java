@@ -2,7 +2,9 @@ package dev.herd;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -43,6 +45,8 @@ import java.util.Objects;
  *                             connections, uptime); {@link Recycling#NONE} by default
  * @param idleTimeout          proxy only: a forwarded connection through which nothing moved for this long is closed;
  *                             zero keeps it open
+ * @param process              how each worker process is started: user, group, directory, environment, umask, open
+ *                             files ({@link ProcessSettings#INHERIT}: as the master)
  */
 public record ClusterSpec(
         int workers,
@@ -73,7 +77,8 @@ public record ClusterSpec(
         Duration watchdogTimeout,
         boolean takeover,
         Recycling recycling,
-        Duration idleTimeout) {
+        Duration idleTimeout,
+        ProcessSettings process) {
 
     public static final int MAX_WORKERS = 1024;
     /** nat mode steers by the last byte of the client address: 256 bands, at least one per slot. */
@@ -124,6 +129,7 @@ public record ClusterSpec(
         Objects.requireNonNull(recycling, "recycling");
         check(idleTimeout != null && (idleTimeout.isZero() || idleTimeout.toMillis() >= 100), "idle-timeout",
                 idleTimeout, "must be 0 (off) or at least 100ms");
+        Objects.requireNonNull(process, "process");
         check(idleTimeout.isZero() || mode == ListenMode.PROXY, "idle-timeout", idleTimeout,
                 "only applies to --mode proxy (the master sees the connections only there; set the server's own idle"
                         + " timeout otherwise)");
@@ -173,6 +179,13 @@ public record ClusterSpec(
         private boolean takeover;
         private Recycling recycling = Recycling.NONE;
         private Duration idleTimeout = Duration.ZERO;
+        private String user;
+        private String group;
+        private Path workingDirectory;
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private final Map<String, String> envFromFile = new LinkedHashMap<>();
+        private int umask = -1;
+        private long openFiles;
 
         private Builder() {
         }
@@ -206,6 +219,24 @@ public record ClusterSpec(
         public Builder takeover(boolean takeover) { this.takeover = takeover; return this; }
         public Builder recycling(Recycling recycling) { this.recycling = recycling; return this; }
         public Builder idleTimeout(Duration idleTimeout) { this.idleTimeout = idleTimeout; return this; }
+        /** The account workers run as (name or uid); the master must be root to switch. */
+        public Builder user(String user) { this.user = user; return this; }
+        /** The workers' primary group (name or gid); default the user's. */
+        public Builder group(String group) { this.group = group; return this; }
+        public Builder workingDirectory(Path workingDirectory) { this.workingDirectory = workingDirectory; return this; }
+        /** A variable added to every worker's environment; it overrides the master's and an env file's. */
+        public Builder env(String name, String value) { this.env.put(name, value); return this; }
+        public Builder env(Map<String, String> variables) { this.env.putAll(variables); return this; }
+        /**
+         * The variables of a dotenv file ({@code NAME=value} lines), read now; {@link #env} overrides them.
+         *
+         * @throws ConfigException naming the file, line and what is wrong
+         */
+        public Builder envFile(Path file) { this.envFromFile.putAll(EnvFile.read(file)); return this; }
+        /** The workers' umask, 0 to 0777 (e.g. {@code 0027}). */
+        public Builder umask(int umask) { this.umask = umask; return this; }
+        /** The workers' open-files limit (RLIMIT_NOFILE, soft and hard). */
+        public Builder openFiles(long openFiles) { this.openFiles = openFiles; return this; }
 
         /**
          * Every setting a settings file gives ({@link SettingsFile}: herd run's options by name, and its command),
@@ -222,7 +253,13 @@ public record ClusterSpec(
             Path state = stateDir != null ? stateDir : defaultStateDir(port);
             Path logs = logDir != null ? logDir : state.resolve("logs");
             return new ClusterSpec(workers, host, port, backlog, mode, sticky, balance, proxyHeader, socketFd, command, readyWhen, startTimeout,
-                    restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout, takeover, recycling, idleTimeout);
+                    restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout, takeover, recycling, idleTimeout, process());
+        }
+
+        private ProcessSettings process() {
+            Map<String, String> variables = new LinkedHashMap<>(envFromFile);
+            variables.putAll(env);
+            return new ProcessSettings(user, group, workingDirectory, variables, umask, openFiles);
         }
     }
 

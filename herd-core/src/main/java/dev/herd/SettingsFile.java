@@ -38,6 +38,8 @@ public final class SettingsFile {
     public static final int MAX_BYTES = 1 << 20;
     public static final String COMMAND = "command";
     public static final String FORMAT_VERSION = "version";
+    /** The one setting that is a map: {@code env: {NAME: value, ...}}, as {@code --env NAME=value} repeated. */
+    public static final String ENV_KEY = "env";
 
     /**
      * One key of the file, where it is (1-based), and its value as written: a YAML boolean is {@code true} or
@@ -50,12 +52,15 @@ public final class SettingsFile {
     private final Map<String, Setting> settings;
     private final List<String> command;
     private final Setting commandAt;
+    private final Map<String, String> env;
 
-    private SettingsFile(String name, Map<String, Setting> settings, List<String> command, Setting commandAt) {
+    private SettingsFile(String name, Map<String, Setting> settings, List<String> command, Setting commandAt,
+                         Map<String, String> env) {
         this.name = name;
         this.settings = settings;
         this.command = command;
         this.commandAt = commandAt;
+        this.env = env;
     }
 
     /** The keys a file may hold besides {@code command} and {@code version}: {@code herd run}'s options. */
@@ -66,6 +71,11 @@ public final class SettingsFile {
     /** The settings in the file's order ({@code command} and {@code version} apart). */
     public List<Setting> settings() {
         return List.copyOf(settings.values());
+    }
+
+    /** The {@code env:} map: variables for every worker, in the file's order (empty when none). */
+    public Map<String, String> env() {
+        return env;
     }
 
     /** The worker command the file gives, if any. */
@@ -134,11 +144,12 @@ public final class SettingsFile {
         Map<String, Setting> settings = new LinkedHashMap<>();
         List<String> command = null;
         Setting commandAt = null;
+        Map<String, String> env = Map.of();
         Place place = new Place(name);
         try (JsonParser p = new YAMLFactory().createParser(bytes)) {
             JsonToken first = p.nextToken();
             if (first == null) {
-                return new SettingsFile(name, settings, null, null); // an empty file sets nothing
+                return new SettingsFile(name, settings, null, null, env); // an empty file sets nothing
             }
             if (first != JsonToken.START_OBJECT) {
                 throw place.at(p.currentTokenLocation(), "the file must be a map of settings, one 'key: value' per line"
@@ -160,6 +171,10 @@ public final class SettingsFile {
                         throw place.at(p.currentTokenLocation(), key + ": '" + Place.text(p)
                                 + "' is a settings file for another Herd; this one reads version " + VERSION);
                     }
+                } else if (key.equals(ENV_KEY)) {
+                    env = place.variables(p, key);
+                    settings.put(key, new Setting(key, String.join(" ", env.entrySet().stream()
+                            .map(e -> e.getKey() + "=" + e.getValue()).toList()), at.getLineNr(), at.getColumnNr()));
                 } else if (!KEYS.containsKey(key)) {
                     throw place.at(at, key + ": unknown setting" + suggestion(key));
                 } else {
@@ -176,7 +191,7 @@ public final class SettingsFile {
         } catch (IOException e) {
             throw new ConfigException(name + ": cannot read it (" + e.getMessage() + ")");
         }
-        return new SettingsFile(name, settings, command, commandAt);
+        return new SettingsFile(name, settings, command, commandAt, env);
     }
 
     /** "; did you mean 'max-memory'?" for a key a typo away from a known one. */
@@ -238,6 +253,29 @@ public final class SettingsFile {
             return List.copyOf(words);
         }
 
+        /** A map of variable names to scalar values. */
+        Map<String, String> variables(JsonParser p, String key) throws IOException {
+            if (p.currentToken() != JsonToken.START_OBJECT) {
+                throw at(p.currentTokenLocation(), key + ": give the variables as a map, one 'NAME: value' per line"
+                        + " under it");
+            }
+            Map<String, String> variables = new LinkedHashMap<>();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String variable = p.currentName();
+                JsonLocation at = p.currentTokenLocation();
+                if (!ProcessSettings.validName(variable)) {
+                    throw at(at, key + ": '" + variable + "' is not a variable name (letters, digits and '_', not"
+                            + " starting with a digit)");
+                }
+                if (variables.containsKey(variable)) {
+                    throw at(at, key + ": " + variable + " given twice");
+                }
+                p.nextToken();
+                variables.put(variable, scalar(p, key + "." + variable));
+            }
+            return variables;
+        }
+
         /** A string, number or boolean as its text; a list, map or nothing is refused. */
         String scalar(JsonParser p, String key) throws IOException {
             JsonToken token = p.currentToken();
@@ -273,6 +311,10 @@ public final class SettingsFile {
         Target target = new Target(builder);
         for (Setting setting : settings.values()) {
             try {
+                if (setting.key().equals(ENV_KEY)) {
+                    builder.env(env);
+                    continue;
+                }
                 KEYS.get(setting.key()).accept(target, setting.value());
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(where(setting) + setting.key() + ": " + e.getMessage());
@@ -354,6 +396,13 @@ public final class SettingsFile {
             key("watchdog-timeout", (t, v) -> t.builder.watchdogTimeout(Durations.parse(v))),
             key("log-max-size", (t, v) -> t.builder.logMaxBytes(Sizes.parse(v))),
             key("log-keep", (t, v) -> t.builder.logKeep(integer(v, "an int"))),
+            key("user", (t, v) -> t.builder.user(v)),
+            key("group", (t, v) -> t.builder.group(v)),
+            key("chdir", (t, v) -> t.builder.workingDirectory(Path.of(v))),
+            key(ENV_KEY, (t, v) -> { }), // a map, applied apart in applyTo
+            key("env-file", (t, v) -> t.builder.envFile(Path.of(v))),
+            key("umask", (t, v) -> t.builder.umask(ProcessSettings.parseUmask(v))),
+            key("nofile", (t, v) -> t.builder.openFiles(longValue(v))),
             key("api-host", (t, v) -> t.api(a -> new ApiSpec(a.enabled(), v, a.port(), a.accessKey(), a.allowGet(), a.ecvMonitor()))),
             key("api-port", (t, v) -> t.api(a -> new ApiSpec(a.enabled(), a.host(), integer(v, "an int"), a.accessKey(), a.allowGet(), a.ecvMonitor()))),
             key("no-api", (t, v) -> t.api(a -> new ApiSpec(!flag(v), a.host(), a.port(), a.accessKey(), a.allowGet(), a.ecvMonitor()))),

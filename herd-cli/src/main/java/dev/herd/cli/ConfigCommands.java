@@ -71,7 +71,7 @@ final class ConfigCommands {
                 if (value == null) {
                     out.println("# " + key + ": not set");
                 } else {
-                    out.println(key + ": " + yaml(show(entry.getValue(), value)) + "   # " + origin);
+                    out.println(key + ": " + render(entry.getValue(), value) + "   # " + origin);
                 }
             }
             List<String> command = run.command();
@@ -152,6 +152,18 @@ final class ConfigCommands {
             line.append(' ').append(word);
         }
         b.append(line).append('\n');
+    }
+
+    /** An option's value as the file would give it: a map for env, a quoted octal umask, else a scalar. */
+    private static String render(OptionSpec option, Object value) {
+        if (value instanceof Map<?, ?> variables) {
+            return "{" + String.join(", ", variables.entrySet().stream()
+                    .map(e -> e.getKey() + ": " + yaml(String.valueOf(e.getValue()))).toList()) + "}";
+        }
+        if (option.longestName().equals("--umask") && value instanceof Integer umask) {
+            return "'" + String.format("%03o", umask) + "'"; // quoted: YAML could read a bare 027 as a number
+        }
+        return yaml(show(option, value));
     }
 
     /** An option's value as a flag would give it. */

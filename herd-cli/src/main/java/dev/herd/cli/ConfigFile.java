@@ -75,6 +75,11 @@ final class ConfigFile {
     }
 
     private static List<String> words(SettingsFile file, SettingsFile.Setting setting, OptionSpec option) throws Invalid {
+        if (setting.key().equals(SettingsFile.ENV_KEY)) {
+            List<String> words = new ArrayList<>();
+            file.env().forEach((name, value) -> words.addAll(List.of(option.longestName(), name + "=" + value)));
+            return words;
+        }
         if (option.type() == boolean.class || option.type() == Boolean.class) {
             return switch (setting.value()) {
                 case "true" -> List.of(option.longestName());

@@ -144,6 +144,7 @@ final class RunCommand implements Callable<Integer> {
                 .idleTimeout(o.idleTimeout.getValue() == null ? Duration.ZERO : o.idleTimeout.getValue())
                 .api(new ApiSpec(!noApi, o.apiHost.getValue(), o.apiPort.getValue(), accessKey(o.accessKeyFile.getValue()),
                         o.apiAllowGet.getValue(), o.ecvMonitor.getValue()));
+        processSettings(o, builder);
         Integer workers = o.workers.getValue();
         if (workers != null) {
             builder.workers(workers);
@@ -152,6 +153,23 @@ final class RunCommand implements Callable<Integer> {
         List<EventListener> listeners = demo ? List.of(new DemoHint(System.out), new StartedUp(spec.workers()))
                 : List.of(new StartedUp(spec.workers()));
         return launcher.run(spec, listeners);
+    }
+
+    /** --user, --group, --chdir, --env-file, --env, --umask, --nofile: each one unset is the master's. */
+    private static void processSettings(RunOptions o, ClusterSpec.Builder builder) {
+        builder.user(o.user.getValue()).group(o.group.getValue()).workingDirectory(o.chdir.getValue());
+        Path envFile = o.envFile.getValue();
+        if (envFile != null) {
+            builder.envFile(envFile);
+        }
+        Map<String, String> env = o.env.getValue();
+        if (env != null) {
+            builder.env(env);
+        }
+        Integer umask = o.umask.getValue();
+        builder.umask(umask == null ? -1 : umask);
+        Long nofile = o.nofile.getValue();
+        builder.openFiles(nofile == null ? 0 : nofile);
     }
 
     /** The --max-* limits; each one unset is off. */

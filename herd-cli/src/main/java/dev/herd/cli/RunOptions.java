@@ -166,6 +166,31 @@ final class RunOptions {
     final OptionSpec ecvMonitor = OptionSpec.builder("--ecv-monitor").paramLabel("PATH").type(String.class)
             .description("A path on the service (e.g. /health) that GET /ecv checks answers 2xx before reporting"
                     + " AVAILABLE. Default: only check that a worker is ready.").build();
+    final OptionSpec user = OptionSpec.builder("--user").paramLabel("USER").type(String.class)
+            .description("Run the workers as this user (name or uid), with its groups as login sets them; the master"
+                    + " stays as it is (root, to keep nat mode and ports below 1024) and hands them only the sockets"
+                    + " they need. HOME, USER and LOGNAME become the user's. Needs a root master and setpriv"
+                    + " (util-linux). Default: the master's user.").build();
+    final OptionSpec group = OptionSpec.builder("--group").paramLabel("GROUP").type(String.class)
+            .description("The workers' primary group (name or gid). Default: the --user's own group, else the"
+                    + " master's.").build();
+    final OptionSpec chdir = OptionSpec.builder("--chdir").paramLabel("DIR").type(Path.class)
+            .description("The workers' working directory (a relative command is found there). Default: the"
+                    + " master's.").build();
+    final OptionSpec env = OptionSpec.builder("-e", "--env").paramLabel("NAME=VALUE").type(java.util.Map.class)
+            .auxiliaryTypes(String.class, String.class)
+            .description("A variable added to every worker's environment (repeatable); overrides the master's and"
+                    + " --env-file's. Default: none.").build();
+    final OptionSpec envFile = OptionSpec.builder("--env-file").paramLabel("FILE").type(Path.class)
+            .description("Variables for every worker from a dotenv file: NAME=value lines, # comments, optional"
+                    + " quotes and 'export'. Read at start; owned by you or root and writable by nobody else."
+                    + " Default: none.").build();
+    final OptionSpec umask = OptionSpec.builder("--umask").paramLabel("MODE").type(Integer.class)
+            .converters(new ParsingConverter<>(dev.herd.ProcessSettings::parseUmask))
+            .description("The workers' file mode creation mask, octal (e.g. 027). Default: the master's.").build();
+    final OptionSpec nofile = OptionSpec.builder("--nofile").paramLabel("N").type(Long.class)
+            .description("The workers' open-files limit (RLIMIT_NOFILE, soft and hard; above the master's hard limit"
+                    + " needs root). Default: the master's.").build();
     final OptionSpec config = OptionSpec.builder("-c", "--config").paramLabel("FILE").type(Path.class)
             .description("Read settings from this YAML file: its keys are these options' names without '--'"
                     + " (max-memory: 150m, sticky: true), and command: [program, args...] the worker command; options"
@@ -202,7 +227,8 @@ final class RunOptions {
                 readyWhen, startTimeout, restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts,
                 drainTimeout, reloadBatch, canarySeconds, retiredNice, maxMemory, maxMemoryHard, maxRequests,
                 maxConnections, maxJitter, maxUptime, maxUptimeJitter, clusterMemoryHigh, clusterMemoryLow, overloadRecycle, reloadAt, stateDir, logDir, watchdogTimeout, logMaxBytes,
-                logKeep, apiHost, apiPort, noApi, accessKeyFile, apiAllowGet, ecvMonitor)) {
+                logKeep, user, group, chdir, env, envFile, umask, nofile, apiHost, apiPort, noApi, accessKeyFile,
+                apiAllowGet, ecvMonitor)) {
             spec.addOption(option);
         }
         spec.addPositional(command);

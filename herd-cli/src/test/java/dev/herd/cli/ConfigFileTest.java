@@ -188,6 +188,9 @@ class ConfigFileTest {
         Path key = dir.resolve("key");
         Files.writeString(key, "0123456789abcdef0123\n");
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        Path envFile = dir.resolve("app.env");
+        Files.writeString(envFile, "A=from-file\nC=3\n");
+        Files.setPosixFilePermissions(envFile, PosixFilePermissions.fromString("rw-------"));
         Path file = file("""
                 workers: 3
                 port: 9091
@@ -232,12 +235,27 @@ class ConfigFileTest {
                 access-key-file: KEY
                 api-allow-get: true
                 ecv-monitor: /health
+                user: app
+                group: "1000"
+                chdir: /srv/app
+                env:
+                  A: 1
+                  B: x=y
+                env-file: ENVFILE
+                umask: '027'
+                nofile: 4096
                 command: [/bin/server, --port, "8080"]
-                """.replace("KEY", key.toString()));
+                """.replace("ENVFILE", envFile.toString()).replace("KEY", key.toString()));
+        String text = Files.readString(file);
+        assertThat(dev.herd.SettingsFile.keys()).as("every key is set in this file")
+                .allMatch(k -> text.contains("\n" + k + ":") || text.startsWith(k + ":"));
         ClusterSpec library = ClusterSpec.builder().settings(file).build();
         assertThat(library).isEqualTo(Cli.spec("-c", file.toString()));
         assertThat(library.recycling().reloadAt()).isEqualTo("30 3 * * 1");
         assertThat(library.api().accessKey()).isEqualTo("0123456789abcdef0123");
+        assertThat(library.process().env()).containsExactly(Map.entry("A", "1"), Map.entry("C", "3"),
+                Map.entry("B", "x=y"));
+        assertThat(library.process().umask()).isEqualTo(027);
 
         Path bad = file("workers: 2\nport: abc\n");
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> ClusterSpec.builder().settings(bad)))

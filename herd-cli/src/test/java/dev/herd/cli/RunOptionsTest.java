@@ -144,7 +144,13 @@ class RunOptionsTest {
                 of("--api-port", s -> s.api().port(), 0, "--api-port", "0"),
                 of("--no-api", s -> s.api().enabled(), false, "--no-api"),
                 of("--api-allow-get", s -> s.api().allowGet(), true, "--api-allow-get"),
-                of("--ecv-monitor", s -> s.api().ecvMonitor(), "/health", "--ecv-monitor", "/health"));
+                of("--ecv-monitor", s -> s.api().ecvMonitor(), "/health", "--ecv-monitor", "/health"),
+                of("--user", s -> s.process().user(), "app", "--user", "app"),
+                of("--group", s -> s.process().group(), "1000", "--group", "1000"),
+                of("--chdir", s -> s.process().directory(), Path.of("/srv/app"), "--chdir", "/srv/app"),
+                of("--env", s -> s.process().env(), java.util.Map.of("A", "1", "B", "x=y"), "-e", "A=1", "--env", "B=x=y"),
+                of("--umask", s -> s.process().umask(), 027, "--umask", "027"),
+                of("--nofile", s -> s.process().openFiles(), 65536L, "--nofile", "65536"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -155,7 +161,16 @@ class RunOptionsTest {
     }
 
     /** Options tested elsewhere in this class rather than in {@link #everyOption()}. */
-    private static final Set<String> TESTED_APART = Set.of("--access-key-file", "--config"); // --config: ConfigFileTest
+    private static final Set<String> TESTED_APART = Set.of("--access-key-file", "--config", "--env-file"); // --config: ConfigFileTest
+
+    @Test
+    void anEnvFilesVariablesReachTheSpecAndEnvOverridesThem(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("app.env");
+        Files.writeString(file, "A=from-file\nB='kept'\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        ClusterSpec spec = Cli.spec("--env-file", file.toString(), "--env", "A=from-flag", "--", "/bin/server");
+        assertThat(spec.process().env()).containsExactly(java.util.Map.entry("A", "from-flag"), java.util.Map.entry("B", "kept"));
+    }
 
     @Test
     void everyOptionOfHerdRunIsTestedAbove() {

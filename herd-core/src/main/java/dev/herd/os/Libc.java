@@ -159,6 +159,62 @@ final class Libc {
                 LOOKUP.find("strerrorname_np").isPresent() ? plainCall("strerrorname_np", ADDRESS, JAVA_INT) : null;
     }
 
+    /** The user and group database (NSS: /etc/passwd, /etc/group, LDAP, ...): made when --user or --group is given. */
+    private static final class Accounts {
+        static final MethodHandle GETPWNAM_R =
+                plainCall("getpwnam_r", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
+        static final MethodHandle GETPWUID_R =
+                plainCall("getpwuid_r", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
+        static final MethodHandle GETGRNAM_R =
+                plainCall("getgrnam_r", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
+        static final MethodHandle GETGRGID_R =
+                plainCall("getgrgid_r", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
+        static final MethodHandle GETGROUPLIST =
+                plainCall("getgrouplist", JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
+    }
+
+    /** getpwnam_r(3): 0 and {@code result} set to {@code pwd} when found, 0 and NULL when not, else an errno. */
+    static int getpwnam(MemorySegment name, MemorySegment pwd, MemorySegment buffer, MemorySegment result) {
+        try {
+            return (int) Accounts.GETPWNAM_R.invokeExact(name, pwd, buffer, buffer.byteSize(), result);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    static int getpwuid(int uid, MemorySegment pwd, MemorySegment buffer, MemorySegment result) {
+        try {
+            return (int) Accounts.GETPWUID_R.invokeExact(uid, pwd, buffer, buffer.byteSize(), result);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    static int getgrnam(MemorySegment name, MemorySegment grp, MemorySegment buffer, MemorySegment result) {
+        try {
+            return (int) Accounts.GETGRNAM_R.invokeExact(name, grp, buffer, buffer.byteSize(), result);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    static int getgrgid(int gid, MemorySegment grp, MemorySegment buffer, MemorySegment result) {
+        try {
+            return (int) Accounts.GETGRGID_R.invokeExact(gid, grp, buffer, buffer.byteSize(), result);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    /** getgrouplist(3): the count, or -1 with {@code count} set to the room needed. */
+    static int getgrouplist(MemorySegment user, int group, MemorySegment groups, MemorySegment count) {
+        try {
+            return (int) Accounts.GETGROUPLIST.invokeExact(user, group, groups, count);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
     private Libc() {}
 
     /**

@@ -116,13 +116,23 @@ public final class ResourceLimits {
         return OptionalLong.empty();
     }
 
+    /** RLIMIT_NOFILE's hard limit: how far this process may raise it without CAP_SYS_RESOURCE. */
+    public static long openFilesHardLimit() {
+        return limit("Max open files", 1);
+    }
+
     private static long softLimit(String name) {
+        return limit(name, 0);
+    }
+
+    /** Column 0 (soft) or 1 (hard) of a /proc/self/limits line. */
+    private static long limit(String name, int column) {
         try {
             List<String> lines = Files.readAllLines(Path.of("/proc/self/limits"));
             for (String line : lines) {
                 if (line.startsWith(name)) {
-                    String soft = line.substring(name.length()).strip().split("\\s+")[0];
-                    return soft.equals("unlimited") ? UNLIMITED : Long.parseLong(soft);
+                    String value = line.substring(name.length()).strip().split("\\s+")[column];
+                    return value.equals("unlimited") ? UNLIMITED : Long.parseLong(value);
                 }
             }
         } catch (IOException | NumberFormatException e) {

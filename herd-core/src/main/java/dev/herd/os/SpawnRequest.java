@@ -17,6 +17,7 @@ import java.util.Map;
  * @param logFile stdout and stderr are appended here (created 0644); null sends them to /dev/null
  * @param cgroupProcs the {@code cgroup.procs} file of the cgroup the worker must run in, or null to leave it
  *     in the master's
+ * @param setup umask, open-files limit and user to switch to ({@link ProcessSetup#NONE}: the master's)
  */
 public record SpawnRequest(
         List<String> argv,
@@ -25,7 +26,14 @@ public record SpawnRequest(
         int listenFd,
         int listenTargetFd,
         Path logFile,
-        Path cgroupProcs) {
+        Path cgroupProcs,
+        ProcessSetup setup) {
+
+    /** A request that sets up nothing beyond what posix_spawn does. */
+    public SpawnRequest(List<String> argv, Map<String, String> env, Path workingDirectory, int listenFd,
+                        int listenTargetFd, Path logFile, Path cgroupProcs) {
+        this(argv, env, workingDirectory, listenFd, listenTargetFd, logFile, cgroupProcs, ProcessSetup.NONE);
+    }
 
     /** A request that leaves the process in the master's cgroup. */
     public SpawnRequest(List<String> argv, Map<String, String> env, Path workingDirectory, int listenFd,
@@ -36,6 +44,7 @@ public record SpawnRequest(
     public SpawnRequest {
         argv = List.copyOf(argv);
         env = Map.copyOf(env);
+        java.util.Objects.requireNonNull(setup, "setup");
         if (argv.isEmpty() || argv.get(0).isEmpty()) {
             throw new IllegalArgumentException("argv needs a program");
         }

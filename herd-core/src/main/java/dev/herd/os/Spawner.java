@@ -16,7 +16,8 @@ import java.util.TreeMap;
  * Starts workers with posix_spawn so that they never depend on the master: own session, default
  * signal dispositions and an empty signal mask, stdout/stderr appended to a log file (never a pipe, never
  * through a symbolic link),
- * the listening socket on fd 0 or 3, and no other inherited fds.
+ * the listening socket on fd 0 or 3, and no other inherited fds. What posix_spawn cannot do (join a cgroup, set
+ * LISTEN_PID, the umask, the open-files limit, another user) a /bin/sh wrapper does before it execs the worker.
  */
 public final class Spawner {
     /** Sets LISTEN_PID to the program's own pid: exec keeps the shell's pid. */
@@ -56,13 +57,17 @@ public final class Spawner {
             env.put("LISTEN_FDS", "1");
             env.remove("LISTEN_PID");
         }
-        if (systemdStyle || ownCgroup) {
+        ProcessSetup setup = request.setup();
+        if (systemdStyle || ownCgroup || setup.changesAnything()) {
             executable = SHELL;
-            String script = (ownCgroup ? JOIN_CGROUP : "") + (systemdStyle ? SET_LISTEN_PID : "") + EXEC;
+            String script = setup.shellPrefix() + (ownCgroup ? JOIN_CGROUP : "") + (systemdStyle ? SET_LISTEN_PID : "")
+                    + EXEC;
             argv.addAll(List.of(SHELL, "-c", script, "sh"));
             if (ownCgroup) {
                 argv.add(request.cgroupProcs().toString());
             }
+            // the user switch comes last, once the cgroup is joined: as the worker's user the write would be refused
+            argv.addAll(List.of(setup.switchWords()));
             argv.add(program);
             argv.addAll(request.argv().subList(1, request.argv().size()));
         } else {

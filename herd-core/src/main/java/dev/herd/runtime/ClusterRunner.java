@@ -58,7 +58,9 @@ public final class ClusterRunner {
     public static int run(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
                           Delegates delegates) {
         Map<String, String> env = System.getenv();
-        CommandCheck.resolve(spec.command(), env.get("PATH"));
+        WorkerAccount account = WorkerAccount.resolve(spec.process(), env);
+        account.checkRunnable(CommandCheck.resolve(spec.command(), account.env().get("PATH"), account.directory()),
+                spec.command().getFirst());
         checkLimits(spec.workers());
         InetSocketAddress address = resolve(spec.host(), spec.port());
         long began = System.nanoTime();
@@ -70,6 +72,8 @@ public final class ClusterRunner {
         try (HandoverClient _ = handover;
              StateDirectory state = StateDirectory.claim(spec, handover == null ? Duration.ZERO : LOCK_WAIT,
                      spec.takeover() && handover == null)) {
+            account.openStateDir(spec.stateDir(), state.notifyDir(),
+                    ClusterSpec.defaultStateDir(spec.port()).getParent());
             Optional<Adopting> adopting = handover != null
                     ? Optional.of(Adopting.handover(spec, state.masterFiles().saved(), state.orphans(), handover.fromPid(),
                             handover.sockets()))
@@ -99,7 +103,7 @@ public final class ClusterRunner {
                 CarriedCounters counters = handover != null ? handover.running().counters() : CarriedCounters.NONE;
                 Takeover takeover = adopting.map(a -> new Takeover(a, a.workers(), sockets.carried(), began, counters))
                         .orElse(null);
-                int code = supervise(spec, listeners, commands, delegates, env, socket, state, takeover);
+                int code = supervise(spec, listeners, commands, delegates, env, account, socket, state, takeover);
                 ended = true;
                 return code;
             } finally {
@@ -145,7 +149,7 @@ public final class ClusterRunner {
                 spec.restartDelay(), spec.maxRestartDelay(), spec.maxRestartsPerMinute(), spec.maxFailedStarts(),
                 spec.drainTimeout(), spec.reloadBatch(), spec.canaryPeriod(), spec.retiredNice(), spec.stateDir(),
                 spec.logDir(), spec.logMaxBytes(), spec.logKeep(), spec.api(), spec.watchdogTimeout(), spec.takeover(),
-                spec.recycling(), spec.idleTimeout());
+                spec.recycling(), spec.idleTimeout(), spec.process());
     }
 
     /** An adoption to carry out once the supervisor exists. */
@@ -165,20 +169,21 @@ public final class ClusterRunner {
     }
 
     private static int supervise(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
-                                 Delegates delegates, Map<String, String> env, Listeners socket, StateDirectory state,
-                                 Takeover takeover) {
+                                 Delegates delegates, Map<String, String> env, WorkerAccount account,
+                                 Listeners socket, StateDirectory state, Takeover takeover) {
         int port = socket.address().getPort();
         try (WorkerCgroups cgroups = WorkerCgroups.open(port, env);
-             OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd(), cgroups, state.records())) {
-            return superviseWith(spec, listeners, commands, delegates, env, socket, state, cgroups, launcher, takeover);
+             OsWorkerLauncher launcher = new OsWorkerLauncher(socket, spec.socketFd(), cgroups, state.records(), account)) {
+            return superviseWith(spec, listeners, commands, delegates, env, account, socket, state, cgroups, launcher,
+                    takeover);
         }
     }
 
     @SuppressWarnings("try") // a hand-over closes the control plane early, before the new master opens its own
     private static int superviseWith(ClusterSpec spec, List<EventListener> listeners, List<dev.herd.Command> commands,
-                                     Delegates delegates, Map<String, String> env, Listeners socket,
-                                     StateDirectory state, WorkerCgroups cgroups, OsWorkerLauncher launcher,
-                                     Takeover takeover) {
+                                     Delegates delegates, Map<String, String> env, WorkerAccount account,
+                                     Listeners socket, StateDirectory state, WorkerCgroups cgroups,
+                                     OsWorkerLauncher launcher, Takeover takeover) {
         int port = socket.address().getPort();
         WorkerLogs logs = new WorkerLogs(spec.logDir(), spec.logMaxBytes(), spec.logKeep());
         logs.start();
@@ -195,7 +200,7 @@ public final class ClusterRunner {
         all.addAll(listeners);
         java.util.Optional<ServiceNotifier> serviceManager = ServiceNotifier.fromEnvironment(env, spec.workers());
         serviceManager.ifPresent(all::add);
-        Supervisor supervisor = new Supervisor(spec, port, env, launcher, socket, all,
+        Supervisor supervisor = new Supervisor(spec, port, account.env(), launcher, socket, all,
                 System::nanoTime, InstantSource.system());
         serviceManager.filter(notifier -> !notifier.watchdogPeriod().isZero())
                 .ifPresent(notifier -> supervisor.every(notifier.watchdogPeriod(), notifier::ping));

@@ -48,8 +48,13 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
     /** The workers are another master's now: nothing here starts, signals or kills one any more. */
     private volatile boolean handedOver;
 
-    OsWorkerLauncher(Listeners listeners, int socketFd, WorkerCgroups cgroups, WorkerRecords records) {
+    /** Who the workers run as, where, and what their spawn sets up. */
+    private final WorkerAccount account;
+
+    OsWorkerLauncher(Listeners listeners, int socketFd, WorkerCgroups cgroups, WorkerRecords records,
+                     WorkerAccount account) {
         this.listeners = listeners;
+        this.account = account;
         this.socketFd = socketFd;
         this.cgroups = cgroups;
         this.records = records;
@@ -77,8 +82,18 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
         int pid;
         PidFd pidFd;
         try {
-            pid = Spawner.spawn(new SpawnRequest(plan.argv(), plan.env(), null, socket == null ? -1 : socket.fd(),
-                    socketFd, plan.logFile(), cgroup == null ? null : cgroup.procsFile()));
+            account.handOver(plan.notifySocket());
+            account.handOver(plan.channelSocket());
+            pid = Spawner.spawn(new SpawnRequest(plan.argv(), plan.env(), account.directory(),
+                    socket == null ? -1 : socket.fd(), socketFd, plan.logFile(),
+                    cgroup == null ? null : cgroup.procsFile(), account.setup()));
+        } catch (IOException e) {
+            notify.close();
+            channel.close();
+            if (cgroup != null) {
+                cgroups.killAndRemove(cgroup);
+            }
+            throw new java.io.UncheckedIOException("cannot give the worker's sockets to its user: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             notify.close();
             channel.close();
@@ -140,13 +155,15 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
         Cgroup cgroup;
         ListenSocket socket;
         try {
+            account.handOver(worker.notifySocket());
+            account.handOver(worker.channelSocket());
             cgroup = worker.cgroup() == null ? null : new Cgroup(java.nio.file.Path.of(worker.cgroup()));
             socket = listeners.socketFor(worker.slot());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | IOException e) {
             channel.close();
             notify.close();
             pidFd.close();
-            throw e;
+            throw e instanceof IOException io ? new java.io.UncheckedIOException(io) : (RuntimeException) e;
         }
         records.adopted(new WorkerRecords.WorkerRecord(pid, worker.startTime(), worker.slot(), worker.generation(),
                 worker.argv(), worker.env(), worker.ready(), worker.spawnedAt().toString(), worker.port(),

@@ -94,6 +94,11 @@ final class StateDirectory implements AutoCloseable {
         }
     }
 
+    /** Where the workers' notify and channel sockets are. */
+    Path notifyDir() {
+        return stateDir.resolve(NOTIFY_DIR);
+    }
+
     /** Workers of an earlier master on this state dir that still run (after that master was killed). */
     List<WorkerRecords.Orphan> orphans() {
         return orphans;

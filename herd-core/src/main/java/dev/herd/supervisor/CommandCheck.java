@@ -17,9 +17,14 @@ public final class CommandCheck {
 
     /** Returns the program's path; throws a usage {@link StartupException} naming the program otherwise. */
     public static Path resolve(List<String> command, String pathVariable) {
+        return resolve(command, pathVariable, null);
+    }
+
+    /** The same for workers that run in {@code directory} (null: the master's), where a relative program is found. */
+    public static Path resolve(List<String> command, String pathVariable, Path directory) {
         String program = command.getFirst();
         if (program.contains("/")) {
-            return checkExecutable(Path.of(program), program);
+            return checkExecutable(directory == null ? Path.of(program) : directory.resolve(program), program);
         }
         String searchPath = pathVariable == null ? "" : pathVariable;
         for (String dir : searchPath.split(File.pathSeparator)) {
