@@ -136,6 +136,18 @@ public interface Listeners extends AutoCloseable {
         return ReusePortListeners.of(sockets, sticky);
     }
 
+    /**
+     * The sockets a service manager passed (socket activation): shared mode takes one, reuseport mode one per slot
+     * for as many slots as there are and binds the rest into their group (runtime.SocketActivation checked them).
+     */
+    static Listeners activated(ClusterSpec spec, java.util.List<ListenSocket> sockets) {
+        return switch (spec.mode()) {
+            case SHARED -> new SharedListener(sockets.getFirst());
+            case REUSEPORT -> ReusePortListeners.activated(sockets, spec.backlog(), spec.workers(), spec.sticky());
+            case PROXY, NAT -> throw new IllegalStateException("socket activation in " + spec.mode().label() + " mode");
+        };
+    }
+
     /** Proxy mode on the public socket of a master that hands its cluster over (a copy taken from it). */
     static Listeners proxyFrom(dev.herd.os.ListenerCopy copy, ClusterSpec spec, InetSocketAddress address)
             throws java.io.IOException {

@@ -32,13 +32,24 @@ final class ReusePortListeners implements Listeners {
             // SO_REUSEPORT would let this group join another master's on the same port and split its traffic
             ListenSocket.checkFree(address);
         }
-        List<ListenSocket> sockets = new ArrayList<>();
+        return completed(List.of(ListenSocket.open(address, backlog, true)), backlog, slots, sticky);
+    }
+
+    /**
+     * The sockets a service manager passed (socket activation, each with SO_REUSEPORT) for the first slots, and new
+     * ones joining their group for the rest.
+     */
+    static ReusePortListeners activated(List<ListenSocket> given, int backlog, int slots, boolean sticky) {
+        return completed(given, backlog, slots, sticky);
+    }
+
+    /** {@code first} for the first slots; each other slot binds a socket on their address, joining the group. */
+    private static ReusePortListeners completed(List<ListenSocket> first, int backlog, int slots, boolean sticky) {
+        List<ListenSocket> sockets = new ArrayList<>(first);
         try {
-            ListenSocket first = ListenSocket.open(address, backlog, true);
-            sockets.add(first);
             // port 0 asked the kernel for a port: every other slot binds the one it gave
-            InetSocketAddress bound = new InetSocketAddress(address.getAddress(), first.localAddress().getPort());
-            for (int slot = 1; slot < slots; slot++) {
+            InetSocketAddress bound = first.getFirst().localAddress();
+            for (int slot = sockets.size(); slot < slots; slot++) {
                 sockets.add(ListenSocket.open(bound, backlog, true));
             }
             ReusePortListeners listeners = new ReusePortListeners(List.copyOf(sockets), sticky);

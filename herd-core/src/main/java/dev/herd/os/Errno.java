@@ -5,6 +5,8 @@ import java.lang.foreign.MemorySegment;
 /** errno numbers and their names; names come from glibc's strerrorname_np (glibc >= 2.32). */
 final class Errno {
     static final int EPERM = 1;
+    static final int EBADF = 9;
+    static final int ENOTSOCK = 88;
     static final int ENOENT = 2;
     static final int ESRCH = 3;
     static final int EINTR = 4;

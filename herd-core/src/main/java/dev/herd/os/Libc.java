@@ -40,6 +40,9 @@ final class Libc {
     static final int SO_REUSEPORT = 15;
     static final int SO_ACCEPTCONN = 30;
     static final int SO_PEERCRED = 17;
+    static final int SO_TYPE = 3;
+    static final int SO_DOMAIN = 39;
+    static final int F_DUPFD_CLOEXEC = 1030;
     static final int SCM_RIGHTS = 1;
     static final int MSG_CTRUNC = 0x8;
     static final int MSG_NOSIGNAL = 0x4000;
@@ -90,6 +93,7 @@ final class Libc {
     static final long SYS_SETSOCKOPT = 54;
     static final long SYS_GETSOCKOPT = 55;
     static final long SYS_WAIT4 = 61;
+    static final long SYS_FCNTL = 72;
     static final long SYS_KILL = 62;
     static final long SYS_GETEUID = 107;
     static final long SYS_OPENAT = 257;
@@ -375,6 +379,11 @@ final class Libc {
 
     static long syscall(MemorySegment err, long number, long arg0, long arg1, long arg2) {
         return syscall6(err, number, arg0, arg1, arg2, 0, 0, 0);
+    }
+
+    /** fcntl(F_DUPFD_CLOEXEC): a close-on-exec copy of {@code fd} at the lowest free number from {@code from}. */
+    static int dupCloexec(MemorySegment err, int fd, int from) {
+        return (int) syscall6(err, SYS_FCNTL, fd, F_DUPFD_CLOEXEC, from, 0, 0, 0);
     }
 
     static int dup3(MemorySegment err, int oldFd, int newFd, int flags) {

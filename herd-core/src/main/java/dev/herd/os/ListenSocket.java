@@ -74,6 +74,57 @@ public final class ListenSocket implements AutoCloseable {
     }
 
     /**
+     * Takes a listening socket the service manager passed (systemd socket activation: {@code LISTEN_FDS}, from fd 3):
+     * checked to be a listening TCP socket, moved to a close-on-exec descriptor (the inherited one is not, and fd 3
+     * is where workers expect their own socket) and the inherited number closed.
+     *
+     * @throws IllegalArgumentException naming the descriptor and what it is instead
+     */
+    public static ListenSocket fromServiceManager(int fd) {
+        String what = "fd " + fd;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoState(arena);
+            int type = intOption(arena, fd, Libc.SO_TYPE, what);
+            int domain = intOption(arena, fd, Libc.SO_DOMAIN, what);
+            if (type != Libc.SOCK_STREAM || (domain != Libc.AF_INET && domain != Libc.AF_INET6)) {
+                throw new IllegalArgumentException(what + " is not a TCP socket (domain " + domain + ", type " + type
+                        + "); Herd takes ListenStream= sockets on an IP address and port");
+            }
+            int copy = Libc.dupCloexec(err, fd, 3);
+            if (copy < 0) {
+                throw new NativeException("fcntl", "F_DUPFD_CLOEXEC on " + what, Libc.errno(err));
+            }
+            Libc.closeQuietly(fd);
+            return fromCopy(copy, what);
+        }
+    }
+
+    /** Whether SO_REUSEPORT is set: a socket that can share its port with the others of its group. */
+    public boolean reusesPort() {
+        try (Arena arena = Arena.ofConfined()) {
+            return intOption(arena, fd, Libc.SO_REUSEPORT, "fd " + fd) != 0;
+        }
+    }
+
+    private static int intOption(Arena arena, int fd, int option, String what) {
+        MemorySegment err = Libc.errnoState(arena);
+        MemorySegment v = arena.allocate(JAVA_INT);
+        MemorySegment len = arena.allocate(JAVA_INT);
+        len.set(JAVA_INT, 0, 4);
+        if (Libc.getsockopt(err, fd, Libc.SOL_SOCKET, option, v, len) != 0) {
+            int errno = Libc.errno(err);
+            if (errno == Errno.EBADF) {
+                throw new IllegalArgumentException(what + " is not open");
+            }
+            if (errno == Errno.ENOTSOCK) {
+                throw new IllegalArgumentException(what + " is not a socket");
+            }
+            throw new NativeException("getsockopt", "option " + option + " on " + what, errno);
+        }
+        return v.get(JAVA_INT, 0);
+    }
+
+    /**
      * Binds a socket without SO_REUSEPORT to the address and closes it again: fails with EADDRINUSE when anything
      * listens there, even a SO_REUSEPORT group of the same user, which {@link #open} with reusePort would join.
      *

@@ -63,6 +63,7 @@ public final class ClusterRunner {
                 spec.command().getFirst());
         checkLimits(spec.workers());
         InetSocketAddress address = resolve(spec.host(), spec.port());
+        List<dev.herd.os.ListenSocket> activated = SocketActivation.take(env, spec, address);
         long began = System.nanoTime();
         // --takeover with a master running: it stops where it is and lets go of the state dir for this one
         HandoverClient handover = spec.takeover() ? HandoverClient.ask(spec, address).orElse(null) : null;
@@ -84,8 +85,12 @@ public final class ClusterRunner {
             if (confirmFirst) {
                 handover.confirm();
             }
+            if (adopting.isPresent()) {
+                activated.forEach(dev.herd.os.ListenSocket::close); // the running cluster's own sockets carry on
+            }
             Adopting.Sockets sockets = adopting.isPresent() ? adopt(adopting.get(), address, state.orphans())
-                    : new Adopting.Sockets(listen(spec, address, state.orphans()), 0);
+                    : new Adopting.Sockets(activated.isEmpty() ? listen(spec, address, state.orphans())
+                            : dev.herd.listen.Listeners.activated(spec, activated), 0);
             Listeners socket = sockets.listeners();
             boolean ended = false;
             try {

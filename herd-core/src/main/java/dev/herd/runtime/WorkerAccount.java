@@ -35,6 +35,7 @@ record WorkerAccount(ProcessSetup setup, Map<String, String> env, Path directory
 
     static WorkerAccount resolve(ProcessSettings settings, Map<String, String> masterEnv) {
         Map<String, String> env = new LinkedHashMap<>(masterEnv);
+        SocketActivation.forget(env);
         int uid = -1;
         int gid = -1;
         int[] groups = new int[0];

@@ -19,6 +19,11 @@ final class ProcNet {
                 .mapToInt(r -> Integer.parseInt(r[4].split(":")[1], 16)).sum();
     }
 
+    /** The inodes of the sockets listening on the port (one per SO_REUSEPORT socket). */
+    static List<Long> listeningInodes(int port) {
+        return rows(port).stream().filter(r -> r[3].equals(LISTEN)).map(r -> Long.parseLong(r[9])).toList();
+    }
+
     private static List<String[]> rows(int port) {
         String hex = String.format(":%04X", port);
         return allRows().stream().filter(r -> r[1].endsWith(hex)).toList();
