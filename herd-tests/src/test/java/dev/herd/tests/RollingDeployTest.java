@@ -208,6 +208,17 @@ class RollingDeployTest {
         assertThat(second.herd.cli("ecv").output()).contains("enabled");
     }
 
+    /** The configuration docs/deploy.md shows is one HAProxy accepts, with the same checks as the test's. */
+    @Test
+    void theExampleHaproxyConfigurationIsValid() throws IOException {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of(HAPROXY)), "needs " + HAPROXY + " (apt-get install haproxy)");
+        Path example = Herd.HOME.resolve("herd-examples/deploy/haproxy.cfg");
+        Shell.Result check = Shell.run(HAPROXY, "-c", "-f", example.toString());
+        assertThat(check.code()).as(check.output()).isZero();
+        assertThat(Files.readString(example)).contains("option httpchk GET /ecv", "http-check expect status 200",
+                "stats socket /run/haproxy/admin.sock");
+    }
+
     private static void assumeHostsCanBeMade() {
         Shell.Result id = Shell.run("id", "-u");
         Assumptions.assumeTrue(id.output().strip().equals("0"),
