@@ -317,6 +317,7 @@ class RollingDeployTest {
                         timeout connect 2s
                         timeout client 30s
                         timeout server 30s
+                        timeout check 2s
 
                     frontend web
                         bind 127.0.0.1:%d
