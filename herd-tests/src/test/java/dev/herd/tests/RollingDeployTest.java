@@ -208,6 +208,30 @@ class RollingDeployTest {
         assertThat(second.herd.cli("ecv").output()).contains("enabled");
     }
 
+    /** Bad usage: one line naming the problem (and one pointing to --help), exit code 2, nothing asked of anyone. */
+    @Test
+    void badUsageOfTheScriptIsOneLineAndExitCode2() throws IOException {
+        Map<List<String>, String> cases = Map.of(
+                List.of(), "no HOST given",
+                List.of("--lb-state", "echo UP", "--down-timeout", "5x", "web1"), "--down-timeout: '5x' is not a duration",
+                List.of("--haproxy-socket", "/nonexistent.sock", "web1"), "--haproxy-socket needs --backend NAME",
+                List.of("--lb-state", "echo UP", "web1", "web1"), "HOST 'web1' is given twice",
+                List.of("--lb-state", "echo UP", "--env", "A=1", "web1"), "--env is for the new command",
+                List.of("--lb-state", "echo UP", "--herd", "/nonexistent/herd", "web1"), "'/nonexistent/herd' is not a command");
+        for (Map.Entry<List<String>, String> c : cases.entrySet()) {
+            List<String> command = new ArrayList<>(List.of(SCRIPT.toString()));
+            command.addAll(c.getKey());
+            Shell.Result result = Shell.run(command);
+            assertThat(result.code()).as(c.getKey() + ": " + result.output()).isEqualTo(2);
+            assertThat(result.output().lines().toList()).as(c.getKey().toString()).hasSize(2)
+                    .last().isEqualTo("Try 'rolling-deploy --help'.");
+            assertThat(result.output()).startsWith("rolling-deploy: ").contains(c.getValue());
+        }
+        Shell.Result help = Shell.run(SCRIPT.toString(), "--help");
+        assertThat(help.code()).isZero();
+        assertThat(help.output()).startsWith("Usage: rolling-deploy").contains("--haproxy-socket", "--lb-state");
+    }
+
     /** The configuration docs/deploy.md shows is one HAProxy accepts, with the same checks as the test's. */
     @Test
     void theExampleHaproxyConfigurationIsValid() throws IOException {
