@@ -135,7 +135,7 @@ final class RunOptions {
             + " retired (draining) workers first, largest first, then recycle the largest serving worker, one at a time."
             + " Default: no limit.");
     final OptionSpec clusterMemoryLow = size("--cluster-memory-low", "Where --cluster-memory-high stops taking memory"
-            + " back. Default: 90% of --cluster-memory-high.");
+            + " back. Default: 90%% of --cluster-memory-high.");
     final OptionSpec overloadRecycle = OptionSpec.builder("--overload-recycle").paramLabel("DURATION")
             .type(Duration.class).converters(new Durations())
             .description("Recycle a worker that reports itself overloaded without a break for this long (herd-worker"
