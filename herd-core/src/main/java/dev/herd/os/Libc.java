@@ -94,6 +94,8 @@ final class Libc {
     static final long SYS_GETSOCKOPT = 55;
     static final long SYS_WAIT4 = 61;
     static final long SYS_FCNTL = 72;
+    static final long SYS_PRCTL = 157;
+    static final int PR_SET_CHILD_SUBREAPER = 36;
     static final long SYS_KILL = 62;
     static final long SYS_GETEUID = 107;
     static final long SYS_OPENAT = 257;
@@ -379,6 +381,10 @@ final class Libc {
 
     static long syscall(MemorySegment err, long number, long arg0, long arg1, long arg2) {
         return syscall6(err, number, arg0, arg1, arg2, 0, 0, 0);
+    }
+
+    static int prctl(MemorySegment err, int option, long arg) {
+        return (int) syscall6(err, SYS_PRCTL, option, arg, 0, 0, 0, 0);
     }
 
     /** fcntl(F_DUPFD_CLOEXEC): a close-on-exec copy of {@code fd} at the lowest free number from {@code from}. */

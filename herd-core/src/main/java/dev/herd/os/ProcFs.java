@@ -85,6 +85,33 @@ public final class ProcFs {
         return total;
     }
 
+    /** Whether the process has exited and waits to be reaped (state Z of /proc/PID/stat). */
+    public static boolean isZombie(int pid) {
+        String[] fields = statFields(pid);
+        return fields != null && fields[0].equals("Z");
+    }
+
+    /** This process's children, whichever of its threads they belong to ({@code /proc/self/task/TID/children}). */
+    public static Set<Integer> ownChildren() {
+        Set<Integer> children = new java.util.TreeSet<>();
+        try (java.nio.file.DirectoryStream<Path> tasks = java.nio.file.Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path task : tasks) {
+                String line = readFirstLine(task.resolve("children"));
+                if (line == null) {
+                    continue;
+                }
+                for (String child : line.trim().split(" ")) {
+                    if (!child.isEmpty()) {
+                        children.add(Integer.parseInt(child));
+                    }
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            // unreadable now: the next look finds them
+        }
+        return children;
+    }
+
     /** User plus system CPU time consumed so far. */
     public static Optional<Duration> cpuTime(int pid) {
         String[] fields = statFields(pid);

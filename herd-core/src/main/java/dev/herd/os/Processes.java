@@ -54,6 +54,21 @@ public final class Processes {
         }
     }
 
+    /**
+     * Makes this process the reaper of its descendants' orphans (PR_SET_CHILD_SUBREAPER): a process a worker started
+     * and left behind becomes this one's child instead of init's, so the master sees it and reaps it.
+     *
+     * @throws NativeException when the kernel refuses
+     */
+    public static void becomeSubreaper() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoState(arena);
+            if (Libc.prctl(err, Libc.PR_SET_CHILD_SUBREAPER, 1) != 0) {
+                throw new NativeException("prctl", "PR_SET_CHILD_SUBREAPER", Libc.errno(err));
+            }
+        }
+    }
+
     /** Sends the signal; false when the process does not exist (ESRCH). */
     public static boolean signal(int pid, Signal signal) {
         if (pid <= 0) {

@@ -209,6 +209,8 @@ public final class ClusterRunner {
                 System::nanoTime, InstantSource.system());
         serviceManager.filter(notifier -> !notifier.watchdogPeriod().isZero())
                 .ifPresent(notifier -> supervisor.every(notifier.watchdogPeriod(), notifier::ping));
+        OrphanReaper orphans = OrphanReaper.start(launcher::isWorker);
+        supervisor.every(Duration.ofSeconds(1), orphans::reap);
         supervisor.delegates(delegates);
         supervisor.successor(new Rerun(env));
         if (takeover != null) {

@@ -45,6 +45,8 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
     /** The cgroup of each live worker that has one. */
     private final Map<Long, Cgroup> cgroupsByPid = new ConcurrentHashMap<>();
     private final WorkerRecords records;
+    /** Every live worker's pid, launched or adopted, until its exit is reported. */
+    private final java.util.Set<Long> watchedPids = ConcurrentHashMap.newKeySet();
     /** The workers are another master's now: nothing here starts, signals or kills one any more. */
     private volatile boolean handedOver;
 
@@ -186,7 +188,13 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
                 cgroup == null ? null : cgroup.dir().toString()));
     }
 
+    /** Whether the pid is one of this master's live workers (watched until released). */
+    boolean isWorker(long pid) {
+        return watchedPids.contains(pid);
+    }
+
     private void track(int pid, Cgroup cgroup, ListenSocket socket, int port) {
+        watchedPids.add((long) pid);
         if (cgroup != null) {
             cgroupsByPid.put((long) pid, cgroup);
         }
@@ -281,6 +289,7 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
 
     @Override
     public void release(long pid) {
+        watchedPids.remove(pid);
         notifySockets.remove(pid);
         socketInodes.remove(pid);
         ports.remove(pid);
