@@ -45,6 +45,8 @@ import java.util.Objects;
  *                             connections, uptime); {@link Recycling#NONE} by default
  * @param idleTimeout          proxy only: a forwarded connection through which nothing moved for this long is closed;
  *                             zero keeps it open
+ * @param logToStdout          every worker line also goes to the master's log (its stdout under herd run), after
+ *                             {@code slot=N | }: the container convention; the log files are kept as well
  * @param process              how each worker process is started: user, group, directory, environment, umask, open
  *                             files ({@link ProcessSettings#INHERIT}: as the master)
  */
@@ -78,7 +80,8 @@ public record ClusterSpec(
         boolean takeover,
         Recycling recycling,
         Duration idleTimeout,
-        ProcessSettings process) {
+        ProcessSettings process,
+        boolean logToStdout) {
 
     public static final int MAX_WORKERS = 1024;
     /** nat mode steers by the last byte of the client address: 256 bands, at least one per slot. */
@@ -186,6 +189,7 @@ public record ClusterSpec(
         private final Map<String, String> envFromFile = new LinkedHashMap<>();
         private int umask = -1;
         private long openFiles;
+        private boolean logToStdout;
 
         private Builder() {
         }
@@ -235,6 +239,8 @@ public record ClusterSpec(
         public Builder envFile(Path file) { this.envFromFile.putAll(EnvFile.read(file)); return this; }
         /** The workers' umask, 0 to 0777 (e.g. {@code 0027}). */
         public Builder umask(int umask) { this.umask = umask; return this; }
+        /** Every worker line also to the master's log ({@code slot=N | line}), as containers collect logs. */
+        public Builder logToStdout(boolean logToStdout) { this.logToStdout = logToStdout; return this; }
         /** The workers' open-files limit (RLIMIT_NOFILE, soft and hard). */
         public Builder openFiles(long openFiles) { this.openFiles = openFiles; return this; }
 
@@ -253,7 +259,7 @@ public record ClusterSpec(
             Path state = stateDir != null ? stateDir : defaultStateDir(port);
             Path logs = logDir != null ? logDir : state.resolve("logs");
             return new ClusterSpec(workers, host, port, backlog, mode, sticky, balance, proxyHeader, socketFd, command, readyWhen, startTimeout,
-                    restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout, takeover, recycling, idleTimeout, process());
+                    restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts, drainTimeout, reloadBatch, canaryPeriod, retiredNice, state, logs, logMaxBytes, logKeep, api, watchdogTimeout, takeover, recycling, idleTimeout, process(), logToStdout);
         }
 
         private ProcessSettings process() {

@@ -396,6 +396,12 @@ public final class SettingsFile {
             key("watchdog-timeout", (t, v) -> t.builder.watchdogTimeout(Durations.parse(v))),
             key("log-max-size", (t, v) -> t.builder.logMaxBytes(Sizes.parse(v))),
             key("log-keep", (t, v) -> t.builder.logKeep(integer(v, "an int"))),
+            key("log-to", (t, v) -> t.builder.logToStdout(switch (v) {
+                case "stdout" -> true;
+                case "files" -> false;
+                default -> throw new IllegalArgumentException("'" + v + "' is not a place for worker output; give files or stdout");
+            })),
+            key("log-format", (t, v) -> { }), // herd run's own log lines; a library-mode service logs through its SLF4J backend
             key("user", (t, v) -> t.builder.user(v)),
             key("group", (t, v) -> t.builder.group(v)),
             key("chdir", (t, v) -> t.builder.workingDirectory(Path.of(v))),

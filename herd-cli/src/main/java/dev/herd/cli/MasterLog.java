@@ -61,6 +61,23 @@ public final class MasterLog implements SLF4JServiceProvider {
         mdc = new NOPMDCAdapter();
     }
 
+    /**
+     * {@code --log-format}: {@code logfmt} or {@code json}, checked.
+     *
+     * @throws IllegalArgumentException naming the value and the choices
+     */
+    static String format(String value) {
+        return switch (value) {
+            case "logfmt", "json" -> value;
+            default -> throw new IllegalArgumentException("'" + value + "' is not a log format; give logfmt or json");
+        };
+    }
+
+    /** Writes every line from now on in this format ({@link #format}). */
+    static void useFormat(String format) {
+        MasterLogger.json = format(format).equals("json");
+    }
+
     private static String setting() {
         String value = System.getProperty("HERD_LOG_LEVEL");
         return value != null ? value : System.getenv("HERD_LOG_LEVEL");

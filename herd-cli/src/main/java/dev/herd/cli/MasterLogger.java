@@ -46,6 +46,9 @@ final class MasterLogger extends LegacyAbstractLogger {
     private static final TimeZone ZONE = TimeZone.getDefault();
     private static final String NEWLINE = System.lineSeparator();
 
+    /** {@code --log-format json}: each line one JSON object ({@link JsonLine}). */
+    static volatile boolean json;
+
     private final int threshold;
     private final transient Consumer<String> sink;
 
@@ -92,7 +95,9 @@ final class MasterLogger extends LegacyAbstractLogger {
             return; // the fluent API (atInfo()...) reaches here without asking isEnabled
         }
         Instant now = Instant.now();
-        sink.accept(line(now, offset(ZONE, now), level, MessageFormatter.basicArrayFormat(pattern, arguments), throwable));
+        String message = MessageFormatter.basicArrayFormat(pattern, arguments);
+        sink.accept(json ? JsonLine.of(timestamp(now), level, name, message, throwable)
+                : line(now, offset(ZONE, now), level, message, throwable));
     }
 
     /** {@code TIMESTAMP LEVEL MESSAGE} and a line end, then the throwable's stack trace (its own lines) if any. */
@@ -122,6 +127,13 @@ final class MasterLogger extends LegacyAbstractLogger {
             }
             b.append(trace);
         }
+        return b.toString();
+    }
+
+    /** The timestamp of a line written now, in the machine's zone. */
+    static String timestamp(Instant at) {
+        StringBuilder b = new StringBuilder(29);
+        timestamp(b, at, offset(ZONE, at));
         return b.toString();
     }
 

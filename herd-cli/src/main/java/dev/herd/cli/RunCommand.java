@@ -145,12 +145,16 @@ final class RunCommand implements Callable<Integer> {
                 .api(new ApiSpec(!noApi, o.apiHost.getValue(), o.apiPort.getValue(), accessKey(o.accessKeyFile.getValue()),
                         o.apiAllowGet.getValue(), o.ecvMonitor.getValue()));
         processSettings(o, builder);
+        builder.logToStdout(o.logTo.getValue().equals("stdout"));
         Integer workers = o.workers.getValue();
         if (workers != null) {
             builder.workers(workers);
         }
         ClusterSpec spec = builder.build();
-        List<EventListener> listeners = demo ? List.of(new DemoHint(System.out), new StartedUp(spec.workers()))
+        MasterLog.useFormat(o.logFormat.getValue());
+        // the hint is text for a person at a terminal: not among the JSON lines of --log-format json
+        boolean hint = demo && !MasterLogger.json;
+        List<EventListener> listeners = hint ? List.of(new DemoHint(System.out), new StartedUp(spec.workers()))
                 : List.of(new StartedUp(spec.workers()));
         return launcher.run(spec, listeners);
     }

@@ -166,6 +166,16 @@ final class RunOptions {
     final OptionSpec ecvMonitor = OptionSpec.builder("--ecv-monitor").paramLabel("PATH").type(String.class)
             .description("A path on the service (e.g. /health) that GET /ecv checks answers 2xx before reporting"
                     + " AVAILABLE. Default: only check that a worker is ready.").build();
+    final OptionSpec logTo = OptionSpec.builder("--log-to").paramLabel("files|stdout").type(String.class)
+            .converters(new ParsingConverter<>(RunOptions::logTo)).defaultValue("files")
+            .description("Where worker output goes: files (worker-SLOT.log in the log dir, rotated), or stdout: every"
+                    + " line also on the master's stdout after 'slot=N | ', in order and none dropped (the container"
+                    + " convention; the files are kept for herd logs). Default: ${DEFAULT-VALUE}.").build();
+    final OptionSpec logFormat = OptionSpec.builder("--log-format").paramLabel("logfmt|json").type(String.class)
+            .converters(new ParsingConverter<>(MasterLog::format)).defaultValue("logfmt")
+            .description("The master's own lines: logfmt ('TIME LEVEL event=... key=value') or json (one object per"
+                    + " line: time, level, then the event's fields; worker lines as slot and line). Default:"
+                    + " ${DEFAULT-VALUE}.").build();
     final OptionSpec user = OptionSpec.builder("--user").paramLabel("USER").type(String.class)
             .description("Run the workers as this user (name or uid), with its groups as login sets them; the master"
                     + " stays as it is (root, to keep nat mode and ports below 1024) and hands them only the sockets"
@@ -227,7 +237,7 @@ final class RunOptions {
                 readyWhen, startTimeout, restartDelay, maxRestartDelay, maxRestartsPerMinute, maxFailedStarts,
                 drainTimeout, reloadBatch, canarySeconds, retiredNice, maxMemory, maxMemoryHard, maxRequests,
                 maxConnections, maxJitter, maxUptime, maxUptimeJitter, clusterMemoryHigh, clusterMemoryLow, overloadRecycle, reloadAt, stateDir, logDir, watchdogTimeout, logMaxBytes,
-                logKeep, user, group, chdir, env, envFile, umask, nofile, apiHost, apiPort, noApi, accessKeyFile,
+                logKeep, logTo, logFormat, user, group, chdir, env, envFile, umask, nofile, apiHost, apiPort, noApi, accessKeyFile,
                 apiAllowGet, ecvMonitor)) {
             spec.addOption(option);
         }
@@ -244,6 +254,14 @@ final class RunOptions {
                 .description("Show this help message and exit.").build());
         spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true)
                 .description("Print version information and exit.").build());
+    }
+
+    private static String logTo(String value) {
+        return switch (value) {
+            case "files", "stdout" -> value;
+            default -> throw new IllegalArgumentException("'" + value + "' is not a place for worker output; give files"
+                    + " or stdout");
+        };
     }
 
     private static OptionSpec flag(String name, String description) {

@@ -244,6 +244,8 @@ class ConfigFileTest {
                 env-file: ENVFILE
                 umask: '027'
                 nofile: 4096
+                log-to: stdout
+                log-format: logfmt
                 command: [/bin/server, --port, "8080"]
                 """.replace("ENVFILE", envFile.toString()).replace("KEY", key.toString()));
         String text = Files.readString(file);

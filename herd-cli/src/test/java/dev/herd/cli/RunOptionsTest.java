@@ -150,7 +150,8 @@ class RunOptionsTest {
                 of("--chdir", s -> s.process().directory(), Path.of("/srv/app"), "--chdir", "/srv/app"),
                 of("--env", s -> s.process().env(), java.util.Map.of("A", "1", "B", "x=y"), "-e", "A=1", "--env", "B=x=y"),
                 of("--umask", s -> s.process().umask(), 027, "--umask", "027"),
-                of("--nofile", s -> s.process().openFiles(), 65536L, "--nofile", "65536"));
+                of("--nofile", s -> s.process().openFiles(), 65536L, "--nofile", "65536"),
+                of("--log-to", ClusterSpec::logToStdout, true, "--log-to", "stdout"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -161,7 +162,8 @@ class RunOptionsTest {
     }
 
     /** Options tested elsewhere in this class rather than in {@link #everyOption()}. */
-    private static final Set<String> TESTED_APART = Set.of("--access-key-file", "--config", "--env-file"); // --config: ConfigFileTest
+    private static final Set<String> TESTED_APART = Set.of("--access-key-file", "--config", "--env-file",
+            "--log-format"); // --log-format: JsonLineTest // --config: ConfigFileTest
 
     @Test
     void anEnvFilesVariablesReachTheSpecAndEnvOverridesThem(@TempDir Path dir) throws Exception {

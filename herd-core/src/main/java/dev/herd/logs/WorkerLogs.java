@@ -63,6 +63,7 @@ public final class WorkerLogs implements AutoCloseable {
     /** The slots' copy space: pollAll copies one slot at a time, under this object's lock. */
     private final SlotLog.Scratch scratch = new SlotLog.Scratch();
     private final Set<LiveFeed<Line>> followers = new CopyOnWriteArraySet<>();
+    private volatile java.util.function.Consumer<Line> echo;
     private final Thread poller;
     /** Released by {@link #workerExited} and {@link #close}: where there is no eventfd, the copier waits on this. */
     private final Semaphore changed = new Semaphore(0);
@@ -304,7 +305,19 @@ public final class WorkerLogs implements AutoCloseable {
         }
     }
 
+    /**
+     * Every line, as it is copied to the slot's log, also to {@code echo} (on the copier thread, in order; a slow one
+     * holds the copier back, and the lines wait in the spool meanwhile: none is dropped).
+     */
+    public void echoTo(java.util.function.Consumer<Line> echo) {
+        this.echo = echo;
+    }
+
     private void deliver(int slot, String line) {
+        java.util.function.Consumer<Line> to = echo;
+        if (to != null) {
+            to.accept(new Line(slot, line));
+        }
         for (LiveFeed<Line> feed : followers) {
             Follower follower = (Follower) feed;
             if (follower.slot < 0 || follower.slot == slot) {

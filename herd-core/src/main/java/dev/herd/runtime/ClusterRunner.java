@@ -137,6 +137,9 @@ public final class ClusterRunner {
         NotifySender.fromEnvironment(env).ifPresent(systemd -> systemd.send("MAINPID=" + ProcessHandle.current().pid()));
     }
 
+    /** The logger every worker line goes to with {@code --log-to stdout} (the CLI writes it as it is, or as JSON). */
+    public static final String WORKER_LINES = "herd.worker";
+
     /** How long a master taking over waits for the one handing over to let go of the state dir's lock. */
     private static final Duration LOCK_WAIT = Duration.ofSeconds(10);
 
@@ -154,7 +157,7 @@ public final class ClusterRunner {
                 spec.restartDelay(), spec.maxRestartDelay(), spec.maxRestartsPerMinute(), spec.maxFailedStarts(),
                 spec.drainTimeout(), spec.reloadBatch(), spec.canaryPeriod(), spec.retiredNice(), spec.stateDir(),
                 spec.logDir(), spec.logMaxBytes(), spec.logKeep(), spec.api(), spec.watchdogTimeout(), spec.takeover(),
-                spec.recycling(), spec.idleTimeout(), spec.process());
+                spec.recycling(), spec.idleTimeout(), spec.process(), spec.logToStdout());
     }
 
     /** An adoption to carry out once the supervisor exists. */
@@ -191,6 +194,10 @@ public final class ClusterRunner {
                                      OsWorkerLauncher launcher, Takeover takeover) {
         int port = socket.address().getPort();
         WorkerLogs logs = new WorkerLogs(spec.logDir(), spec.logMaxBytes(), spec.logKeep());
+        if (spec.logToStdout()) {
+            org.slf4j.Logger workerLines = org.slf4j.LoggerFactory.getLogger(WORKER_LINES);
+            logs.echoTo(line -> workerLines.info("slot={} | {}", line.slot(), line.text()));
+        }
         logs.start();
         List<EventListener> all = new ArrayList<>();
         all.add(new EventLog());

@@ -26,7 +26,6 @@ final class SocketActivation {
     private static final Logger log = LoggerFactory.getLogger(SocketActivation.class);
     static final String LISTEN_PID = "LISTEN_PID";
     static final String LISTEN_FDS = "LISTEN_FDS";
-    static final String LISTEN_FDNAMES = "LISTEN_FDNAMES";
     private static final int FIRST_FD = 3;
     private static final int MAX_FDS = 1024;
 
@@ -75,13 +74,6 @@ final class SocketActivation {
         log.info("event=socket_activation.taken sockets={} address={}", count,
                 ClusterRunner.format(sockets.getFirst().localAddress()));
         return List.copyOf(sockets);
-    }
-
-    /** The variables only the master may read: a worker given them would take the master's sockets for its own. */
-    static void forget(Map<String, String> env) {
-        env.remove(LISTEN_PID);
-        env.remove(LISTEN_FDS);
-        env.remove(LISTEN_FDNAMES);
     }
 
     private static ListenSocket take(int fd) {

@@ -22,7 +22,8 @@ import java.util.OptionalInt;
  * the master before it binds, with one line naming the setting.
  *
  * @param setup      what the spawn does beyond posix_spawn
- * @param env        the master's environment with HOME, USER and LOGNAME of the workers' user and the settings' env
+ * @param env        the master's environment with HOME, USER and LOGNAME of the workers' user (the settings' env
+ *                   comes on top per worker: supervisor.WorkerEnvironment)
  * @param directory  the workers' working directory, or null for the master's
  */
 record WorkerAccount(ProcessSetup setup, Map<String, String> env, Path directory) {
@@ -35,7 +36,6 @@ record WorkerAccount(ProcessSetup setup, Map<String, String> env, Path directory
 
     static WorkerAccount resolve(ProcessSettings settings, Map<String, String> masterEnv) {
         Map<String, String> env = new LinkedHashMap<>(masterEnv);
-        SocketActivation.forget(env);
         int uid = -1;
         int gid = -1;
         int[] groups = new int[0];
@@ -82,7 +82,6 @@ record WorkerAccount(ProcessSetup setup, Map<String, String> env, Path directory
                     + " workers should run in");
         }
         checkOpenFiles(settings.openFiles());
-        env.putAll(settings.env());
         ProcessSetup setup = new ProcessSetup(uid, gid, groups, settings.umask(), settings.openFiles(), setpriv);
         return new WorkerAccount(setup, Map.copyOf(env), settings.directory());
     }

@@ -28,20 +28,24 @@ final class WorkerEnvironment {
      */
     static Map<String, String> build(Map<String, String> master, int slot, int generation, int port,
                                      int socketFd, Path notifySocket, int privatePort, String privateHost) {
-        return build(master, slot, generation, port, socketFd, notifySocket, privatePort, privateHost, null, 0, -1);
+        return build(master, Map.of(), slot, generation, port, socketFd, notifySocket, privatePort, privateHost, null,
+                0, -1);
     }
 
     /**
+     * @param given           variables the settings give the workers (--env, an upgrade's): on top of the master's,
+     *                        none dropped; Herd's own come last
      * @param channel         the worker's channel socket ({@code HERD_CHANNEL}), or null
      * @param watchdogMillis  the watchdog timeout ({@code HERD_WATCHDOG_MS}), 0 when off
      * @param drainMillis     the cluster's {@code --drain-timeout} ({@code HERD_DRAIN_TIMEOUT_MS}): how long the worker
      *                        has after SIGTERM before SIGKILL, so that its own shutdown can fit; negative: not given
      */
-    static Map<String, String> build(Map<String, String> master, int slot, int generation, int port,
-                                     int socketFd, Path notifySocket, int privatePort, String privateHost,
+    static Map<String, String> build(Map<String, String> master, Map<String, String> given, int slot, int generation,
+                                     int port, int socketFd, Path notifySocket, int privatePort, String privateHost,
                                      Path channel, long watchdogMillis, long drainMillis) {
         Map<String, String> env = new LinkedHashMap<>(master);
         DROPPED.forEach(env::remove);
+        env.putAll(given); // --env, --env-file, an upgrade's --env: meant for the workers, JAVA_TOOL_OPTIONS too
         env.put("HERD_WORKER_ID", Integer.toString(slot));
         env.put("WORKER_ID", Integer.toString(slot));
         env.put("HERD_GENERATION", Integer.toString(generation));

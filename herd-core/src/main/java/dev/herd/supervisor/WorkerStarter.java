@@ -75,15 +75,16 @@ final class WorkerStarter {
         long sequence = notifySequence++;
         Path notifyPath = Supervisor.notifySocketPath(spec.stateDir(), slot.id(), sequence);
         Path channelPath = notifyPath.resolveSibling(slot.id() + "." + sequence + ".chan");
-        Map<String, String> env = new LinkedHashMap<>(masterEnv);
-        env.putAll(deployment.env());
+        Map<String, String> given = new LinkedHashMap<>(spec.process().env());
+        given.putAll(deployment.env());
+        Map<String, String> env;
         Path logFile = WorkerLogs.spoolFor(spec.logDir(), slot.id());
         long outputMark = output.mark(slot.id());
         long pid;
         int privatePort = 0;
         try {
             privatePort = listeners.workersBindOwnPort() ? listeners.newWorkerPort() : 0;
-            env = WorkerEnvironment.build(env, slot.id(), deployment.generation(), port, spec.socketFd(), notifyPath,
+            env = WorkerEnvironment.build(masterEnv, given, slot.id(), deployment.generation(), port, spec.socketFd(), notifyPath,
                     privatePort, listeners.workerHost(), channelPath, spec.watchdogTimeout().toMillis(),
                     spec.drainTimeout().toMillis());
             if (!spec.recycling().overloadRecycle().isZero()) {

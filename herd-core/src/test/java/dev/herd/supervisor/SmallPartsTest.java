@@ -50,9 +50,14 @@ class SmallPartsTest {
         assertThat(proxied).containsEntry("PORT", "41234").containsEntry("HERD_PORT", "41234")
                 .containsEntry("HERD_HOST", "0.0.0.0")
                 .containsEntry("HERD_PUBLIC_PORT", "8080").doesNotContainKey("HERD_SOCKET_FD");
-        Map<String, String> told = WorkerEnvironment.build(Map.of("HERD_DRAIN_TIMEOUT_MS", "1"), 0, 1, 8080, 0,
+        Map<String, String> told = WorkerEnvironment.build(Map.of("HERD_DRAIN_TIMEOUT_MS", "1"), Map.of(), 0, 1, 8080, 0,
                 Path.of("/run/n.sock"), 0, "127.0.0.1", null, 0, 12_500);
         assertThat(told).containsEntry("HERD_DRAIN_TIMEOUT_MS", "12500");
+        // what the settings give the workers passes, JVM options included; Herd's own variables still win
+        Map<String, String> given = WorkerEnvironment.build(master, Map.of("JAVA_TOOL_OPTIONS", "-Xmx64m",
+                "HERD_WORKER_ID", "9"), 3, 1, 8080, 0, Path.of("/run/n.sock"), 0, "127.0.0.1", null, 0, -1);
+        assertThat(given).containsEntry("JAVA_TOOL_OPTIONS", "-Xmx64m").containsEntry("HERD_WORKER_ID", "3")
+                .doesNotContainKeys("JDK_JAVA_OPTIONS", "LISTEN_FDS");
         assertThat(WorkerEnvironment.build(Map.of("HERD_DRAIN_TIMEOUT_MS", "1"), 0, 1, 8080, 0,
                 Path.of("/run/n.sock"), 0, "127.0.0.1")).as("a Herd master run by a Herd worker tells its own")
                 .doesNotContainKey("HERD_DRAIN_TIMEOUT_MS");

@@ -57,7 +57,8 @@ class WorkerProcessTest {
         Files.writeString(envFile, "# the app's settings\nGREETING=\"hello world\" # a comment\nexport MODE=prod\n");
         Files.setPosixFilePermissions(envFile, PosixFilePermissions.fromString("rw-------"));
         try (Herd herd = Herd.start(dir, Herd.runArgs(dir, "--workers", "2", "--user", USER, "--umask", "027",
-                "--nofile", "4242", "--chdir", app.toString(), "--env-file", envFile.toString(), "--env", "MODE=dev"))) {
+                "--nofile", "4242", "--chdir", app.toString(), "--env-file", envFile.toString(), "--env", "MODE=dev",
+                "--env", "JAVA_TOOL_OPTIONS=-Dherd.e2e=1"))) {
             List<Long> pids = herd.awaitReady(2, Duration.ofSeconds(60));
             int port = herd.awaitPort();
             int uid = Integer.parseInt(Shell.run("id", "-u", USER).output().strip());
@@ -75,7 +76,7 @@ class WorkerProcessTest {
                         l -> l.matches("Max open files\\s+4242\\s+4242\\s+files\\s*"));
                 assertThat(Files.readSymbolicLink(Path.of("/proc/" + pid + "/cwd"))).isEqualTo(app);
                 List<String> env = List.of(Files.readString(Path.of("/proc/" + pid + "/environ")).split("\0"));
-                assertThat(env).contains("GREETING=hello world", "MODE=dev", "USER=" + USER, "LOGNAME=" + USER,
+                assertThat(env).contains("GREETING=hello world", "MODE=dev", "JAVA_TOOL_OPTIONS=-Dherd.e2e=1", "USER=" + USER, "LOGNAME=" + USER,
                         "HOME=/nonexistent");
             }
             // the master itself is unchanged
