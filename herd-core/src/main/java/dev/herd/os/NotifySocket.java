@@ -119,23 +119,40 @@ public final class NotifySocket implements AutoCloseable {
     public static void send(Path path, String message) {
         Path absolute = path.toAbsolutePath();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment err = Libc.errnoState(arena);
-            MemorySegment sa = SockAddr.unix(arena, absolute);
-            int fd = Libc.socket(err, Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
-            if (fd < 0) {
-                throw new NativeException("socket", "AF_UNIX " + absolute, Libc.errno(err));
+            send(arena, SockAddr.unix(arena, absolute), absolute.toString(), message);
+        }
+    }
+
+    /**
+     * The same to a service manager's {@code NOTIFY_SOCKET} as systemd gives it: a path, or {@code @NAME} for an
+     * abstract socket (Linux's namespace of socket names without a file).
+     */
+    public static void sendTo(String notifySocket, String message) {
+        if (!notifySocket.startsWith("@")) {
+            send(Path.of(notifySocket), message);
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            send(arena, SockAddr.unixAbstract(arena, notifySocket.substring(1)), notifySocket, message);
+        }
+    }
+
+    private static void send(Arena arena, MemorySegment sa, String where, String message) {
+        MemorySegment err = Libc.errnoState(arena);
+        int fd = Libc.socket(err, Libc.AF_UNIX, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new NativeException("socket", "AF_UNIX " + where, Libc.errno(err));
+        }
+        try {
+            byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
+            MemorySegment data = arena.allocate(Math.max(1, bytes.length));
+            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, data, 0, bytes.length);
+            long n = Libc.sendto(err, fd, data, bytes.length, 0, sa, (int) sa.byteSize());
+            if (n < 0) {
+                throw new NativeException("sendto", where, Libc.errno(err));
             }
-            try {
-                byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
-                MemorySegment data = arena.allocate(Math.max(1, bytes.length));
-                MemorySegment.copy(MemorySegment.ofArray(bytes), 0, data, 0, bytes.length);
-                long n = Libc.sendto(err, fd, data, bytes.length, 0, sa, (int) sa.byteSize());
-                if (n < 0) {
-                    throw new NativeException("sendto", absolute.toString(), Libc.errno(err));
-                }
-            } finally {
-                Libc.closeQuietly(fd);
-            }
+        } finally {
+            Libc.closeQuietly(fd);
         }
     }
 }

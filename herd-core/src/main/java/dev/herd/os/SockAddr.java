@@ -80,6 +80,22 @@ final class SockAddr {
         return sa.asSlice(0, 2 + bytes.length + 1);
     }
 
+    /**
+     * sockaddr_un of an abstract socket (Linux): a NUL, then the name, and a length that counts the name's bytes only
+     * (no NUL after it: every byte of the length is the name).
+     */
+    static MemorySegment unixAbstract(Arena arena, String name) {
+        byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (bytes.length == 0 || bytes.length > UN_SIZE - 3) {
+            throw new IllegalArgumentException("an abstract socket name of 1 to " + (UN_SIZE - 3) + " bytes, not "
+                    + bytes.length);
+        }
+        MemorySegment sa = arena.allocate(UN_SIZE);
+        sa.set(JAVA_SHORT, 0, (short) Libc.AF_UNIX);
+        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, sa, 3, bytes.length); // sun_path[0] stays NUL
+        return sa.asSlice(0, 3 + bytes.length);
+    }
+
     /** "127.0.0.1:8080" or "[::1]:8080", for messages. */
     static String describe(InetSocketAddress address) {
         InetAddress ip = address.getAddress();

@@ -3,22 +3,21 @@ package dev.herd.runtime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * Datagrams to the service manager's {@code NOTIFY_SOCKET} (sd_notify), for the master itself (its workers have their
- * own sockets). A path only: abstract sockets ({@code @...}) are not supported, which is logged. A datagram that cannot
- * be sent is logged once and the master goes on: the service manager is a spectator.
+ * own sockets): a path, or {@code @NAME} for an abstract socket. A datagram that cannot be sent is logged once and the
+ * master goes on: the service manager is a spectator.
  */
 final class NotifySender {
     private static final Logger log = LoggerFactory.getLogger(NotifySender.class);
 
-    private final Path socket;
+    private final String socket;
     private boolean failedOnce;
 
-    private NotifySender(Path socket) {
+    private NotifySender(String socket) {
         this.socket = socket;
     }
 
@@ -28,17 +27,12 @@ final class NotifySender {
         if (socket == null || socket.isEmpty()) {
             return Optional.empty();
         }
-        if (socket.startsWith("@")) {
-            log.warn("event=notify.unsupported socket={} reason=\"abstract notify sockets are not supported; the"
-                    + " service manager hears nothing\"", socket);
-            return Optional.empty();
-        }
-        return Optional.of(new NotifySender(Path.of(socket)));
+        return Optional.of(new NotifySender(socket));
     }
 
     void send(String message) {
         try {
-            dev.herd.os.NotifySocket.send(socket, message);
+            dev.herd.os.NotifySocket.sendTo(socket, message);
         } catch (RuntimeException e) {
             if (!failedOnce) {
                 failedOnce = true;

@@ -68,6 +68,28 @@ class ServiceManagerTest {
         }
     }
 
+    /** systemd may give an abstract socket ({@code @name}): READY=1 reaches it as well. */
+    @Test
+    void anAbstractNotifySocketHearsTheMasterToo() throws Exception {
+        Path dir = Herd.newDir();
+        String name = "herd-test-notify-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        Path heard = dir.resolve("notify.log");
+        Path bound = dir.resolve("bound");
+        String receiver = RECEIVER.replace("s.bind(sys.argv[1])", "s.bind('\\0' + sys.argv[1]); open(sys.argv[3], 'w').close()");
+        Process process = new ProcessBuilder("python3", "-c", receiver, name, heard.toString(), bound.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("receiver.out").toFile()).start();
+        try {
+            await("the receiver's socket").atMost(Duration.ofSeconds(10)).until(() -> Files.exists(bound));
+            try (Herd herd = Herd.start(dir, Herd.runArgs(dir, "--workers", "1"), Map.of("NOTIFY_SOCKET", "@" + name))) {
+                herd.awaitReady(1, Duration.ofSeconds(60));
+                await("READY=1 on @" + name).atMost(Duration.ofSeconds(10)).until(() -> lines(heard).contains(
+                        "READY=1|STATUS=1 workers ready|MAINPID=" + herd.pid()));
+            }
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
     private static List<String> lines(Path file) throws Exception {
         return Files.exists(file) ? Files.readAllLines(file) : List.of();
     }
