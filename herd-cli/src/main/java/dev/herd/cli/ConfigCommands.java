@@ -134,7 +134,10 @@ final class ConfigCommands {
             b.append('\n');
             wrap(description, b);
             boolean flag = option.type() == boolean.class || option.type() == Boolean.class;
-            String example = flag ? "true" : defaultValue != null ? yaml(defaultValue) : option.paramLabel();
+            String example = flag ? "true" : defaultValue != null ? yaml(defaultValue)
+                    : option.type() == Map.class ? "{NAME: value, OTHER: value}" // env: a map in the file
+                    : option.longestName().equals("--umask") ? "'027'" // quoted: YAML could read 027 as a number
+                    : option.paramLabel();
             b.append("# ").append(entry.getKey()).append(": ").append(example).append('\n');
         }
         b.append("\n# The worker program and its arguments (herd run's COMMAND after '--'). Default: the bundled demo.\n")
