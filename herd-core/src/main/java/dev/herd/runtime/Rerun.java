@@ -40,6 +40,12 @@ final class Rerun implements MasterSuccessor {
 
     @Override
     public ControlCommand.MasterStarted start() {
+        if (ProcessHandle.current().pid() == 1) {
+            // the kernel kills every process of a pid namespace when its init exits: the new master and all workers
+            throw new CommandException("this master is PID 1 of its container: when it hands over and exits, the"
+                    + " container ends and takes the new master and every worker with it; replace the container"
+                    + " instead (a rolling deploy across containers), or use herd upgrade for new workers");
+        }
         List<String> argv = successorArgv(readCmdline(), env.get(LAUNCHER_VARIABLE));
         try {
             ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

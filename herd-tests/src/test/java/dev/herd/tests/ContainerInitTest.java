@@ -43,6 +43,12 @@ class ContainerInitTest {
             assertThat(zombieChildren(master)).as("zombies left with the master").isEmpty();
             assertThat(Http.get(port, "/").status()).isEqualTo(200);
 
+            // handing over would end the container (its init exits): refused, the cluster goes on
+            Shell.Result upgrade = herd.cli("upgrade-master");
+            assertThat(upgrade.code()).isNotZero();
+            assertThat(upgrade.output()).contains("this master is PID 1 of its container");
+            assertThat(Http.get(port, "/").status()).isEqualTo(200);
+
             // a container runtime's stop: SIGTERM to PID 1 (unshare itself does not pass signals on)
             assertThat(Shell.run("kill", "-TERM", Long.toString(master)).code()).isZero();
             assertThat(herd.awaitExit(Duration.ofSeconds(60))).as("unshare exits with PID 1's code").isZero();
