@@ -63,9 +63,10 @@ class ServiceNotifierTest {
     }
 
     @Test
-    void withoutANotifySocketOrWithAnAbstractOneThereIsNoNotifier() {
+    void withoutANotifySocketThereIsNoNotifierAndAPathOrAnAbstractNameMakeOne() {
         assertThat(ServiceNotifier.fromEnvironment(Map.of(), 2)).isEmpty();
-        assertThat(ServiceNotifier.fromEnvironment(Map.of("NOTIFY_SOCKET", "@abstract"), 2)).isEmpty();
+        assertThat(ServiceNotifier.fromEnvironment(Map.of("NOTIFY_SOCKET", ""), 2)).isEmpty();
+        assertThat(ServiceNotifier.fromEnvironment(Map.of("NOTIFY_SOCKET", "@abstract"), 2)).isPresent();
         assertThat(ServiceNotifier.fromEnvironment(Map.of("NOTIFY_SOCKET", "/run/systemd/notify"), 2)).isPresent();
     }
 }
