@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Issue 15, item 2: the real Tomcat distributions (11 and 10.1, from Maven Central, unpacked by the build),
  * unmodified but for the three edits of server.xml the README gives and herd-tomcat's jar in
- * {@code $CATALINA_BASE/lib}: a static web application served through 20 reloads (Tomcat 11; 5 on 10.1) under {@code wrk -t2 -c32}
+ * {@code $CATALINA_BASE/lib}: a static web application served through 12 reloads (Tomcat 11; 5 on 10.1) under {@code wrk -t2 -c32}
  * keep-alive load with no socket error and no non-2xx answer (2 workers replaced together,
  * {@code --reload-batch 2}, so that every reload moves all 32 connections at once; wrk at the lowest CPU priority, so
  * that the new workers' JVMs start in seconds while it keeps both cores busy); started by hand (not by Herd) it binds its port as
@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Tag("distribution")
 class TomcatDistributionTest {
-    static final int RELOADS = 20;
+    static final int RELOADS = 12;
     /** The older line (10.1) is a check that the connector works there too: fewer reloads keep CI in its time. */
     static final int OLDER_LINE_RELOADS = 5;
     private static final String PAGE = "<html><body>served by an unmodified Tomcat distribution</body></html>\n";
