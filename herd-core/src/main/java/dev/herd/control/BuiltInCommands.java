@@ -31,10 +31,12 @@ final class BuiltInCommands {
     private final dev.herd.logs.WorkerLogs logs;
     private final String address;
     private final Supplier<String> apiUrl;
+    private final Samples samples;
 
     private BuiltInCommands(CommandGateway supervisor, Containment containment, ClusterSpec spec, Ecv ecv, CommandTable table,
                             ControlPlane.Observers observers, dev.herd.logs.WorkerLogs logs, String address,
-                            Supplier<String> apiUrl) {
+                            Supplier<String> apiUrl, Samples samples) {
+        this.samples = samples;
         this.supervisor = supervisor;
         this.containment = containment;
         this.spec = spec;
@@ -55,8 +57,9 @@ final class BuiltInCommands {
      */
     static void register(CommandTable table, CommandGateway supervisor, Containment containment, ClusterSpec spec, Ecv ecv,
                          ControlPlane.Observers observers, dev.herd.logs.WorkerLogs logs, String address,
-                         Supplier<String> apiUrl) {
-        new BuiltInCommands(supervisor, containment, spec, ecv, table, observers, logs, address, apiUrl).registerAll();
+                         Supplier<String> apiUrl, Samples samples) {
+        new BuiltInCommands(supervisor, containment, spec, ecv, table, observers, logs, address, apiUrl, samples)
+                .registerAll();
     }
 
     private void registerAll() {
@@ -70,6 +73,12 @@ final class BuiltInCommands {
                 r -> status().thenApply(this::info));
         read("version", "version", "Herd's and Java's versions and the control protocol's",
                 r -> CompletableFuture.completedFuture(version()));
+        read("samples", "samples", "the last 15 minutes of each worker's resident memory, CPU % and requests/s, one"
+                        + " sample every 5 s (the dashboard's plots)",
+                r -> {
+                    noArgs(r);
+                    return CompletableFuture.completedFuture(samples.answer());
+                });
         read("help", "help [command]", "the commands, or one command's usage and access level", this::help);
         read("events", "events [count]",
                 "the last events (default 100, at most " + EventHub.KEEP + "); follow them live with herd events -f or GET /events",

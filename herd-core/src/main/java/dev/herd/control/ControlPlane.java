@@ -37,7 +37,10 @@ public final class ControlPlane implements AutoCloseable {
     private final Path apiUrlFile;
     private final Observers observers;
 
-    private ControlPlane(ControlServer local, HttpApi http, Path apiUrlFile, Observers observers) {
+    private final Samples samples;
+
+    private ControlPlane(ControlServer local, HttpApi http, Path apiUrlFile, Observers observers, Samples samples) {
+        this.samples = samples;
         this.local = local;
         this.http = http;
         this.apiUrlFile = apiUrlFile;
@@ -75,8 +78,9 @@ public final class ControlPlane implements AutoCloseable {
                 () -> supervisor.submit(new ControlCommand.Status()).join();
         Ecv ecv = new Ecv(serviceAddress, api.ecvMonitor(), status, InstantSource.system());
         HttpApi[] http = new HttpApi[1];
+        Samples samples = Samples.start(status);
         BuiltInCommands.register(commands, supervisor, containment, spec, ecv, observers, logs, address,
-                () -> http[0] == null ? null : url(http[0].address()));
+                () -> http[0] == null ? null : url(http[0].address()), samples);
         for (dev.herd.Command command : custom) {
             try {
                 commands.add(CustomCommands.def(command));
@@ -105,6 +109,7 @@ public final class ControlPlane implements AutoCloseable {
                 Files.deleteIfExists(urlFile);
             }
         } catch (IOException | RuntimeException e) {
+            samples.close();
             local.close();
             if (http[0] != null) {
                 http[0].close();
@@ -114,7 +119,7 @@ public final class ControlPlane implements AutoCloseable {
             }
             throw new StartupException(StartupException.SETUP, "cannot set up the HTTP API: " + e.getMessage(), e);
         }
-        return new ControlPlane(local, http[0], urlFile, observers);
+        return new ControlPlane(local, http[0], urlFile, observers, samples);
     }
 
     private static void logLimits(ControlLimits limits, int workers) {
@@ -163,6 +168,7 @@ public final class ControlPlane implements AutoCloseable {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
+        samples.close();
         observers.events().close(); // ends the event streams, so closing does not wait for them
         if (http != null) {
             http.close();

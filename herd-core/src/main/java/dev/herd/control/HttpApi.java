@@ -103,6 +103,9 @@ public final class HttpApi implements AutoCloseable {
         context.add(Route.exactly("metrics", "/metrics"), null, AllowedMethods.get(),
                 new MetricsPage(observe.metrics(), observe.status()));
         context.add(Route.exactly("logs", "/logs"), null, AllowedMethods.get(), new LogStream(observe.logs()));
+        // the dashboard's files: open (they hold nothing); what they show comes from the routes above, with the key
+        context.addOpen(new Route("ui", "/ui", path -> path.equals("/ui") || path.startsWith("/ui/")),
+                new DashboardAssets());
         context.add(new Route("other", "/", path -> false), null, null, exchange -> {
         });
         server.start();
@@ -116,11 +119,22 @@ public final class HttpApi implements AutoCloseable {
          * @param methods     the route's methods, or null when its handler checks them
          */
         void add(Route route, String keepBodyFor, AllowedMethods methods, HttpHandler handler) {
+            add(route, keepBodyFor, methods, handler, true);
+        }
+
+        /** A route anyone who reaches the port may read (its handler checks the method). */
+        void addOpen(Route route, HttpHandler handler) {
+            add(route, null, null, handler, false);
+        }
+
+        private void add(Route route, String keepBodyFor, AllowedMethods methods, HttpHandler handler, boolean keyed) {
             HttpContext context = server.createContext(route.context(), handler);
             List<Filter> filters = new ArrayList<>();
             filters.add(new RequestStats(route, stats, inFlight));
-            filters.add(new BearerAuthenticator(key, route.name().equals("cli"),
-                    route.context().equals("/ecv") ? "/ecv" : null).filter());
+            if (keyed) {
+                filters.add(new BearerAuthenticator(key, route.name().equals("cli"),
+                        route.context().equals("/ecv") ? "/ecv" : null).filter());
+            }
             filters.add(RequestBody.discard(keepBodyFor));
             filters.add(route.knownPaths());
             if (methods != null) {
