@@ -90,6 +90,11 @@ final class HerdTarget implements Target {
         return url;
     }
 
+    /** The master's pid (bin/herd execs the JVM). */
+    long masterPid() {
+        return master.pid();
+    }
+
     /** The master's output since {@link #start}, one logfmt line each. */
     EventLog events() {
         return events;

@@ -324,8 +324,8 @@
     refreshEcv();
     api('events', ['100']).then((events) => events.forEach(addToTimeline)).catch(() => {});
     followEvents();
-    setInterval(refreshSamples, 5000);
-    setInterval(refreshEcv, 5000);
+    setInterval(refreshSamples, 10000); // the master samples every 5 s; a plot of 15 minutes needs no more
+    setInterval(refreshEcv, 15000);
     setInterval(() => { if (state.workers.length) renderTable(); }, 1000); // uptimes go on
   }
 

@@ -116,7 +116,7 @@ class DashboardTest {
         assertThat(text("#timeline")).contains("worker.exited").contains("reason=crash");
 
         // plots: the samples arrive every 5 s
-        await("the plots").atMost(Duration.ofSeconds(20)).until(() ->
+        await("the plots").atMost(Duration.ofSeconds(30)).until(() ->
                 !browser.findElements(By.cssSelector("#plot-rss canvas")).isEmpty());
 
         // the reload button: asks, then reports, and every worker is of generation 2
