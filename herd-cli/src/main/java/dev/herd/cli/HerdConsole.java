@@ -53,14 +53,27 @@ final class HerdConsole {
         Map<String, String> all = new TreeMap<>();
         HerdCommand.Subcommands.ALL.forEach((name, type) -> {
             if (!NOT_HERE.contains(name)) {
-                String[] description = type.getAnnotation(CommandLine.Command.class).description();
-                all.put(name, description.length == 0 ? "" : description[0]);
+                all.put(name, summary(type.getAnnotation(CommandLine.Command.class).description()));
             }
         });
         all.put("help", "the commands, or 'help COMMAND' for one command's options");
         all.put("exit", "leave the console (also quit, or Ctrl-D); the master goes on");
         all.put("quit", "leave the console");
         return all;
+    }
+
+    /** A command's description's first sentence (or clause), at most 72 characters. */
+    static String summary(String[] description) {
+        String text = String.join(" ", description);
+        int end = text.length();
+        for (String stop : List.of(". ", ": ", "; ")) {
+            int at = text.indexOf(stop);
+            if (at > 0 && at < end) {
+                end = at;
+            }
+        }
+        text = text.substring(0, end).replaceAll("[.:;]$", "");
+        return text.length() <= 72 ? text : text.substring(0, 69) + "...";
     }
 
     /** The reader, made once; its history file is made private before JLine first writes it. */
