@@ -189,7 +189,7 @@ final class TopCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private TopView.Model model() {
-        String title = "herd top  " + (master.url != null ? master.url.toString() : master.socket().toString());
+        String title = "herd top, " + (master.url != null ? master.url.toString() : master.socket().toString());
         return new TopView.Model(title, status, cpuPercent, List.copyOf(events), logSlot, log, selected, footer, problem);
     }
 

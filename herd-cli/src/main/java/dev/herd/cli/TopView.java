@@ -45,9 +45,9 @@ final class TopView {
             return lines;
         }
         ClusterStatus status = model.status();
-        String head = model.title() + (status == null ? "" : "   master pid " + status.masterPid() + ", port "
-                + status.port() + ", generation " + status.generation() + ", " + status.slots() + " slots"
-                + (status.rollout() == null ? "" : ", " + status.rollout() + " in progress"));
+        String head = (status == null ? "" : "master pid " + status.masterPid() + ", port " + status.port()
+                + ", generation " + status.generation() + ", " + status.slots() + " slots"
+                + (status.rollout() == null ? "" : ", " + status.rollout() + " in progress") + "   ") + model.title();
         lines.add(new AttributedString(fit(head, width), AttributedStyle.BOLD));
         if (model.problem() != null) {
             lines.add(new AttributedString(fit(model.problem(), width), AttributedStyle.DEFAULT.foreground(AttributedStyle.RED)));
