@@ -161,7 +161,7 @@ final class TopCommand implements java.util.concurrent.Callable<Integer> {
         Display display = new Display(terminal, true);
         Size size = terminal.getSize();
         display.clear();
-        display.resize(size.getRows(), size.getColumns());
+        display.resize(size);
         while (true) {
             synchronized (lock) {
                 display.update(TopView.render(model(), size.getColumns(), size.getRows()),
@@ -181,7 +181,7 @@ final class TopCommand implements java.util.concurrent.Callable<Integer> {
             if (key == Key.RESIZE) {
                 size = terminal.getSize();
                 display.clear();
-                display.resize(size.getRows(), size.getColumns());
+                display.resize(size);
             } else if (key != null && key != Key.REFRESH) {
                 onKey(key);
             }
