@@ -47,7 +47,7 @@ class ConsoleTest {
                 tmux.type("exit");
                 tmux.keys("Enter");
                 tmux.awaitEnded(SHOWN);
-                assertThat(tmux.screen()).contains("console-exited=0").contains("terminal-restored");
+                assertThat(tmux.screenAndHistory()).contains("console-exited=0").contains("terminal-restored");
             }
             Path history = dir.resolve(".herd_history");
             assertThat(Files.getPosixFilePermissions(history)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
@@ -69,7 +69,7 @@ class ConsoleTest {
             tmux.type("stop");
             tmux.keys("Enter");
             tmux.awaitEnded(Duration.ofSeconds(60));
-            assertThat(tmux.screen()).contains("event=cluster.stopped").contains("run-exited=0").contains("terminal-restored");
+            assertThat(tmux.screenAndHistory()).contains("event=cluster.stopped").contains("run-exited=0").contains("terminal-restored");
         }
     }
 

@@ -56,6 +56,14 @@ final class Tmux implements AutoCloseable {
         return run("capture-pane", "-p", "-t", SESSION);
     }
 
+    /**
+     * The screen with the lines scrolled above it (the last 200): what a program printed after leaving the alternate
+     * screen may have scrolled there, depending on where the terminal put the cursor back.
+     */
+    String screenAndHistory() {
+        return run("capture-pane", "-p", "-S", "-200", "-t", SESSION);
+    }
+
     /** Waits until the screen satisfies the condition and returns it; the failure shows the last screen. */
     String awaitScreen(String what, Duration timeout, Predicate<String> condition) {
         String[] last = {""};

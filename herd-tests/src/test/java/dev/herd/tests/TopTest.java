@@ -16,7 +16,7 @@ class TopTest {
     private static final Duration SHOWN = Duration.ofSeconds(20);
 
     @Test
-    void topShowsTheWorkersReloadsOnItsKeyAndGivesTheTerminalBack() {
+    void topShowsTheWorkersReloadsOnItsKeyAndGivesTheTerminalBack() throws Exception {
         Path dir = Herd.newDir();
         try (Herd herd = Herd.start(dir, Herd.runArgs(dir, "--workers", "2"))) {
             List<Long> first = herd.awaitReady(2, Duration.ofSeconds(60));
@@ -42,17 +42,28 @@ class TopTest {
                         && s.contains("reload done: generation 2") && s.contains("reload.done"));
                 List<Long> second = herd.liveReadyPids();
                 assertThat(second).hasSize(2).doesNotContainAnyElementsOf(first);
-                String table = screen;
                 tmux.awaitScreen("the new pids", SHOWN, s -> second.stream().allMatch(pid -> s.contains(" " + pid + " ")));
-                assertThat(table).isNotEmpty();
 
                 tmux.keys("q");
                 tmux.awaitEnded(SHOWN);
-                screen = tmux.screen();
+                screen = tmux.screenAndHistory();
                 assertThat(screen).contains("top-exited=0").contains("terminal-restored")
                         .as("the alternate screen is left").doesNotContain("-- events");
             }
             assertThat(herd.process.isAlive()).isTrue();
+
+            // the same over the HTTP API, the key from the environment
+            String url = java.nio.file.Files.readString(dir.resolve("state/api.url")).strip();
+            String key = java.nio.file.Files.readString(dir.resolve("state/access.key")).strip();
+            List<Long> now = herd.liveReadyPids();
+            try (Tmux tmux = Tmux.start(120, 32, dir, Tmux.restoredCheck("HERD_ACCESS_KEY=" + key + " " + Herd.LAUNCHER
+                    + " top --url " + url, "top"))) {
+                tmux.awaitScreen("the workers over --url", SHOWN, s -> s.contains("herd top, " + url)
+                        && now.stream().allMatch(pid -> s.contains(" " + pid + " ")) && s.contains("reload.done"));
+                tmux.keys("C-c");
+                tmux.awaitEnded(SHOWN);
+                assertThat(tmux.screenAndHistory()).contains("top-exited=0").contains("terminal-restored");
+            }
         }
     }
 
