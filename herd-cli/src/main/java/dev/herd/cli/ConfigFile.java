@@ -111,7 +111,9 @@ final class ConfigFile {
     static Map<String, OptionSpec> options(CommandSpec spec) {
         Map<String, OptionSpec> byKey = new LinkedHashMap<>();
         for (OptionSpec option : spec.options()) {
-            if (option.usageHelp() || option.versionHelp() || option.longestName().equals("--config")) {
+            // --console: a prompt for the person at the terminal, not a setting of the service
+            if (option.usageHelp() || option.versionHelp() || option.longestName().equals("--config")
+                    || option.longestName().equals("--console")) {
                 continue;
             }
             byKey.put(option.longestName().substring(2), option);

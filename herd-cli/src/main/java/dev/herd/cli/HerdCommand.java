@@ -117,7 +117,7 @@ public final class HerdCommand implements Runnable {
                 ControlCommands.Shutdown.class, ControlCommands.Scale.class, ControlCommands.Upgrade.class,
                 ControlCommands.KillRetired.class, ControlCommands.UpgradeMaster.class, ControlCommands.Stop.class, ControlCommands.Exit.class,
                 ControlCommands.EcvCommand.class, ControlCommands.Logs.class, ControlCommands.Events.class,
-                ControlCommands.Exec.class, ConfigCommands.Config.class, SystemdUnitCommand.class,
+                ControlCommands.Exec.class, TopCommand.class, ConsoleCommand.class, ConfigCommands.Config.class, SystemdUnitCommand.class,
                 CommandLine.HelpCommand.class}) {
             all.put(type.getAnnotation(Command.class).name(), type);
         }

@@ -154,9 +154,17 @@ final class RunCommand implements Callable<Integer> {
         MasterLog.useFormat(o.logFormat.getValue());
         // the hint is text for a person at a terminal: not among the JSON lines of --log-format json
         boolean hint = demo && !MasterLogger.json;
-        List<EventListener> listeners = hint ? List.of(new DemoHint(System.out), new StartedUp(spec.workers()))
-                : List.of(new StartedUp(spec.workers()));
-        return launcher.run(spec, listeners);
+        List<EventListener> listeners = new java.util.ArrayList<>(hint
+                ? List.of(new DemoHint(System.out), new StartedUp(spec.workers())) : List.of(new StartedUp(spec.workers())));
+        boolean console = o.console.getValue();
+        if (!console) {
+            return launcher.run(spec, listeners);
+        }
+        RunConsole.checkTerminal();
+        try (RunConsole prompt = new RunConsole(spec.stateDir())) {
+            listeners.add(prompt);
+            return launcher.run(spec, listeners);
+        }
     }
 
     /** --user, --group, --chdir, --env-file, --env, --umask, --nofile: each one unset is the master's. */

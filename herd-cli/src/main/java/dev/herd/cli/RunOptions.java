@@ -201,6 +201,10 @@ final class RunOptions {
     final OptionSpec nofile = OptionSpec.builder("--nofile").paramLabel("N").type(Long.class)
             .description("The workers' open-files limit (RLIMIT_NOFILE, soft and hard; above the master's hard limit"
                     + " needs root). Default: the master's.").build();
+    final OptionSpec console = flag("--console", "An interactive prompt on the terminal once the master listens"
+            + " (herd console's: its commands, history, Tab completion), its log lines printed above it; exit or"
+            + " Ctrl-D leaves it and the master goes on, Ctrl-C stops the master as ever. Needs a terminal; not a"
+            + " settings-file key.");
     final OptionSpec config = OptionSpec.builder("-c", "--config").paramLabel("FILE").type(Path.class)
             .description("Read settings from this YAML file: its keys are these options' names without '--'"
                     + " (max-memory: 150m, sticky: true), and command: [program, args...] the worker command; options"
@@ -238,7 +242,7 @@ final class RunOptions {
                 drainTimeout, reloadBatch, canarySeconds, retiredNice, maxMemory, maxMemoryHard, maxRequests,
                 maxConnections, maxJitter, maxUptime, maxUptimeJitter, clusterMemoryHigh, clusterMemoryLow, overloadRecycle, reloadAt, stateDir, logDir, watchdogTimeout, logMaxBytes,
                 logKeep, logTo, logFormat, user, group, chdir, env, envFile, umask, nofile, apiHost, apiPort, noApi, accessKeyFile,
-                apiAllowGet, ecvMonitor)) {
+                apiAllowGet, ecvMonitor, console)) {
             spec.addOption(option);
         }
         spec.addPositional(command);

@@ -163,7 +163,16 @@ class RunOptionsTest {
 
     /** Options tested elsewhere in this class rather than in {@link #everyOption()}. */
     private static final Set<String> TESTED_APART = Set.of("--access-key-file", "--config", "--env-file",
-            "--log-format"); // --log-format: JsonLineTest // --config: ConfigFileTest
+            "--log-format", "--console"); // --log-format: JsonLineTest // --config: ConfigFileTest // --console: below, and RunConsoleTest (e2e)
+
+    /** --console is for a person at a terminal: without one (as here) the master does not start, and one line says why. */
+    @Test
+    void theConsoleWithoutATerminalIsRefusedBeforeTheMasterStarts() {
+        Cli.Result result = Cli.execute("run", "--console", "--", "/bin/server");
+        assertThat(result.code()).isEqualTo(2);
+        assertThat(result.spec()).isNull();
+        assertThat(result.errLines()).singleElement().asString().startsWith("herd: --console needs a terminal");
+    }
 
     @Test
     void anEnvFilesVariablesReachTheSpecAndEnvOverridesThem(@TempDir Path dir) throws Exception {
