@@ -34,6 +34,13 @@ final class NetNamespace implements AutoCloseable {
      * ({@link #server()}), the test's end has {@code SUBNET.HOST} for each of {@code clientHosts}.
      */
     static NetNamespace create(String subnet, List<Integer> clientHosts) {
+        // a namespace that a killed run left holds the same subnet: this one's clients would reach it instead
+        Shell.Result taken = Shell.run("ip", "-o", "addr", "show", "to", subnet + ".0/24");
+        if (!taken.output().isBlank()) {
+            throw new IllegalStateException(subnet + ".0/24 is already on this machine (" + taken.output().strip()
+                    + "), probably from a namespace a killed test run left: delete it (ip netns list; ip netns del"
+                    + " herd-test-...) and run again");
+        }
         String id = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         NetNamespace ns = new NetNamespace("herd-test-" + id, subnet, "hv" + id);
         try {

@@ -26,6 +26,8 @@ final class Tmux implements AutoCloseable {
      * ({@code remain-on-exit}), so that its last screen can be read and {@link #ended} seen.
      */
     static Tmux start(int columns, int rows, Path dir, String script) {
+        org.assertj.core.api.Assumptions.assumeThat(java.nio.file.Files.isExecutable(Path.of("/usr/bin/tmux")))
+                .as("tmux (apt-get install tmux) runs herd top and herd console in a terminal").isTrue();
         Tmux tmux = new Tmux();
         String line = "cd '" + dir + "' && exec env HERD_NO_BUILD=1 HERD_TEST_TAG=" + tmux.tag + " HOME='" + dir
                 + "' bash --norc --noprofile -c " + quote(script);
