@@ -68,19 +68,7 @@ public final class ProcFs {
                 continue;
             }
             total += residentBytes(current).orElse(0);
-            String children = readFirstLine(PROC.resolve(Long.toString(current)).resolve("task")
-                    .resolve(Long.toString(current)).resolve("children"));
-            if (children != null) {
-                for (String child : children.trim().split(" ")) {
-                    if (!child.isEmpty()) {
-                        try {
-                            next.add(Long.parseLong(child));
-                        } catch (NumberFormatException e) {
-                            // not a pid: skip it
-                        }
-                    }
-                }
-            }
+            children(PROC.resolve(Long.toString(current)).resolve("task").resolve(Long.toString(current)), next::add);
         }
         return total;
     }
@@ -96,20 +84,29 @@ public final class ProcFs {
         Set<Integer> children = new java.util.TreeSet<>();
         try (java.nio.file.DirectoryStream<Path> tasks = java.nio.file.Files.newDirectoryStream(Path.of("/proc/self/task"))) {
             for (Path task : tasks) {
-                String line = readFirstLine(task.resolve("children"));
-                if (line == null) {
-                    continue;
-                }
-                for (String child : line.trim().split(" ")) {
-                    if (!child.isEmpty()) {
-                        children.add(Integer.parseInt(child));
-                    }
-                }
+                children(task, pid -> children.add((int) pid));
             }
-        } catch (java.io.IOException | NumberFormatException e) {
+        } catch (java.io.IOException e) {
             // unreadable now: the next look finds them
         }
         return children;
+    }
+
+    /** The pids in a task's {@code children} file (none when it is gone). */
+    private static void children(Path task, java.util.function.LongConsumer each) {
+        String line = readFirstLine(task.resolve("children"));
+        if (line == null) {
+            return;
+        }
+        for (String child : line.trim().split(" ")) {
+            if (!child.isEmpty()) {
+                try {
+                    each.accept(Long.parseLong(child));
+                } catch (NumberFormatException e) {
+                    // not a pid: skip it
+                }
+            }
+        }
     }
 
     /** User plus system CPU time consumed so far. */

@@ -89,19 +89,8 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
             pid = Spawner.spawn(new SpawnRequest(plan.argv(), plan.env(), account.directory(),
                     socket == null ? -1 : socket.fd(), socketFd, plan.logFile(),
                     cgroup == null ? null : cgroup.procsFile(), account.setup()));
-        } catch (IOException e) {
-            notify.close();
-            channel.close();
-            if (cgroup != null) {
-                cgroups.killAndRemove(cgroup);
-            }
-            throw new java.io.UncheckedIOException("cannot give the worker's sockets to its user: " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            notify.close();
-            channel.close();
-            if (cgroup != null) {
-                cgroups.killAndRemove(cgroup);
-            }
+            abandon(notify, channel, cgroup);
             throw e;
         }
         try {
@@ -110,11 +99,7 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
             // unwatchable (e.g. EMFILE): a worker nobody would reap or stop must not run; a failed start instead
             Processes.signalGroup(pid, Signal.KILL);
             Processes.waitFor(pid);
-            notify.close();
-            channel.close();
-            if (cgroup != null) {
-                cgroups.killAndRemove(cgroup);
-            }
+            abandon(notify, channel, cgroup);
             throw e;
         }
         record(pid, plan, cgroup);
@@ -161,11 +146,11 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
             account.handOver(worker.channelSocket());
             cgroup = worker.cgroup() == null ? null : new Cgroup(java.nio.file.Path.of(worker.cgroup()));
             socket = listeners.socketFor(worker.slot());
-        } catch (RuntimeException | IOException e) {
+        } catch (RuntimeException e) {
             channel.close();
             notify.close();
             pidFd.close();
-            throw e instanceof IOException io ? new java.io.UncheckedIOException(io) : (RuntimeException) e;
+            throw e;
         }
         records.adopted(new WorkerRecords.WorkerRecord(pid, worker.startTime(), worker.slot(), worker.generation(),
                 worker.argv(), worker.env(), worker.ready(), worker.spawnedAt().toString(), worker.port(),
@@ -175,6 +160,15 @@ final class OsWorkerLauncher implements WorkerLauncher, AutoCloseable {
         watch.watchAdopted(pid, pidFd, notify, callbacks);
         startChannel(pid, channel, callbacks);
         return true;
+    }
+
+    /** A worker that did not start: its sockets and cgroup go. */
+    private void abandon(NotifySocket notify, WorkerChannel channel, Cgroup cgroup) {
+        notify.close();
+        channel.close();
+        if (cgroup != null) {
+            cgroups.killAndRemove(cgroup);
+        }
     }
 
     private void record(int pid, Plan plan, Cgroup cgroup) {

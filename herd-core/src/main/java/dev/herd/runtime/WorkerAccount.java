@@ -119,16 +119,25 @@ record WorkerAccount(ProcessSetup setup, Map<String, String> env, Path directory
         }
     }
 
-    /** Gives a socket Herd made for a worker to the worker's user, so that it can connect or send to it. */
-    void handOver(Path socket) throws IOException {
+    /**
+     * Gives a socket Herd made for a worker to the worker's user, so that it can connect or send to it.
+     *
+     * @throws java.io.UncheckedIOException naming the socket when its owner or mode cannot be changed
+     */
+    void handOver(Path socket) {
         if (sameUser()) {
             return;
         }
-        if (setup.uid() >= 0) {
-            Files.setAttribute(socket, "unix:uid", setup.uid(), LinkOption.NOFOLLOW_LINKS);
+        try {
+            if (setup.uid() >= 0) {
+                Files.setAttribute(socket, "unix:uid", setup.uid(), LinkOption.NOFOLLOW_LINKS);
+            }
+            Files.setAttribute(socket, "unix:gid", setup.gid(), LinkOption.NOFOLLOW_LINKS);
+            Files.setPosixFilePermissions(socket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot give the worker's socket " + socket + " to its user: "
+                    + e.getMessage(), e);
         }
-        Files.setAttribute(socket, "unix:gid", setup.gid(), LinkOption.NOFOLLOW_LINKS);
-        Files.setPosixFilePermissions(socket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
     }
 
     /**
