@@ -1,6 +1,6 @@
 # Sourced by the herd-bench/bin scripts after find-jdk.sh: builds the project when the bench jar or herd.jar is
-# missing or older than a source file (HERD_NO_BUILD=1 skips). Usage: herd_bench_build NAME (NAME prefixes the build
-# message); then $herd_bench_jar is the benchmark jar.
+# missing or older than a source file (HERD_NO_BUILD=1 skips), and makes the start-up caches when they are stale.
+# Usage: herd_bench_build NAME (NAME prefixes the build message); then $herd_bench_jar is the benchmark jar.
 herd_bench_build() {
   local name=$1
   herd_bench_jar="$root/herd-bench/target/herd-bench.jar"
@@ -12,6 +12,8 @@ herd_bench_build() {
     (cd "$root" && JAVA_HOME="$HERD_JAVA_HOME" ./mvnw -q -B -ntp install -DskipTests -DskipITs >&2)
     touch "$herd_bench_jar" # Maven leaves an unchanged jar's time alone; the next run must not build again
   fi
+  # the masters measured start from the start-up cache, as a user's `bin/herd run` does (made once per build)
+  "$root/bin/herd" --make-caches
 }
 
 herd_bench_needs_build() {

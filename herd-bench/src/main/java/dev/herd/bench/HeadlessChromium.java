@@ -103,6 +103,19 @@ final class HeadlessChromium implements AutoCloseable {
         call("Page.navigate", "{\"url\":" + json(url) + "}");
     }
 
+    /** The page at this size (CSS pixels, scale 1) as a PNG. */
+    void screenshot(Path png, int width, int height) throws Exception {
+        call("Emulation.setDeviceMetricsOverride", "{\"width\":" + width + ",\"height\":" + height
+                + ",\"deviceScaleFactor\":1,\"mobile\":false}");
+        String reply = call("Page.captureScreenshot", "{\"format\":\"png\"}");
+        Matcher m = Pattern.compile("\"data\"\\s*:\\s*\"([A-Za-z0-9+/=]+)\"").matcher(reply);
+        if (!m.find()) {
+            throw new IllegalStateException("Page.captureScreenshot answered no image: "
+                    + reply.substring(0, Math.min(200, reply.length())));
+        }
+        java.nio.file.Files.write(png, java.util.Base64.getDecoder().decode(m.group(1)));
+    }
+
     static String json(String s) {
         return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }

@@ -73,11 +73,15 @@ final class BuiltInCommands {
                 r -> status().thenApply(this::info));
         read("version", "version", "Herd's and Java's versions and the control protocol's",
                 r -> CompletableFuture.completedFuture(version()));
-        read("samples", "samples", "the last 15 minutes of each worker's resident memory, CPU % and requests/s, one"
-                        + " sample every 5 s (the dashboard's plots)",
+        read("samples", "samples [after TIME]", "the last 15 minutes of each worker's resident memory, CPU % and"
+                        + " requests/s, one sample every 5 s (the dashboard's plots); after TIME (epoch milliseconds,"
+                        + " a sample's time): only the later ones",
                 r -> {
-                    noArgs(r);
-                    return CompletableFuture.completedFuture(samples.answer());
+                    if (r.args().size() > 2 || (!r.args().isEmpty() && !(r.args().size() == 2 && "after".equals(r.arg(0))))) {
+                        throw new CommandException("samples takes nothing or after TIME (epoch milliseconds), got " + r.args());
+                    }
+                    long after = r.args().isEmpty() ? -1 : number(r.arg(1), "time", "usage: samples [after TIME]");
+                    return CompletableFuture.completedFuture(samples.answer(after));
                 });
         read("help", "help [command]", "the commands, or one command's usage and access level", this::help);
         read("events", "events [count]",

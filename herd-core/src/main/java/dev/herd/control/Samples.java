@@ -103,7 +103,12 @@ final class Samples implements AutoCloseable {
     }
 
     synchronized Answer answer() {
-        return new Answer(INTERVAL_MILLIS, List.copyOf(ring));
+        return answer(-1);
+    }
+
+    /** The samples taken after {@code after} (epoch milliseconds): a page that has the rest asks only for these. */
+    synchronized Answer answer(long after) {
+        return new Answer(INTERVAL_MILLIS, ring.stream().filter(s -> s.time() > after).toList());
     }
 
     private static double round(double value) {

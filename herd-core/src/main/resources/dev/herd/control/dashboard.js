@@ -4,7 +4,7 @@
 (() => {
   const KEY = 'herd.key';
   const $ = (selector) => document.querySelector(selector);
-  const state = { key: sessionStorage.getItem(KEY), workers: [], samples: null, plots: {}, events: null, log: null };
+  const state = { key: sessionStorage.getItem(KEY), workers: [], workersAt: 0, samples: null, plots: {}, events: null, log: null };
   const IMPORTANT = /^(reload\.|worker\.exited|worker\.recycle|slot\.failed|worker\.ready|cluster\.|master\.|scale)/;
 
   function headers(extra) {
@@ -91,7 +91,7 @@
       if (current !== slots.join(',')) {
         select.replaceChildren(...slots.map((slot) => new Option(String(slot), String(slot))));
         if (slots.map(String).includes(chosen)) select.value = chosen;
-        if (select.id === 'log-slot' && select.value !== chosen) followLog();
+        if (select.id === 'log-slot' && select.value !== chosen) selectSlot();
       }
     }
     if (!$('#scale-count').value && slots.length > 0) $('#scale-count').value = slots.length;
@@ -102,11 +102,15 @@
     body.replaceChildren(...state.workers.map((w) => {
       const row = document.createElement('tr');
       row.className = 'state-' + String(w.state).toLowerCase() + (w.retired ? ' retired' : '');
+      if (String(w.slot) === $('#log-slot').value) row.className += ' selected';
       row.dataset.slot = w.slot;
       row.dataset.pid = w.pid;
       const sample = latest(w.pid);
-      for (const text of [w.slot, w.pid, w.generation, String(w.state).toLowerCase(), duration(w.uptimeMillis),
-        mib(w.rssBytes), rate(sample && sample.cpu, '%'), rate(sample && sample.rps, ''), w.restarts,
+      // uptime goes on between answers; RSS from the newer of the answer and the last sample
+      const newer = sample && state.samples.samples[state.samples.samples.length - 1].time > state.workersAt;
+      for (const text of [w.slot, w.pid, w.generation, String(w.state).toLowerCase(),
+        duration(w.uptimeMillis + Date.now() - state.workersAt), mib(newer ? sample.rss : w.rssBytes),
+        rate(sample && sample.cpu, '%'), rate(sample && sample.rps, ''), w.restarts,
         w.retired ? 'yes' : '']) {
         const cell = document.createElement('td');
         cell.textContent = text;
@@ -123,6 +127,7 @@
     refreshing = (async () => {
       try {
         state.workers = await api('workers');
+        state.workersAt = Date.now();
         renderWorkers();
         if (!state.log && $('#log-slot').value !== '') followLog();
       } catch (e) {
@@ -184,24 +189,38 @@
 
   // ---- plots ----
 
-  function series(metric, scale) {
+  // The cluster's plots: its sum, and a line per slot (the sum of that slot's workers: during a reload, the old one
+  // draining and the new one).
+  function clusterSeries(metric, scale) {
     const samples = state.samples.samples;
     const slots = [...new Set(samples.flatMap((s) => s.workers.map((w) => w.slot)))].sort((a, b) => a - b);
-    const x = samples.map((s) => s.time / 1000);
-    const data = [x, samples.map((s) => (s[metric] < 0 ? null : s[metric] * scale))];
+    const data = [samples.map((s) => s.time / 1000), samples.map((s) => (s[metric] < 0 ? null : s[metric] * scale))];
     for (const slot of slots) {
       data.push(samples.map((s) => {
         const values = s.workers.filter((w) => w.slot === slot && w[metric] >= 0);
         return values.length ? values.reduce((sum, w) => sum + w[metric], 0) * scale : null;
       }));
     }
-    return { data, slots };
+    return { data, labels: ['cluster', ...slots.map((slot) => 'slot ' + slot)] };
+  }
+
+  // One slot's plots: a line per worker (pid) it had, so a replacement starts a new line where the old one ends.
+  function slotSeries(slot, metric, scale) {
+    const samples = state.samples.samples;
+    const pids = [...new Set(samples.flatMap((s) => s.workers.filter((w) => w.slot === slot).map((w) => w.pid)))];
+    const data = [samples.map((s) => s.time / 1000)];
+    for (const pid of pids) {
+      data.push(samples.map((s) => {
+        const w = s.workers.find((x) => x.pid === pid);
+        return w && w[metric] >= 0 ? w[metric] * scale : null;
+      }));
+    }
+    return { data, labels: pids.map((pid) => 'pid ' + pid) };
   }
 
   const COLOURS = ['#1565c0', '#2e7d32', '#ef6c00', '#6a1b9a', '#00838f', '#c62828', '#5d4037', '#283593'];
-  function plot(id, metric, scale) {
-    const { data, slots } = series(metric, scale);
-    const key = id + ':' + slots.join(',');
+  function plot(id, { data, labels }, firstIsTotal) {
+    const key = id + ':' + labels.join(',');
     const element = $('#' + id);
     if (state.plots[id] && state.plots[id].key === key) {
       state.plots[id].chart.setData(data);
@@ -210,8 +229,8 @@
     if (state.plots[id]) state.plots[id].chart.destroy();
     const options = {
       width: 420, height: 180,
-      series: [{}, { label: 'cluster', stroke: '#1d2126', width: 2 },
-        ...slots.map((slot, i) => ({ label: 'slot ' + slot, stroke: COLOURS[i % COLOURS.length] }))],
+      series: [{}, ...labels.map((label, i) => (firstIsTotal && i === 0 ? { label, stroke: '#1d2126', width: 2 }
+        : { label, stroke: COLOURS[i % COLOURS.length] }))],
       // the last 15 minutes, whatever has been sampled of them so far
       scales: { x: { time: true, range: () => { const now = Date.now() / 1000; return [now - 900, now]; } } },
       axes: [{}, { size: 60 }],
@@ -219,14 +238,26 @@
     state.plots[id] = { key, chart: new uPlot(options, data, element) };
   }
 
+  const METRICS = [['rss', 1 / 1048576], ['cpu', 1], ['rps', 1]];
+  function renderPlots() {
+    if (!state.samples || state.samples.samples.length === 0 || !window.uPlot) return;
+    for (const [metric, scale] of METRICS) plot('plot-' + metric, clusterSeries(metric, scale), true);
+    const slot = $('#log-slot').value;
+    if (slot === '') return;
+    for (const [metric, scale] of METRICS) plot('slot-plot-' + metric, slotSeries(Number(slot), metric, scale), false);
+  }
+
+  // The page keeps the samples it has and asks only for later ones: a poll costs the master a sample or two, not
+  // the whole 15 minutes.
   async function refreshSamples() {
     try {
-      state.samples = await api('samples');
-      if (state.samples.samples.length > 0 && window.uPlot) {
-        plot('plot-rss', 'rss', 1 / 1048576);
-        plot('plot-cpu', 'cpu', 1);
-        plot('plot-rps', 'rps', 1);
-      }
+      const had = state.samples ? state.samples.samples : [];
+      const last = had.length ? had[had.length - 1].time : null;
+      const answer = await api('samples', last == null ? [] : ['after', String(last)]);
+      const all = had.concat(answer.samples);
+      const since = all.length ? all[all.length - 1].time - 15 * 60 * 1000 : 0;
+      state.samples = { intervalMillis: answer.intervalMillis, samples: all.filter((s) => s.time > since) };
+      renderPlots();
       renderWorkers();
     } catch (e) {
       // the next refresh tries again
@@ -260,7 +291,18 @@
       // switched slots or signed out
     }
   }
-  $('#log-slot').addEventListener('change', followLog);
+  function selectSlot() {
+    followLog();
+    renderPlots();
+    renderTable();
+  }
+  $('#log-slot').addEventListener('change', selectSlot);
+  $('#workers tbody').addEventListener('click', (event) => {
+    const row = event.target.closest('tr');
+    if (!row || row.dataset.slot === $('#log-slot').value) return;
+    $('#log-slot').value = row.dataset.slot;
+    selectSlot();
+  });
 
   // ---- ECV ----
 

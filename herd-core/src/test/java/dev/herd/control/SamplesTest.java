@@ -46,4 +46,15 @@ class SamplesTest {
         assertThat(kept).hasSize(Samples.KEEP).hasSize(180);
         assertThat(kept.getFirst().time()).isEqualTo(20 * Samples.INTERVAL_MILLIS);
     }
+
+    @Test
+    void aPageThatHasTheEarlierSamplesGetsOnlyTheLaterOnes() {
+        Samples samples = Samples.manual(() -> cluster(worker(0, 10, 1, 0, 0)));
+        for (int i = 1; i <= 4; i++) {
+            samples.take(i * 5_000L);
+        }
+        assertThat(samples.answer(10_000).samples()).extracting(Samples.Sample::time).containsExactly(15_000L, 20_000L);
+        assertThat(samples.answer(20_000).samples()).isEmpty();
+        assertThat(samples.answer(-1).samples()).hasSize(4);
+    }
 }

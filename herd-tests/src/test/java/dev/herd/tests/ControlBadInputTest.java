@@ -59,6 +59,8 @@ class ControlBadInputTest {
                 new Bad("POST", "/api/help", "{\"args\":[\"nope\"]}", 400, "no command 'nope'"),
                 new Bad("POST", "/api/events", "{\"args\":[\"0\"]}", 400, "'0' is not a count from 1 to 1000"),
                 new Bad("POST", "/api/reload", "{\"args\":[\"now\"]}", 400, "reload takes no arguments"),
+                new Bad("POST", "/api/samples", "{\"args\":[\"since\",\"5\"]}", 400, "samples takes nothing or after TIME"),
+                new Bad("POST", "/api/samples", "{\"args\":[\"after\",\"soon\"]}", 400, "'soon' is not a time number"),
                 new Bad("POST", "/api/exit", "{\"args\":[\"now\"]}", 403, "needs local access"),
                 new Bad("POST", "/api/logs", "{\"args\":[\"../../etc/passwd\"]}", 400, "logs: slot must be a slot number"),
                 new Bad("GET", "/logs?slot=..%2F..%2Fetc%2Fpasswd", null, 400, "logs: slot must be a slot number"),
@@ -111,7 +113,10 @@ class ControlBadInputTest {
                 rss[round] = rssKib(herd.pid());
                 for (int i = 0; i < 1000; i++) {
                     Bad bad = cases.get(i % cases.size());
-                    boolean withoutKey = i % 10 == 9 && !bad.path().startsWith("/ecv");
+                    // without the key, a body is not read: the 401 goes out and the connection closes, so a client
+                    // still sending 2 MiB may see a reset instead (docs/api.md); the huge body goes with the key only
+                    boolean withoutKey = i % 10 == 9 && !bad.path().startsWith("/ecv")
+                            && (bad.body() == null || bad.body().length() < 64 * 1024);
                     HttpResponse<String> response = send(client, url, withoutKey ? null : key, bad);
                     int expected = withoutKey ? 401 : bad.status();
                     String message = withoutKey ? "missing or wrong access key" : bad.message();

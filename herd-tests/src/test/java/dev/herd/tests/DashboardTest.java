@@ -119,6 +119,22 @@ class DashboardTest {
         await("the plots").atMost(Duration.ofSeconds(30)).until(() ->
                 !browser.findElements(By.cssSelector("#plot-rss canvas")).isEmpty());
 
+        // uptimes go on between events (the table is drawn again every second)
+        String uptimeScript = "return [...document.querySelectorAll('#workers tbody tr[data-slot=\"1\"] td:nth-child(5)')]"
+                + ".map(c => c.textContent)";
+        List<String> uptime = strings(uptimeScript);
+        await("slot 1's uptime going on").atMost(Duration.ofSeconds(5)).until(() -> !strings(uptimeScript).equals(uptime));
+
+        // a row clicked: that slot's own plots (a line per worker it had, by pid) and its log
+        String slot1Pid = strings("return [...document.querySelectorAll('#workers tbody tr')]"
+                + ".filter(r => r.dataset.slot === '1').map(r => r.dataset.pid)").getFirst();
+        js("document.querySelector('#workers tbody tr[data-slot=\"1\"]').click()");
+        await("slot 1 selected").atMost(Duration.ofSeconds(5)).until(() -> "1".equals(js("return document.querySelector('#log-slot').value"))
+                && !browser.findElements(By.cssSelector("#workers tbody tr.selected[data-slot='1']")).isEmpty());
+        await("slot 1's plots, its worker by pid").atMost(Duration.ofSeconds(30))
+                .until(() -> text("#slot-plot-rss").contains("pid " + slot1Pid) && text("#slot-plot-cpu").contains("pid " + slot1Pid));
+        await("slot 1's log").atMost(Duration.ofSeconds(10)).until(() -> text("#log").contains("slot=1 pid=" + slot1Pid));
+
         // the reload button: asks, then reports, and every worker is of generation 2
         browser.findElement(By.id("reload")).click();
         assertThat(browser.switchTo().alert().getText()).contains("Reload every worker");
