@@ -43,8 +43,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * terminal's modes restored, on {@code q}, Ctrl-C, SIGTERM or SIGHUP.
  */
 @Command(name = "top", mixinStandardHelpOptions = true,
-        description = {"A live view of a running master in the terminal: its workers with CPU and RSS bars, the recent",
-                "events and the selected slot's log. Keys: up/down or j/k select a slot, r reloads, R or x restarts",
+        description = {"A live view of a running master in the terminal: its workers with requests per second and CPU",
+                "and RSS bars, the recent events and the selected slot's log. Keys: up/down or j/k select a slot, r reloads, R or x restarts",
                 "the selected slot (each asks y/n first), q or Ctrl-C quits. Needs a terminal."})
 final class TopCommand implements java.util.concurrent.Callable<Integer> {
     @Mixin MasterConnection master;
@@ -63,8 +63,8 @@ final class TopCommand implements java.util.concurrent.Callable<Integer> {
     private final Object lock = new Object();
     // guarded by lock
     private ClusterStatus status;
-    private final Map<Long, double[]> lastCpu = new HashMap<>(); // pid -> {cpu seconds, nanoTime}
-    private Map<Long, Double> cpuPercent = Map.of();
+    private final Map<Long, double[]> lastCounters = new HashMap<>(); // pid -> {cpu seconds, requests, nanoTime}
+    private Map<Long, TopView.Rates> rates = Map.of();
     private final ArrayDeque<String> events = new ArrayDeque<>();
     private int logSlot = -1;
     private List<String> log = List.of();
@@ -194,7 +194,7 @@ final class TopCommand implements java.util.concurrent.Callable<Integer> {
 
     private TopView.Model model() {
         String title = "herd top, " + (master.url != null ? master.url.toString() : master.socket().toString());
-        return new TopView.Model(title, status, cpuPercent, List.copyOf(events), logSlot, log, selected, footer, problem);
+        return new TopView.Model(title, status, rates, List.copyOf(events), logSlot, log, selected, footer, problem);
     }
 
     private void onKey(Key key) {
@@ -351,26 +351,28 @@ final class TopCommand implements java.util.concurrent.Callable<Integer> {
         }
     }
 
-    /** A new status: CPU use since the last one per pid, and a selection that still exists. */
+    /** A new status: CPU use and requests per second since the last one per pid, and a selection that still exists. */
     private void update(ClusterStatus next) {
         long now = System.nanoTime();
-        Map<Long, Double> percent = new HashMap<>();
+        Map<Long, TopView.Rates> current = new HashMap<>();
         Map<Long, double[]> seen = new HashMap<>();
         for (ClusterStatus.WorkerInfo w : next.workers()) {
             if (w.pid() == 0) {
                 continue;
             }
-            double[] before = lastCpu.get(w.pid());
-            if (before != null && now > before[1]) {
-                percent.put(w.pid(), Math.max(0, (w.cpuSeconds() - before[0]) * 100 / ((now - before[1]) / 1e9)));
-            } else if (before != null) {
-                percent.put(w.pid(), cpuPercent.getOrDefault(w.pid(), 0.0));
+            double[] before = lastCounters.get(w.pid());
+            if (before != null && now > before[2]) {
+                double seconds = (now - before[2]) / 1e9;
+                current.put(w.pid(), new TopView.Rates(Math.max(0, (w.cpuSeconds() - before[0]) * 100 / seconds),
+                        Math.max(0, (w.requests() - before[1]) / seconds)));
+            } else if (before != null && rates.containsKey(w.pid())) {
+                current.put(w.pid(), rates.get(w.pid()));
             }
-            seen.put(w.pid(), new double[] {w.cpuSeconds(), now});
+            seen.put(w.pid(), new double[] {w.cpuSeconds(), w.requests(), now});
         }
-        lastCpu.clear();
-        lastCpu.putAll(seen);
-        cpuPercent = percent;
+        lastCounters.clear();
+        lastCounters.putAll(seen);
+        rates = current;
         status = next;
         List<Integer> slots = slots();
         if (!slots.isEmpty() && !slots.contains(selected)) {

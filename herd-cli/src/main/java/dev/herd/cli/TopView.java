@@ -14,14 +14,14 @@ import java.util.Map;
  * lines to JLine's Display, which works out the escape codes).
  */
 final class TopView {
-    private static final int FIXED = 5 + 9 + 5 + 10 + 9 + 5; // SLOT PID GEN STATE UPTIME RST, each with its space
+    private static final int FIXED = 5 + 9 + 5 + 10 + 9 + 5 + 8; // SLOT PID GEN STATE UPTIME RST REQ/S, each with its space
 
     /**
      * What there is to show.
      *
      * @param title      the first line: which master, how reached
      * @param status     the last status, or null before the first answer
-     * @param cpuPercent per pid, CPU use over the last interval (100 = one core); absent for a first sample
+     * @param rates      per pid, its CPU use and requests per second over the last interval; absent for a first sample
      * @param events     recent events as lines, oldest first
      * @param logSlot    the slot whose log is shown, or -1
      * @param log        its last lines, oldest first
@@ -29,8 +29,12 @@ final class TopView {
      * @param footer     the prompt or the last outcome; null for the keys' help
      * @param problem    why the master did not answer the last time, or null
      */
-    record Model(String title, ClusterStatus status, Map<Long, Double> cpuPercent, List<String> events, int logSlot,
+    record Model(String title, ClusterStatus status, Map<Long, Rates> rates, List<String> events, int logSlot,
                  List<String> log, int selected, String footer, String problem) {
+    }
+
+    /** A worker's use over the last interval: CPU in percent of one core (100 = a core), requests per second. */
+    record Rates(double cpuPercent, double requestsPerSecond) {
     }
 
     static final String KEYS = "up/down or j/k: select slot   r: reload   R or x: restart slot   q: quit";
@@ -55,8 +59,8 @@ final class TopView {
         int bar = Math.max(12, Math.min(40, (width - FIXED - 2) / 2));
         List<ClusterStatus.WorkerInfo> workers = status == null ? List.of() : status.workers();
         long scale = memoryScale(workers);
-        lines.add(new AttributedString(fit(String.format("%-4s %-8s %-4s %-9s %-8s %-4s %-" + (bar + 1) + "s%s",
-                "SLOT", "PID", "GEN", "STATE", "UPTIME", "RST", "CPU", "RSS (bar: " + bytes(scale) + ")"), width),
+        lines.add(new AttributedString(fit(String.format("%-4s %-8s %-4s %-9s %-8s %-4s %7s %-" + (bar + 1) + "s%s",
+                "SLOT", "PID", "GEN", "STATE", "UPTIME", "RST", "REQ/S", "CPU", "RSS (bar: " + bytes(scale) + ")"), width),
                 AttributedStyle.INVERSE));
         // the rest: workers, then events and the log share what is left, the footer last
         int rest = height - lines.size() - 1;
@@ -106,12 +110,25 @@ final class TopView {
                 w.pid() == 0 ? "-" : Long.toString(w.pid()), w.generation()));
         String state = w.retired() ? "retired" : w.state().label();
         line.style(base.foreground(stateColor(w))).append(String.format("%-9s", state)).style(base).append(' ');
-        line.append(String.format("%-8s %-4d ", uptime(w.uptimeMillis()), w.restarts()));
-        Double cpu = model.cpuPercent().get(w.pid());
-        line.append(bar(cpu == null ? 0 : cpu / 100, bar, cpu == null ? "-" : String.format("%.1f%%", cpu)));
+        Rates rates = model.rates().get(w.pid());
+        line.append(String.format("%-8s %-4d %7s ", uptime(w.uptimeMillis()), w.restarts(),
+                rates == null ? "-" : perSecond(rates.requestsPerSecond())));
+        line.append(bar(rates == null ? 0 : rates.cpuPercent() / 100, bar,
+                rates == null ? "-" : String.format("%.1f%%", rates.cpuPercent())));
         line.append(' ');
         line.append(bar(scale == 0 ? 0 : (double) w.rssBytes() / scale, bar, w.rssBytes() == 0 ? "-" : bytes(w.rssBytes())));
         return line.toAttributedString().columnSubSequence(0, width);
+    }
+
+    /** Requests per second in at most 7 columns: 0.4, 12.0, 9876, 123.5k, 10000k. */
+    static String perSecond(double rate) {
+        if (rate < 100) {
+            return String.format("%.1f", rate);
+        }
+        if (rate < 100_000) {
+            return String.format("%.0f", rate);
+        }
+        return rate < 1_000_000 ? String.format("%.1fk", rate / 1000) : String.format("%.0fk", rate / 1000);
     }
 
     private static int stateColor(ClusterStatus.WorkerInfo w) {

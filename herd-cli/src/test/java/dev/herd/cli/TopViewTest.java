@@ -39,6 +39,15 @@ class TopViewTest {
     }
 
     @Test
+    void requestsPerSecondFitSevenColumns() {
+        assertThat(TopView.perSecond(0)).isEqualTo("0.0");
+        assertThat(TopView.perSecond(12.34)).isEqualTo("12.3");
+        assertThat(TopView.perSecond(9876.4)).isEqualTo("9876");
+        assertThat(TopView.perSecond(123_456)).isEqualTo("123.5k");
+        assertThat(TopView.perSecond(9_999_999)).hasSizeLessThanOrEqualTo(7);
+    }
+
+    @Test
     void theMemoryBarsScaleIsTheLargestWorkerRoundedUpToAPowerOfTwo() {
         assertThat(TopView.memoryScale(List.of())).isEqualTo(64L << 20);
         assertThat(TopView.memoryScale(List.of(worker(0, 1, 50L << 20), worker(1, 2, 100L << 20)))).isEqualTo(128L << 20);
@@ -47,7 +56,7 @@ class TopViewTest {
     @Test
     void theScreenIsExactlyItsHeightNoLineIsWiderThanItAndTheWorkersAreThere() {
         ClusterStatus status = new ClusterStatus(7817, 8080, 2, null, 2, List.of(worker(0, 7840, 52L << 20), worker(1, 7841, 60L << 20)));
-        TopView.Model model = new TopView.Model("herd top  /run/herd/control.sock", status, Map.of(7840L, 12.5), List.of(
+        TopView.Model model = new TopView.Model("herd top  /run/herd/control.sock", status, Map.of(7840L, new TopView.Rates(12.5, 1234.4)), List.of(
                 "17:13:51 worker.ready slot=0 pid=7840 generation=2"), 0, List.of("listening\ton 8080"), 0, null, null);
         for (int[] size : new int[][] {{80, 24}, {120, 40}, {40, 10}}) {
             List<AttributedString> lines = TopView.render(model, size[0], size[1]);
@@ -57,7 +66,7 @@ class TopViewTest {
             assertThat(text).contains("master pid 7817").contains("7840").contains("7841");
         }
         String screen = String.join("\n", TopView.render(model, 120, 30).stream().map(AttributedString::toString).toList());
-        assertThat(screen).startsWith("master pid 7817, port 8080, generation 2, 2 slots   herd top").contains(">0   7840").contains("12.5%").contains("52.0M").contains("-- log of slot 0")
+        assertThat(screen).startsWith("master pid 7817, port 8080, generation 2, 2 slots   herd top").contains(">0   7840").contains("REQ/S").contains(" 1234 ").contains("12.5%").contains("52.0M").contains("-- log of slot 0")
                 .contains("listening on 8080").contains("worker.ready slot=0").endsWith(TopView.KEYS);
     }
 

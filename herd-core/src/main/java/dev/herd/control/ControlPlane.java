@@ -98,7 +98,7 @@ public final class ControlPlane implements AutoCloseable {
                 AccessKey key = AccessKey.load(api.accessKey(), spec.stateDir());
                 http[0] = HttpApi.start(new InetSocketAddress(resolve(api.host()), api.port()), commands, key,
                         api.allowGet(), ecv, observers.apiStats(),
-                        new HttpApi.Observability(observers.events(), observers.metrics(), status, logs), limits);
+                        new HttpApi.Observability(observers.events(), observers.metrics(), status, logs, samples), limits);
                 String url = url(http[0].address());
                 Files.deleteIfExists(urlFile);
                 Files.writeString(urlFile, url + "\n", StandardCharsets.US_ASCII, StandardOpenOption.CREATE_NEW,

@@ -12,14 +12,22 @@ import java.time.Duration;
  * {@code GET /events}, Server-Sent Events: every master event as {@code id: N}, {@code event: NAME}, {@code data: JSON},
  * live, with a comment every {@link #KEEP_ALIVE} so proxies and clients see the stream is alive. A client that
  * reconnects with {@code Last-Event-ID} (or {@code ?after=N}) first gets what it missed, while the master still keeps it.
+ * <p>
+ * {@code ?samples=true} (the dashboard): the resource samples too, as {@code event: samples} with the {@code samples}
+ * command's answer and no id: all that are kept at once, then every {@link #KEEP_ALIVE} the ones taken since, in
+ * place of the keep-alive comment. A page that polled for them cost an idle master a request each time, a few ms of
+ * CPU while that code is still interpreted; a write on a stream it already has costs a fraction of that.
  */
 final class EventStream implements HttpHandler {
     static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
 
     private final EventHub events;
+    private final Samples samples;
 
-    EventStream(EventHub events) {
+    /** @param samples the master's resource samples, or null where there are none ({@code samples=true} is then 400) */
+    EventStream(EventHub events, Samples samples) {
         this.events = events;
+        this.samples = samples;
     }
 
     @Override
@@ -39,16 +47,34 @@ final class EventStream implements HttpHandler {
             Exchanges.error(exchange, 400, "Last-Event-ID/after must not be negative");
             return;
         }
+        String samplesWanted = Exchanges.query(exchange).first("samples");
+        if (samplesWanted != null && !samplesWanted.equals("true") && !samplesWanted.equals("false")) {
+            Exchanges.error(exchange, 400, "samples must be true or false, not '" + Exchanges.clip(samplesWanted) + "'");
+            return;
+        }
+        boolean withSamples = "true".equals(samplesWanted);
+        if (withSamples && samples == null) {
+            Exchanges.error(exchange, 400, "this master keeps no samples");
+            return;
+        }
         exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
         exchange.getResponseHeaders().set("Cache-Control", "no-cache");
         exchange.sendResponseHeaders(200, 0);
         try (EventHub.Subscription subscription = events.subscribe(after);
              OutputStream out = exchange.getResponseBody()) {
             write(out, "retry: 2000\n" + (subscription.gap() ? ": some events after " + after + " are no longer kept\n" : "") + "\n");
+            long sentUpTo = withSamples ? writeSamples(out, -1) : 0;
+            long quietUntil = System.nanoTime() + KEEP_ALIVE.toNanos();
             while (true) {
-                EventHub.Entry entry = subscription.next(KEEP_ALIVE);
+                EventHub.Entry entry = subscription.next(Duration.ofNanos(Math.max(0, quietUntil - System.nanoTime())));
                 if (entry == null) {
-                    write(out, ": keep-alive\n\n");
+                    // a quiet interval: the samples since the last ones (or, when none were asked for, a comment)
+                    if (withSamples) {
+                        sentUpTo = writeSamples(out, sentUpTo);
+                    } else {
+                        write(out, ": keep-alive\n\n");
+                    }
+                    quietUntil = System.nanoTime() + KEEP_ALIVE.toNanos();
                 } else if (subscription.isEnd(entry)) {
                     if (subscription.overflowed()) {
                         write(out, ": too far behind; reconnect with Last-Event-ID\n\n");
@@ -61,6 +87,13 @@ final class EventStream implements HttpHandler {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Writes the samples taken after {@code after} (epoch ms) as one {@code samples} message; the last one's time. */
+    private long writeSamples(OutputStream out, long after) throws IOException {
+        Samples.Answer answer = samples.answer(after);
+        write(out, "event: samples\ndata: " + ControlJson.write(answer) + "\n\n");
+        return answer.samples().isEmpty() ? after : answer.samples().getLast().time();
     }
 
     private static void write(OutputStream out, String text) throws IOException {

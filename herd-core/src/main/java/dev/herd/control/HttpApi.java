@@ -31,8 +31,12 @@ public final class HttpApi implements AutoCloseable {
     private final ExecutorService executor;
     private final InFlight inFlight;
 
-    /** What the read-only streams and pages show: events, metrics and the snapshot they are taken from. */
-    record Observability(EventHub events, Metrics metrics, Supplier<ClusterStatus> status, WorkerLogs logs) {
+    /**
+     * What the read-only streams and pages show: events, metrics and the snapshot they are taken from, the logs, and
+     * the resource samples ({@code /events?samples=true}; may be null where there are none).
+     */
+    record Observability(EventHub events, Metrics metrics, Supplier<ClusterStatus> status, WorkerLogs logs,
+                         Samples samples) {
     }
 
     /**
@@ -99,7 +103,7 @@ public final class HttpApi implements AutoCloseable {
         context.add(Route.exactly("cli", "/cli"), null, commandEndpoint.cliMethods(), commandEndpoint.cli());
         context.add(Route.exactly("ecv", "/ecv"), null, null, ecvEndpoint.check());
         context.add(new Route("ecv", "/ecv/", path -> path.startsWith("/ecv/")), null, null, ecvEndpoint.change());
-        context.add(Route.exactly("events", "/events"), null, AllowedMethods.get(), new EventStream(observe.events()));
+        context.add(Route.exactly("events", "/events"), null, AllowedMethods.get(), new EventStream(observe.events(), observe.samples()));
         context.add(Route.exactly("metrics", "/metrics"), null, AllowedMethods.get(),
                 new MetricsPage(observe.metrics(), observe.status()));
         context.add(Route.exactly("logs", "/logs"), null, AllowedMethods.get(), new LogStream(observe.logs()));

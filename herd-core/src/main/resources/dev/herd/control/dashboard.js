@@ -159,7 +159,7 @@
     let lastId = 0;
     while (!controller.signal.aborted) {
       try {
-        const response = await fetch('/events' + (lastId ? '?after=' + lastId : ''),
+        const response = await fetch('/events?samples=true' + (lastId ? '&after=' + lastId : ''),
           { headers: headers(), signal: controller.signal, cache: 'no-store' });
         if (response.status === 401) { showSignIn('The master no longer accepts this key.'); return; }
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -172,12 +172,18 @@
           while ((end = buffer.indexOf('\n\n')) >= 0) {
             const block = buffer.substring(0, end);
             buffer = buffer.substring(end + 2);
-            const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.substring(6)).join('\n');
+            const lines = block.split('\n');
+            const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.substring(6)).join('\n');
             if (!data) continue;
+            if (lines.includes('event: samples')) {
+              addSamples(JSON.parse(data));
+              continue;
+            }
             const event = JSON.parse(data);
             lastId = event.id;
             addToTimeline(event);
             refreshWorkers();
+            if (IMPORTANT.test(event.event)) refreshEcvSoon();
           }
         }
       } catch (e) {
@@ -247,21 +253,16 @@
     for (const [metric, scale] of METRICS) plot('slot-plot-' + metric, slotSeries(Number(slot), metric, scale), false);
   }
 
-  // The page keeps the samples it has and asks only for later ones: a poll costs the master a sample or two, not
-  // the whole 15 minutes.
-  async function refreshSamples() {
-    try {
-      const had = state.samples ? state.samples.samples : [];
-      const last = had.length ? had[had.length - 1].time : null;
-      const answer = await api('samples', last == null ? [] : ['after', String(last)]);
-      const all = had.concat(answer.samples);
-      const since = all.length ? all[all.length - 1].time - 15 * 60 * 1000 : 0;
-      state.samples = { intervalMillis: answer.intervalMillis, samples: all.filter((s) => s.time > since) };
-      renderPlots();
-      renderWorkers();
-    } catch (e) {
-      // the next refresh tries again
-    }
+  // The samples come on the event stream (GET /events?samples=true): all that are kept when it opens, then every
+  // 15 s the ones taken since. The page keeps 15 minutes of them; one it has already (a reconnect) is not added twice.
+  function addSamples(answer) {
+    const had = state.samples ? state.samples.samples : [];
+    const last = had.length ? had[had.length - 1].time : -1;
+    const all = had.concat(answer.samples.filter((s) => s.time > last));
+    const since = all.length ? all[all.length - 1].time - 15 * 60 * 1000 : 0;
+    state.samples = { intervalMillis: answer.intervalMillis, samples: all.filter((s) => s.time > since) };
+    renderPlots();
+    renderWorkers();
   }
 
   // ---- the log of one slot, followed ----
@@ -319,6 +320,13 @@
     }
   }
 
+  // an event that may change the ECV (a worker gone or ready, a reload): one check after a burst of them
+  let ecvTimer = null;
+  function refreshEcvSoon() {
+    if (ecvTimer) return;
+    ecvTimer = setTimeout(() => { ecvTimer = null; refreshEcv(); }, 500);
+  }
+
   // ---- actions: each asks first, then says how it went ----
 
   function action(button, question, command, args) {
@@ -362,12 +370,13 @@
     api('info').then((info) => { $('#where').textContent = info.address + ' (master pid ' + info.masterPid + ')'; })
       .catch(() => {});
     refreshWorkers();
-    refreshSamples();
     refreshEcv();
     api('events', ['100']).then((events) => events.forEach(addToTimeline)).catch(() => {});
     followEvents();
-    setInterval(refreshSamples, 10000); // the master samples every 5 s; a plot of 15 minutes needs no more
-    setInterval(refreshEcv, 15000);
+    // Every request costs an idle master a few ms of CPU while its code is still interpreted (the budget: 5% above
+    // idle), so the page polls nothing but the ECV: every 60 s, and after any event that may change it (an operator's
+    // `herd ecv disable` elsewhere shows within a minute). The samples come on the event stream.
+    setInterval(refreshEcv, 60000);
     setInterval(() => { if (state.workers.length) renderTable(); }, 1000); // uptimes go on
   }
 

@@ -43,7 +43,7 @@ final class ControlTestRig implements AutoCloseable {
         Ecv ecv = new Ecv(new InetSocketAddress(InetAddress.getLoopbackAddress(), 1), null, status, InstantSource.system());
         api = HttpApi.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), commands,
                 AccessKey.load(KEY, null), allowGet, ecv, stats,
-                new HttpApi.Observability(events, new Metrics(Instant.now(), stats), status, null),
+                new HttpApi.Observability(events, new Metrics(Instant.now(), stats), status, null, null),
                 new ControlLimits(64, 64, 1024, 10));
     }
 

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  * ({@code build-image}: a jlink runtime, the jars, the launcher) with the container engine on this machine, and run
  * with its default command (the demo): the master is the container's PID 1, the cluster answers on the published
  * port from as many worker processes as it was given, and SIGTERM to the container's PID 1 (what {@code docker stop}
- * sends) lets a request in flight finish, stops every worker and ends the container with exit code 0.
+ * sends) lets a request in flight finish, stops every worker and ends the container with exit code 0. Issue 19:
+ * {@code herd top} and {@code herd console} work inside it ({@code podman exec -it}, in tmux).
  *
  * <p>Needs podman (or docker with a running daemon) and a Debian base image: {@code debian:bookworm-slim} when the
  * engine has it, else {@code localhost/herd-base:bookworm-slim}, which the test makes with {@code make-base-image}
@@ -126,6 +127,48 @@ class ContainerImageTest {
             for (long pid : pids) {
                 assertThat(logs).as("worker %d stopped", pid).containsPattern("event=worker.exited slot=\\d+ pid=" + pid
                         + " generation=1 code=0 reason=stopped");
+            }
+        } finally {
+            engine("rm", "-f", name);
+        }
+    }
+
+    /** {@code herd top} and {@code herd console} in a terminal, as an operator runs them: {@code podman exec -it}. */
+    @Test
+    void topAndTheConsoleWorkInsideTheContainer() throws Exception {
+        String name = "herd-test-" + UUID.randomUUID();
+        Shell.Result started = engine("run", "-d", "--name", name, IMAGE, "run", "--workers", "2");
+        try {
+            assertThat(started.code()).as(started.output()).isZero();
+            java.util.regex.Pattern ready = java.util.regex.Pattern.compile("(?m)^\\d+\\s+(\\d+)\\s+\\d+\\s+ready");
+            List<Long> pids = new ArrayList<>();
+            await("two ready workers in the container").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> {
+                        pids.clear();
+                        java.util.regex.Matcher m = ready.matcher(engine("exec", name, "herd", "status").output());
+                        while (m.find()) {
+                            pids.add(Long.parseLong(m.group(1)));
+                        }
+                        return pids.size() == 2;
+                    });
+            String exec = String.join(" ", engineEnv) + (engineEnv.isEmpty() ? "" : " ") + engine + " exec -it " + name + " herd ";
+            Duration shown = Duration.ofSeconds(30);
+            try (Tmux tmux = Tmux.start(120, 32, Herd.newDir(), Tmux.restoredCheck(exec + "top", "top"))) {
+                tmux.awaitScreen("herd top in the container: master pid 1 and its workers", shown, s ->
+                        s.contains("master pid 1,") && pids.stream().allMatch(pid -> s.contains(" " + pid + " ")));
+                tmux.keys("q");
+                tmux.awaitEnded(shown);
+                assertThat(tmux.screenAndHistory()).contains("top-exited=0").contains("terminal-restored");
+            }
+            try (Tmux tmux = Tmux.start(120, 32, Herd.newDir(), Tmux.restoredCheck(exec + "console", "console"))) {
+                tmux.awaitScreen("the console's prompt", shown, s -> s.strip().endsWith("herd>"));
+                tmux.type("status");
+                tmux.keys("Enter");
+                tmux.awaitScreen("status in the console", shown, s -> s.contains("master pid 1, port"));
+                tmux.type("exit");
+                tmux.keys("Enter");
+                tmux.awaitEnded(shown);
+                assertThat(tmux.screenAndHistory()).contains("console-exited=0").contains("terminal-restored");
             }
         } finally {
             engine("rm", "-f", name);

@@ -74,6 +74,7 @@ class ControlBadInputTest {
                 new Bad("POST", "/cli", null, 400, "/cli needs ?cmd=COMMAND"),
                 new Bad("POST", "/cli?cmd=nope", null, 404, "unknown command 'nope'"),
                 new Bad("GET", "/events?after=abc", null, 400, "must be an event id"),
+                new Bad("GET", "/events?samples=maybe", null, 400, "samples must be true or false"),
                 new Bad("POST", "/api/upgrade", "{\"argv\":[]}", 403, "needs local access"));
     }
 

@@ -92,6 +92,60 @@ class ObservabilityTest {
         }
     }
 
+    /**
+     * The dashboard's stream: {@code /events?samples=true} opens with every sample kept, then brings the ones taken
+     * since every 15 s, in place of the keep-alive comment.
+     */
+    @Test
+    void withSamplesTheStreamBringsTheResourceSamplesFirstAllThenTheNewOnes() throws Exception {
+        Path dir = Herd.newDir();
+        try (Herd herd = Herd.start(dir, Herd.runArgs(dir, "--workers", "2"));
+             HttpClient client = HttpClient.newHttpClient()) {
+            List<Long> pids = herd.awaitReady(2, Duration.ofSeconds(60));
+            String url = Files.readString(dir.resolve("state/api.url")).trim();
+            String key = Files.readString(dir.resolve("state/access.key")).trim();
+            await("two samples taken (one every 5 s)").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> JSON.readTree(herd.cli("exec", "samples").output()).path("result").path("samples").size() >= 2);
+
+            HttpResponse<InputStream> stream = client.send(HttpRequest.newBuilder(URI.create(url + "/events?samples=true"))
+                    .header("Authorization", "Bearer " + key).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(stream.statusCode()).isEqualTo(200);
+            List<String> sse = new CopyOnWriteArrayList<>();
+            Thread reader = Thread.ofVirtual().start(() -> Lines.collect(stream.body(), sse));
+            try {
+                await("the first samples message").atMost(Duration.ofSeconds(10)).until(() -> samplesMessages(sse).size() >= 1);
+                JsonNode first = samplesMessages(sse).getFirst();
+                assertThat(first.path("intervalMillis").asLong()).isEqualTo(5000);
+                assertThat(first.path("samples").size()).as("every sample kept").isGreaterThanOrEqualTo(2);
+                JsonNode newest = first.path("samples").get(first.path("samples").size() - 1);
+                List<Long> sampled = new ArrayList<>();
+                newest.path("workers").forEach(w -> sampled.add(w.path("pid").asLong()));
+                assertThat(sampled).containsExactlyInAnyOrderElementsOf(pids);
+                assertThat(sse).as("a samples message has no id: Last-Event-ID stays the events'")
+                        .noneMatch(l -> l.startsWith("id: "));
+
+                await("the next samples message, 15 s later").atMost(Duration.ofSeconds(25)).until(() -> samplesMessages(sse).size() >= 2);
+                JsonNode second = samplesMessages(sse).get(1);
+                assertThat(second.path("samples").size()).as("the samples taken in 15 s").isBetween(2, 4);
+                assertThat(second.path("samples").get(0).path("time").asLong()).as("only newer ones")
+                        .isGreaterThan(newest.path("time").asLong());
+                reader.interrupt();
+            } finally {
+                stream.body().close();
+            }
+        }
+    }
+
+    private static List<JsonNode> samplesMessages(List<String> sse) throws IOException {
+        List<JsonNode> messages = new ArrayList<>();
+        for (int i = 1; i < sse.size(); i++) {
+            if (sse.get(i - 1).equals("event: samples") && sse.get(i).startsWith("data: ")) {
+                messages.add(JSON.readTree(sse.get(i).substring(6)));
+            }
+        }
+        return messages;
+    }
+
     private static int indexOf(List<String> lines, java.util.function.Predicate<String> match) {
         for (int i = 0; i < lines.size(); i++) {
             if (match.test(lines.get(i))) {

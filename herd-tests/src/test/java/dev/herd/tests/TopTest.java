@@ -10,7 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Issue 19, item 2: {@code herd top} in a real terminal (tmux), against a real master: the workers with their pids,
- * a reload from its key, the selection, and the terminal given back as it was on {@code q}.
+ * a reload from its key, the selection, requests per second under load, and the terminal given back as it was on
+ * {@code q}.
  */
 class TopTest {
     private static final Duration SHOWN = Duration.ofSeconds(20);
@@ -60,11 +61,40 @@ class TopTest {
                     + " top --url " + url, "top"))) {
                 tmux.awaitScreen("the workers over --url", SHOWN, s -> s.contains("herd top, " + url)
                         && now.stream().allMatch(pid -> s.contains(" " + pid + " ")) && s.contains("reload.done"));
+                // requests per second: a client sends requests (at most 20 s) until a worker's REQ/S is above 0
+                java.util.concurrent.atomic.AtomicBoolean seen = new java.util.concurrent.atomic.AtomicBoolean();
+                int port = herd.awaitPort();
+                Thread load = Thread.ofVirtual().start(() -> {
+                    long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                    while (!seen.get() && System.nanoTime() < end) {
+                        try {
+                            Http.get(port, "/");
+                        } catch (java.io.IOException e) {
+                            // counted or not, the next one goes
+                        }
+                    }
+                });
+                try {
+                    tmux.awaitScreen("a worker's requests per second", SHOWN, s -> s.lines().anyMatch(line ->
+                            now.stream().anyMatch(pid -> line.contains(" " + pid + " ")) && requestsPerSecond(line) > 0));
+                } finally {
+                    seen.set(true);
+                    load.join();
+                }
                 tmux.keys("C-c");
                 tmux.awaitEnded(SHOWN);
                 assertThat(tmux.screenAndHistory()).contains("top-exited=0").contains("terminal-restored");
             }
         }
+    }
+
+    /** A worker row's REQ/S: the number before its CPU bar ({@code ... 0   12.3 [||  1.0%] ...}); -1 when none. */
+    private static double requestsPerSecond(String line) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s(\\d+(?:\\.\\d)?)(k?)\\s\\[").matcher(line);
+        if (!m.find()) {
+            return -1;
+        }
+        return Double.parseDouble(m.group(1)) * (m.group(2).isEmpty() ? 1 : 1000);
     }
 
     @Test
