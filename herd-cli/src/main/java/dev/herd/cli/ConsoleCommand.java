@@ -22,11 +22,7 @@ final class ConsoleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        // no master: one line and exit 3, a refusal (a wrong key): one line and exit 1, both before the prompt
-        dev.herd.control.ControlProtocol.Answer probe = master.send("version", List.of());
-        if (!probe.ok()) {
-            throw new StartupException(MasterConnection.COMMAND_FAILED, probe.error());
-        }
+        master.requireAnswer();
         try (Terminal terminal = TerminalBuilder.builder().system(true).dumb(true).build()) {
             new HerdConsole(terminal, master, connection(master)).run();
         } catch (IOException e) {

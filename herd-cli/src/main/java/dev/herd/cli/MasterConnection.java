@@ -60,6 +60,17 @@ final class MasterConnection {
         return stateDirectory().resolve(ControlServer.SOCKET_NAME);
     }
 
+    /**
+     * Asks the master its version before a command takes the terminal (top, console): no master is one line and exit
+     * 3, a refusal (a wrong key) one line and exit 1, either before the screen or the prompt.
+     */
+    void requireAnswer() {
+        ControlProtocol.Answer probe = send("version", java.util.List.of());
+        if (!probe.ok()) {
+            throw new StartupException(COMMAND_FAILED, probe.error());
+        }
+    }
+
     /** Sends a command with its words and returns the master's answer. */
     ControlProtocol.Answer send(String command, java.util.List<String> args) {
         return url != null ? http(command, ControlProtocol.body(args)) : local(ControlProtocol.request(command, args));

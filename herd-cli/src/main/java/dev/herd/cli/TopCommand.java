@@ -84,11 +84,7 @@ final class TopCommand implements java.util.concurrent.Callable<Integer> {
         if (interval.isNegative() || interval.isZero()) {
             throw new StartupException(StartupException.USAGE, "--interval: '" + interval + "' must be more than 0");
         }
-        // no master: one line and exit 3, a refusal (a wrong key): one line and exit 1, both before the screen is taken
-        dev.herd.control.ControlProtocol.Answer probe = master.send("version", List.of());
-        if (!probe.ok()) {
-            throw new StartupException(MasterConnection.COMMAND_FAILED, probe.error());
-        }
+        master.requireAnswer();
         Terminal terminal;
         try {
             terminal = TerminalBuilder.builder().system(true).dumb(false).build();

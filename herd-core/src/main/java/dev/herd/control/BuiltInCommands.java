@@ -77,10 +77,11 @@ final class BuiltInCommands {
                         + " requests/s, one sample every 5 s (the dashboard's plots); after TIME (epoch milliseconds,"
                         + " a sample's time): only the later ones",
                 r -> {
-                    if (r.args().size() > 2 || (!r.args().isEmpty() && !(r.args().size() == 2 && "after".equals(r.arg(0))))) {
+                    boolean afterTime = r.args().size() == 2 && "after".equals(r.arg(0));
+                    if (!r.args().isEmpty() && !afterTime) {
                         throw new CommandException("samples takes nothing or after TIME (epoch milliseconds), got " + r.args());
                     }
-                    long after = r.args().isEmpty() ? -1 : number(r.arg(1), "time", "usage: samples [after TIME]");
+                    long after = afterTime ? number(r.arg(1), "time", "usage: samples [after TIME]") : -1;
                     return CompletableFuture.completedFuture(samples.answer(after));
                 });
         read("help", "help [command]", "the commands, or one command's usage and access level", this::help);

@@ -99,6 +99,9 @@
 
   function renderTable() {
     const body = $('#workers tbody');
+    // RSS from the newer of the `workers` answer and the last sample; uptime goes on between answers
+    const samples = state.samples ? state.samples.samples : [];
+    const sampledLater = samples.length > 0 && samples[samples.length - 1].time > state.workersAt;
     body.replaceChildren(...state.workers.map((w) => {
       const row = document.createElement('tr');
       row.className = 'state-' + String(w.state).toLowerCase() + (w.retired ? ' retired' : '');
@@ -106,10 +109,8 @@
       row.dataset.slot = w.slot;
       row.dataset.pid = w.pid;
       const sample = latest(w.pid);
-      // uptime goes on between answers; RSS from the newer of the answer and the last sample
-      const newer = sample && state.samples.samples[state.samples.samples.length - 1].time > state.workersAt;
       for (const text of [w.slot, w.pid, w.generation, String(w.state).toLowerCase(),
-        duration(w.uptimeMillis + Date.now() - state.workersAt), mib(newer ? sample.rss : w.rssBytes),
+        duration(w.uptimeMillis + Date.now() - state.workersAt), mib(sample && sampledLater ? sample.rss : w.rssBytes),
         rate(sample && sample.cpu, '%'), rate(sample && sample.rps, ''), w.restarts,
         w.retired ? 'yes' : '']) {
         const cell = document.createElement('td');
