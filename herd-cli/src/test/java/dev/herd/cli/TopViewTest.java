@@ -92,6 +92,6 @@ class TopViewTest {
 
     private static ClusterStatus.WorkerInfo worker(int slot, long pid, long rss) {
         return new ClusterStatus.WorkerInfo(slot, pid, 2, dev.herd.command.WorkerState.READY, false, 24_700, null, 0, rss,
-                1.5, 0, 0, null);
+                1.5, 0, 0, 0, null);
     }
 }

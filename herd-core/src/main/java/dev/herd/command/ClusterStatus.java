@@ -18,12 +18,14 @@ public record ClusterStatus(long masterPid, int port, int generation, String rol
      * @param cpuSeconds user plus system CPU time used so far, 0 when unknown
      * @param connections connections served, as the worker last reported (0 when it does not report)
      * @param requests    requests served, likewise
+     * @param overloadedMillis for how long the worker has been telling the master it is overloaded (herd-worker's
+     *                    lag, measured under {@code --overload-recycle}); 0 while it does not
      * @param lastFailure the slot's last unexpected exit while no worker of it has been ready since (null otherwise;
      *                    never on a retired worker)
      */
     public record WorkerInfo(int slot, long pid, int generation, WorkerState state, boolean retired, long uptimeMillis,
                              String status, int restarts, long rssBytes, double cpuSeconds, long connections,
-                             long requests, LastFailure lastFailure) {
+                             long requests, long overloadedMillis, LastFailure lastFailure) {
     }
 
     /**

@@ -214,13 +214,14 @@ final class CommandHandler {
             Slot slot = pool.slot(w.slot());
             workers.add(new ClusterStatus.WorkerInfo(w.slot(), w.pid(), w.generation(), w.state(), w.retired(),
                     w.uptime(now).toMillis(), w.status(), slot.restarts(), usage.rssBytes(), usage.cpuSeconds(),
-                    w.connections(loop.listeners()), w.requests(), w.retired() ? null : slot.lastFailure()));
+                    w.connections(loop.listeners()), w.requests(), w.overloadedMillis(now),
+                    w.retired() ? null : slot.lastFailure()));
         }
         for (Slot slot : pool.slots()) {
             if ((slot.failed() || slot.stopped()) && !slot.removed()) {
                 workers.add(new ClusterStatus.WorkerInfo(slot.id(), 0, slot.deployment().generation(),
                         slot.failed() ? WorkerState.FAILED : WorkerState.STOPPED, false, 0, null,
-                        slot.restarts(), 0, 0, 0, 0, slot.lastFailure()));
+                        slot.restarts(), 0, 0, 0, 0, 0, slot.lastFailure()));
             }
         }
         workers.sort(Comparator.comparingInt(ClusterStatus.WorkerInfo::slot)

@@ -206,6 +206,11 @@ final class WorkerProcess {
         return overloadedSince;
     }
 
+    /** For how long the worker has said it is overloaded, in milliseconds; 0 while it does not. */
+    long overloadedMillis(long nowNanos) {
+        return overloadedSince == 0 ? 0 : java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(nowNanos - overloadedSince);
+    }
+
     void overloaded(boolean overloaded, long nowNanos) {
         if (!overloaded) {
             overloadedSince = 0;

@@ -28,8 +28,8 @@ import java.util.function.Supplier;
 final class ControlTestRig implements AutoCloseable {
     static final String KEY = "k".repeat(16) + "0123456789abcdef";
     static final ClusterStatus STATUS = new ClusterStatus(42, 8080, 3, null, 2, List.of(
-            new ClusterStatus.WorkerInfo(0, 101, 3, WorkerState.READY, false, 1000, null, 0, 0, 0, 0, 0, null),
-            new ClusterStatus.WorkerInfo(1, 0, 3, WorkerState.FAILED, false, 0, null, 5, 0, 0, 0, 0, null)));
+            new ClusterStatus.WorkerInfo(0, 101, 3, WorkerState.READY, false, 1000, null, 0, 0, 0, 0, 0, 0, null),
+            new ClusterStatus.WorkerInfo(1, 0, 3, WorkerState.FAILED, false, 0, null, 5, 0, 0, 0, 0, 0, null)));
 
     final CommandTable commands = table();
     final ApiStats stats = new ApiStats();

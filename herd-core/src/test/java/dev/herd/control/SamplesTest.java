@@ -16,7 +16,7 @@ class SamplesTest {
 
     private static ClusterStatus.WorkerInfo worker(int slot, long pid, long rss, double cpuSeconds, long requests) {
         return new ClusterStatus.WorkerInfo(slot, pid, 1, WorkerState.READY, false, 1000, null, 0, rss, cpuSeconds, 0,
-                requests, null);
+                requests, 0, null);
     }
 
     @Test
