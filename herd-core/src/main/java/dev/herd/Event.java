@@ -295,6 +295,15 @@ public sealed interface Event {
         public Map<String, Object> fields() { return ordered("slot", slot); }
     }
 
+    /**
+     * An operator took this machine out of the load balancers' rotation ({@code ecv disable}: GET /ecv answers
+     * DISABLED) or put it back ({@code ecv enable}).
+     */
+    record EcvChanged(Instant at, boolean enabled) implements Event {
+        public String name() { return enabled ? "ecv.enabled" : "ecv.disabled"; }
+        public Map<String, Object> fields() { return ordered(); }
+    }
+
     private static Map<String, Object> ordered(Object... keysAndValues) {
         Map<String, Object> map = new LinkedHashMap<>();
         for (int i = 0; i < keysAndValues.length; i += 2) {

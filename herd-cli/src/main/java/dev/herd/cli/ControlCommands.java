@@ -314,7 +314,8 @@ final class ControlCommands {
         public Integer call() {
             List<String> args = action == null ? List.of() : List.of(action);
             return report(master.send("ecv", args), json, System.out, Answers.EcvState.class, r -> System.out.printf(
-                    "ecv %s since %s%n", r.enabled() ? "enabled" : "disabled", r.since()));
+                    "ecv %s since %s%s%n", r.enabled() ? "enabled" : "disabled", r.since(),
+                    r.monitor() == null ? "" : " (GET /ecv also asks the service's " + r.monitor() + ")"));
         }
     }
 

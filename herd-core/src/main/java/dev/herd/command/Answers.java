@@ -35,8 +35,11 @@ public final class Answers {
     public record Versions(String herd, String java, int protocol) {
     }
 
-    /** {@code ecv}: whether the machine is in load-balancer rotation, and since when. */
-    public record EcvState(boolean enabled, String since) {
+    /**
+     * {@code ecv}: whether the machine is in load-balancer rotation, since when, and the service path GET /ecv also
+     * asks ({@code --ecv-monitor}; null when none: then its answer follows from this and the ready workers alone).
+     */
+    public record EcvState(boolean enabled, String since, String monitor) {
     }
 
     /** {@code help}: one command. */

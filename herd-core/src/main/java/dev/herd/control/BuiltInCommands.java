@@ -258,7 +258,8 @@ final class BuiltInCommands {
                 default -> throw new CommandException("ecv: '" + r.arg(0) + "' is not enable or disable");
             }
         }
-        return CompletableFuture.completedFuture(new Answers.EcvState(ecv.enabled(), ecv.since().toString()));
+        return CompletableFuture.completedFuture(new Answers.EcvState(ecv.enabled(), ecv.since().toString(),
+                ecv.monitorPath()));
     }
 
     record TargetWords(ControlCommand.Target target, Duration timeout) {

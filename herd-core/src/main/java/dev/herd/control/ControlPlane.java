@@ -66,17 +66,20 @@ public final class ControlPlane implements AutoCloseable {
     /**
      * @param serviceAddress the address clients reach the service on
      * @param address        the same, as text for operators
+     * @param publish        where the control plane's own events go (an operator's {@code ecv enable}/{@code disable})
      * @param custom         the application's own commands (library mode), added after the built-in ones
      * @throws StartupException when a custom command's name is malformed or taken
      */
-    public static ControlPlane open(ClusterSpec spec, CommandGateway supervisor, Containment containment, Observers observers,
-                                    dev.herd.logs.WorkerLogs logs, java.util.List<dev.herd.Command> custom,
+    public static ControlPlane open(ClusterSpec spec, CommandGateway supervisor,
+                                    java.util.function.Consumer<dev.herd.Event> publish, Containment containment,
+                                    Observers observers, dev.herd.logs.WorkerLogs logs, java.util.List<dev.herd.Command> custom,
                                     InetSocketAddress serviceAddress, String address) {
         ApiSpec api = spec.api();
         CommandTable commands = new CommandTable();
         java.util.function.Supplier<ClusterStatus> status =
                 () -> supervisor.submit(new ControlCommand.Status()).join();
         Ecv ecv = new Ecv(serviceAddress, api.ecvMonitor(), status, InstantSource.system());
+        ecv.reportTo(publish);
         HttpApi[] http = new HttpApi[1];
         Samples samples = Samples.start(status);
         BuiltInCommands.register(commands, supervisor, containment, spec, ecv, observers, logs, address,

@@ -1,5 +1,6 @@
 package dev.herd.control;
 
+import dev.herd.Event;
 import dev.herd.command.ClusterStatus;
 
 import java.net.Inet6Address;
@@ -14,6 +15,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -46,6 +48,8 @@ final class Ecv {
     private final HttpClient client;
     private volatile boolean enabled = true;
     private volatile Instant since;
+    /** Where a change by an operator is told (the supervisor, which logs it and streams it). */
+    private volatile Consumer<Event> events = event -> { };
 
     /**
      * @param service     the address clients connect to (a wildcard address is checked over loopback)
@@ -62,21 +66,32 @@ final class Ecv {
                 : HttpClient.newBuilder().connectTimeout(MONITOR_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
+    /** Where {@code ecv.enabled} and {@code ecv.disabled} events go. */
+    void reportTo(Consumer<Event> sink) {
+        this.events = sink;
+    }
+
     /** Idempotent; returns the time of the last change. */
-    synchronized Instant enable() {
-        if (!enabled) {
-            enabled = true;
+    Instant enable() {
+        return set(true);
+    }
+
+    Instant disable() {
+        return set(false);
+    }
+
+    private synchronized Instant set(boolean enable) {
+        if (enabled != enable) {
+            enabled = enable;
             since = clock.instant();
+            events.accept(new Event.EcvChanged(since, enable));
         }
         return since;
     }
 
-    synchronized Instant disable() {
-        if (enabled) {
-            enabled = false;
-            since = clock.instant();
-        }
-        return since;
+    /** The service path a check also asks, or null. */
+    String monitorPath() {
+        return monitorPath;
     }
 
     boolean enabled() {

@@ -15,6 +15,12 @@ import java.util.List;
  * are written, until the client goes away. {@code slot=all} (the default) prefixes each line with its slot.
  */
 final class LogStream implements HttpHandler {
+    /**
+     * How long a follower waits for a line before it looks again. Plain text has no comment line to keep the
+     * connection busy with, so a wake-up between lines writes nothing and only costs the master CPU (the dashboard
+     * follows a log for as long as it is open): the stream sleeps until a line comes or the logs close.
+     */
+    private static final java.time.Duration QUIET_WAIT = java.time.Duration.ofHours(1);
     private final WorkerLogs logs;
 
     LogStream(WorkerLogs logs) {
@@ -48,7 +54,7 @@ final class LogStream implements HttpHandler {
             }
             out.flush();
             while (follower != null) {
-                WorkerLogs.Line line = follower.next(EventStream.KEEP_ALIVE);
+                WorkerLogs.Line line = follower.next(QUIET_WAIT);
                 if (line == null) {
                     continue; // a closed client is noticed at the next write
                 }

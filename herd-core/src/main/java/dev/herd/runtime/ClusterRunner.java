@@ -227,8 +227,8 @@ public final class ClusterRunner {
         }
         supervisor.workerOutput(new LoggedOutput(logs, spec.logDir()));
         logs.reportTo(event -> supervisor.publish(event));
-        try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, launcher.containment(), observers, logs,
-                commands, socket.address(), format(socket.address()));
+        try (logs; ControlPlane control = ControlPlane.open(spec, supervisor, supervisor::publish, launcher.containment(),
+                observers, logs, commands, socket.address(), format(socket.address()));
              HandoverServer _ = HandoverServer.open(spec, socket.address(), socket::heldPorts, supervisor, state, () -> {
                  // the new master confirmed: everything it opens at the same paths is let go of first
                  state.handOver();

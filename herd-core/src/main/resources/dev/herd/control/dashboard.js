@@ -5,7 +5,7 @@
   const KEY = 'herd.key';
   const $ = (selector) => document.querySelector(selector);
   const state = { key: sessionStorage.getItem(KEY), workers: [], workersAt: 0, samples: null, plots: {}, events: null, log: null };
-  const IMPORTANT = /^(reload\.|worker\.exited|worker\.recycle|slot\.failed|worker\.ready|cluster\.|master\.|scale)/;
+  const IMPORTANT = /^(reload\.|worker\.exited|worker\.recycle|slot\.failed|worker\.ready|cluster\.|master\.|scale|ecv\.)/;
 
   function headers(extra) {
     return Object.assign({ Authorization: 'Bearer ' + state.key }, extra || {});
@@ -255,7 +255,7 @@
   }
 
   // The samples come on the event stream (GET /events?samples=true): all that are kept when it opens, then every
-  // 15 s the ones taken since. The page keeps 15 minutes of them; one it has already (a reconnect) is not added twice.
+  // 30 s the ones taken since. The page keeps 15 minutes of them; one it has already (a reconnect) is not added twice.
   function addSamples(answer) {
     const had = state.samples ? state.samples.samples : [];
     const last = had.length ? had[had.length - 1].time : -1;
@@ -375,9 +375,10 @@
     api('events', ['100']).then((events) => events.forEach(addToTimeline)).catch(() => {});
     followEvents();
     // Every request costs an idle master a few ms of CPU while its code is still interpreted (the budget: 5% above
-    // idle), so the page polls nothing but the ECV: every 60 s, and after any event that may change it (an operator's
-    // `herd ecv disable` elsewhere shows within a minute). The samples come on the event stream.
-    setInterval(refreshEcv, 60000);
+    // idle), so the page polls nothing: the samples come on the event stream, and the ECV is looked at again after
+    // any event that may change it (a worker ready or gone, an operator's ecv.disabled/ecv.enabled). Only a monitor
+    // path (--ecv-monitor) can change it unseen: then it is also looked at every 60 s.
+    api('ecv').then((ecv) => { if (ecv.monitor) setInterval(refreshEcv, 60000); }).catch(() => {});
     setInterval(() => { if (state.workers.length) renderTable(); }, 1000); // uptimes go on
   }
 

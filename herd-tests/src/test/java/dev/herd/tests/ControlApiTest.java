@@ -117,8 +117,15 @@ class ControlApiTest {
                     "help", "reload", "upgrade", "kill-retired", "stop", "exit", "ecv");
             assertThat(json(herd.cli("exec", "help", "exit").output()).path("result").path("access").asText()).isEqualTo("local");
             assertThat(cliJson(herd, "ecv", "disable").path("enabled").asBoolean()).isFalse();
-            assertThat(cliJson(herd, "ecv").path("enabled").asBoolean()).isFalse();
+            JsonNode ecv = cliJson(herd, "ecv");
+            assertThat(ecv.path("enabled").asBoolean()).isFalse();
+            assertThat(ecv.path("monitor").isNull()).as("no --ecv-monitor: " + ecv).isTrue();
             assertThat(cliJson(herd, "ecv", "enable").path("enabled").asBoolean()).isTrue();
+            assertThat(cliJson(herd, "ecv", "enable").path("enabled").asBoolean()).as("idempotent").isTrue();
+            // each change logged once, as an operator would look for it
+            herd.awaitEvent(e -> e.name().equals("ecv.enabled"), Duration.ofSeconds(10), "ecv.enabled");
+            assertThat(herd.events().stream().map(LogEvent::name).filter(n -> n.startsWith("ecv.")).toList())
+                    .containsExactly("ecv.disabled", "ecv.enabled");
             assertThat(cliJson(herd, "kill-retired").isArray()).isTrue();
             JsonNode reload = cliJson(herd, "reload");
             assertThat(reload.path("ok").asBoolean()).isTrue();

@@ -167,6 +167,14 @@ class DashboardTest {
         browser.findElement(By.id("kill-retired")).click();
         browser.switchTo().alert().dismiss(); // asked, and nothing done
         assertThat(text("#outcome")).startsWith("ecv enable: ");
+        // an operator elsewhere: the page hears of it on the event stream (it does not poll the ECV)
+        assertThat(herd.cli("ecv", "disable").code()).isZero();
+        await("ECV disabled from the command line").atMost(Duration.ofSeconds(5))
+                .until(() -> text("#ecv").equals("ECV DISABLED"));
+        assertThat(text("#timeline")).contains("ecv.disabled");
+        assertThat(herd.cli("ecv", "enable").code()).isZero();
+        await("ECV enabled from the command line").atMost(Duration.ofSeconds(5))
+                .until(() -> text("#ecv").equals("ECV AVAILABLE"));
 
         // the first paint of a signed-in page, warm: five loads (the key is in the tab), median
         List<Long> paints = new java.util.ArrayList<>();
