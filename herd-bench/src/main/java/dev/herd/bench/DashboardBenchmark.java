@@ -6,7 +6,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -93,7 +92,7 @@ public final class DashboardBenchmark {
         List<Map<String, Long>> firstThreads = new ArrayList<>();
         List<List<Long>> rss = new ArrayList<>();
         for (Watched m : masters) {
-            firstThreads.add(threadRunNanos(m.pid()));
+            firstThreads.add(ProcSample.threadRunNanos(m.pid()));
             first.add(ProcSample.of(m.pid()));
             rss.add(new ArrayList<>(List.of(first.getLast().rssKb())));
         }
@@ -114,7 +113,7 @@ public final class DashboardBenchmark {
             double minutes = period.toSeconds() / 60.0;
             Map<String, Double> families = new TreeMap<>();
             Map<String, Long> before = firstThreads.get(i);
-            threadRunNanos(masters.get(i).pid()).forEach((thread, nanos) -> {
+            ProcSample.threadRunNanos(masters.get(i).pid()).forEach((thread, nanos) -> {
                 Long was = before.get(thread);
                 if (was != null) {
                     families.merge(thread.substring(thread.indexOf(' ') + 1).replaceAll("\\d+", "N"),
@@ -127,23 +126,6 @@ public final class DashboardBenchmark {
                     r.stream().mapToLong(Long::longValue).max().orElseThrow(), r.getLast(), families));
         }
         return periods;
-    }
-
-    /** Each live thread's run time in ns (schedstat), keyed {@code "TID NAME"}. */
-    private static Map<String, Long> threadRunNanos(long pid) throws java.io.IOException {
-        Map<String, Long> run = new HashMap<>();
-        try (java.nio.file.DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
-            for (Path task : tasks) {
-                try {
-                    String name = Files.readString(task.resolve("comm")).strip();
-                    String sched = Files.readString(task.resolve("schedstat")).strip();
-                    run.put(task.getFileName() + " " + name, Long.parseLong(sched.split("\\s+")[0]));
-                } catch (java.nio.file.NoSuchFileException e) {
-                    // the thread ended meanwhile
-                }
-            }
-        }
-        return run;
     }
 
     private static void awaitPage(HeadlessChromium browser, String condition) throws Exception {

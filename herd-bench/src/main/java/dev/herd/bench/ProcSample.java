@@ -46,24 +46,32 @@ record ProcSample(long rssKb, long rssAnonKb, long rssFileKb, long pssKb, int th
             // smaps_rollup needs ptrace access (same user); leave Pss out
         }
         Map<String, Integer> names = new TreeMap<>();
-        int threads = 0;
         long run = 0;
-        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(proc.resolve("task"))) {
+        Map<String, Long> threads = threadRunNanos(pid);
+        for (Map.Entry<String, Long> thread : threads.entrySet()) {
+            names.merge(thread.getKey().substring(thread.getKey().indexOf(' ') + 1), 1, Integer::sum);
+            run += thread.getValue();
+        }
+        return new ProcSample(status.getOrDefault("VmRSS", -1L), status.getOrDefault("RssAnon", -1L),
+                status.getOrDefault("RssFile", -1L), pss, threads.size(), names,
+                cpuTicks(Files.readString(proc.resolve("stat"), StandardCharsets.UTF_8)), run);
+    }
+
+    /** Each live thread's run time in ns (the first field of its schedstat), keyed {@code "TID NAME"}. */
+    static Map<String, Long> threadRunNanos(long pid) throws IOException {
+        Map<String, Long> run = new java.util.HashMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path task : tasks) {
                 try {
                     String comm = Files.readString(task.resolve("comm"), StandardCharsets.UTF_8).strip();
                     String sched = Files.readString(task.resolve("schedstat"), StandardCharsets.UTF_8).strip();
-                    names.merge(comm, 1, Integer::sum);
-                    threads++;
-                    run += Long.parseLong(sched.split("\\s+")[0]);
+                    run.put(task.getFileName() + " " + comm, Long.parseLong(sched.split("\\s+")[0]));
                 } catch (NoSuchFileException e) {
                     // the thread exited meanwhile
                 }
             }
         }
-        return new ProcSample(status.getOrDefault("VmRSS", -1L), status.getOrDefault("RssAnon", -1L),
-                status.getOrDefault("RssFile", -1L), pss, threads, names,
-                cpuTicks(Files.readString(proc.resolve("stat"), StandardCharsets.UTF_8)), run);
+        return run;
     }
 
     /** {@code Key: N kB} lines of a /proc file. */

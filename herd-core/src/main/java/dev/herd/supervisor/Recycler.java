@@ -203,7 +203,7 @@ final class Recycler {
             queue(slot, worker, "uptime", worker.uptime(now).toMillis(), Duration.ofNanos(mine.uptimeNanos).toMillis(), now);
         } else if (!limits.overloadRecycle().isZero() && worker.overloadedSinceNanos() != 0
                 && now - worker.overloadedSinceNanos() >= limits.overloadRecycle().toNanos()) {
-            queue(slot, worker, "overload", Duration.ofNanos(now - worker.overloadedSinceNanos()).toMillis(),
+            queue(slot, worker, "overload", worker.overloadedMillis(now),
                     limits.overloadRecycle().toMillis(), now);
         }
     }
