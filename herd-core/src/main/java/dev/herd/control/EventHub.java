@@ -105,10 +105,23 @@ public final class EventHub implements EventListener {
     /** A live feed of events; close it when the reader goes away. */
     public static final class Subscription extends dev.herd.logs.LiveFeed<Entry> {
         private static final Entry END = new Entry(-1, null);
+        private static final Entry WAKE = new Entry(-2, null);
         private boolean gap;
 
         private Subscription(EventHub hub) {
             super(END, hub.subscribers, QUEUE);
+        }
+
+        /**
+         * Hands the reader a marker for which {@link #isWake} holds, in line with the events: how something other
+         * than an event (new samples) gets a reader waiting on the feed to act. Never blocks.
+         */
+        public void wake() {
+            offer(WAKE);
+        }
+
+        public boolean isWake(Entry entry) {
+            return entry == WAKE;
         }
 
         /** Whether events after the requested id had already been dropped from the kept ones. */

@@ -14,16 +14,15 @@ import java.time.Duration;
  * reconnects with {@code Last-Event-ID} (or {@code ?after=N}) first gets what it missed, while the master still keeps it.
  * <p>
  * {@code ?samples=true} (the dashboard): the resource samples too, as {@code event: samples} with the {@code samples}
- * command's answer and no id: all that are kept at once, then every {@link #SAMPLES_EVERY} the ones taken since, in
- * place of the keep-alive comment. A page that polled for them cost an idle master a request each time, a few ms of
- * CPU while that code is still interpreted; a write on a stream it already has costs a fraction of that, and what
- * is left is mostly waking the stream's thread, so it wakes twice a minute rather than four times (the dashboard's
- * budget is 5% of an idle master's CPU).
+ * command's answer and no id: all that are kept at once, then every {@link Samples#PER_PUSH} samples (30 s) the ones
+ * taken since, in place of the keep-alive comment. A page that polled for them cost an idle master a request each
+ * time, a few ms of CPU while that code is still interpreted; a write on a stream it already has costs a fraction of
+ * that. What is left is waking the stream's thread, so it wakes twice a minute rather than four times, when the
+ * sampler tells it to (no timer of its own), and writes the samples' JSON without reflection (the dashboard's budget
+ * is 5% of an idle master's CPU).
  */
 final class EventStream implements HttpHandler {
     static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
-    /** How often a stream with samples writes the new ones (it needs no other keep-alive). */
-    static final Duration SAMPLES_EVERY = Duration.ofSeconds(30);
 
     private final EventHub events;
     private final Samples samples;
@@ -67,26 +66,15 @@ final class EventStream implements HttpHandler {
         try (EventHub.Subscription subscription = events.subscribe(after);
              OutputStream out = exchange.getResponseBody()) {
             write(out, "retry: 2000\n" + (subscription.gap() ? ": some events after " + after + " are no longer kept\n" : "") + "\n");
-            long sentUpTo = withSamples ? writeSamples(out, -1) : 0;
-            long quiet = (withSamples ? SAMPLES_EVERY : KEEP_ALIVE).toNanos();
-            long quietUntil = System.nanoTime() + quiet;
-            while (true) {
-                EventHub.Entry entry = subscription.next(Duration.ofNanos(Math.max(0, quietUntil - System.nanoTime())));
-                if (entry == null) {
-                    // a quiet interval: the samples since the last ones (or, when none were asked for, a comment)
-                    if (withSamples) {
-                        sentUpTo = writeSamples(out, sentUpTo);
-                    } else {
-                        write(out, ": keep-alive\n\n");
-                    }
-                    quietUntil = System.nanoTime() + quiet;
-                } else if (subscription.isEnd(entry)) {
-                    if (subscription.overflowed()) {
-                        write(out, ": too far behind; reconnect with Last-Event-ID\n\n");
-                    }
-                    break;
-                } else {
-                    write(out, "id: " + entry.id() + "\nevent: " + entry.name() + "\ndata: " + entry.json() + "\n\n");
+            Runnable newSamples = subscription::wake;
+            try {
+                if (withSamples) {
+                    samples.watch(newSamples);
+                }
+                stream(subscription, out, withSamples);
+            } finally {
+                if (withSamples) {
+                    samples.unwatch(newSamples);
                 }
             }
         } catch (InterruptedException e) {
@@ -94,10 +82,47 @@ final class EventStream implements HttpHandler {
         }
     }
 
-    /** Writes the samples taken after {@code after} (epoch ms) as one {@code samples} message; the last one's time. */
+    /**
+     * Writes events as they come until the feed ends; with samples, also the new samples whenever the sampler says
+     * there are some (every {@link Samples#PER_PUSH} samples), without a timer of its own; without, a comment
+     * after each {@link #KEEP_ALIVE} with no event.
+     */
+    private void stream(EventHub.Subscription subscription, OutputStream out, boolean withSamples)
+            throws IOException, InterruptedException {
+        long sentUpTo = withSamples ? writeSamples(out, -1) : 0;
+        long quiet = KEEP_ALIVE.toNanos();
+        long quietUntil = System.nanoTime() + quiet;
+        while (true) {
+            EventHub.Entry entry = withSamples ? subscription.next()
+                    : subscription.next(Duration.ofNanos(Math.max(0, quietUntil - System.nanoTime())));
+            if (entry == null) {
+                write(out, ": keep-alive\n\n");
+                quietUntil = System.nanoTime() + quiet;
+            } else if (subscription.isWake(entry)) {
+                sentUpTo = writeSamples(out, sentUpTo);
+            } else if (subscription.isEnd(entry)) {
+                if (subscription.overflowed()) {
+                    write(out, ": too far behind; reconnect with Last-Event-ID\n\n");
+                }
+                return;
+            } else {
+                write(out, "id: " + entry.id() + "\nevent: " + entry.name() + "\ndata: " + entry.json() + "\n\n");
+            }
+        }
+    }
+
+    /**
+     * Writes the samples taken after {@code after} (epoch ms) as one {@code samples} message, or a keep-alive comment
+     * when there is none (a stream opened between a sample and the sampler's wake-up has them all); the last one's
+     * time. The first message ({@code after} -1) is always a samples message, empty or not.
+     */
     private long writeSamples(OutputStream out, long after) throws IOException {
         Samples.Answer answer = samples.answer(after);
-        write(out, "event: samples\ndata: " + ControlJson.write(answer) + "\n\n");
+        if (answer.samples().isEmpty() && after >= 0) {
+            write(out, ": keep-alive\n\n");
+            return after;
+        }
+        write(out, "event: samples\ndata: " + Samples.json(answer) + "\n\n");
         return answer.samples().isEmpty() ? after : answer.samples().getLast().time();
     }
 

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.function.Supplier;
 
 /**
@@ -18,6 +20,11 @@ import java.util.function.Supplier;
 final class Samples implements AutoCloseable {
     static final long INTERVAL_MILLIS = 5_000;
     static final int KEEP = (int) (15 * 60_000 / INTERVAL_MILLIS);
+    /**
+     * Every how many samples the watchers ({@link #watch}) are told new ones are there: 6, so every 30 s. The
+     * dashboard's stream writes them then; its only wake-up between events, so it is kept rare.
+     */
+    static final int PER_PUSH = 6;
 
     /** One worker at one time: RSS in bytes, CPU in percent of one core, requests per second (-1: not known yet). */
     record WorkerSample(int slot, long pid, long rss, double cpu, double rps) {
@@ -37,6 +44,7 @@ final class Samples implements AutoCloseable {
     private final Supplier<ClusterStatus> status;
     private final ArrayDeque<Sample> ring = new ArrayDeque<>(KEEP);
     private Map<Long, Counters> previous = Map.of();
+    private final Set<Runnable> watchers = new CopyOnWriteArraySet<>();
     private final Thread sampler;
 
     private Samples(Supplier<ClusterStatus> status) {
@@ -58,17 +66,39 @@ final class Samples implements AutoCloseable {
 
     private void run() {
         try {
-            while (!Thread.currentThread().isInterrupted()) {
+            for (long round = 1; !Thread.currentThread().isInterrupted(); round++) {
                 Thread.sleep(INTERVAL_MILLIS);
-                try {
-                    take(System.currentTimeMillis());
-                } catch (RuntimeException e) {
-                    // the loop is stopping or busy: this sample is skipped, the next one comes
-                }
+                round(round, System.currentTimeMillis());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The sampler's round {@code round} (from 1): a sample, and every {@link #PER_PUSH} rounds the watchers. */
+    void round(long round, long now) {
+        try {
+            take(now);
+        } catch (RuntimeException e) {
+            // the loop is stopping or busy: this sample is skipped, the next one comes
+        }
+        if (round % PER_PUSH == 0) {
+            watchers.forEach(Runnable::run);
+        }
+    }
+
+    /**
+     * {@code watcher} runs on the sampler's thread every {@link #PER_PUSH} samples (also when one of them was
+     * skipped), until {@link #unwatch}; it must not block. The streams that write samples wait for it rather than
+     * each on a timer of its own: the sampler is awake then anyway, and a thread it wakes runs on the carrier the
+     * sampler is leaving, where a timed wake-up costs a timer thread's turn and a carrier woken from sleep.
+     */
+    void watch(Runnable watcher) {
+        watchers.add(watcher);
+    }
+
+    void unwatch(Runnable watcher) {
+        watchers.remove(watcher);
     }
 
     /** Takes one sample now. */
@@ -109,6 +139,34 @@ final class Samples implements AutoCloseable {
     /** The samples taken after {@code after} (epoch milliseconds): a page that has the rest asks only for these. */
     synchronized Answer answer(long after) {
         return new Answer(INTERVAL_MILLIS, ring.stream().filter(s -> s.time() > after).toList());
+    }
+
+    /**
+     * The answer's JSON, as {@link ControlJson#write} writes it, without going through the records' accessors by
+     * reflection: the dashboard's stream writes this twice a minute, mostly in code still interpreted, and the
+     * reflective path cost most of a push's run time (numbers only, so there is nothing to escape).
+     */
+    static String json(Answer answer) {
+        StringBuilder json = new StringBuilder(64 + answer.samples().size() * 200);
+        json.append("{\"intervalMillis\":").append(answer.intervalMillis()).append(",\"samples\":[");
+        for (int i = 0; i < answer.samples().size(); i++) {
+            Sample sample = answer.samples().get(i);
+            json.append(i == 0 ? "" : ",").append("{\"time\":").append(sample.time())
+                    .append(",\"rss\":").append(sample.rss())
+                    .append(",\"cpu\":").append(sample.cpu())
+                    .append(",\"rps\":").append(sample.rps())
+                    .append(",\"workers\":[");
+            for (int j = 0; j < sample.workers().size(); j++) {
+                WorkerSample worker = sample.workers().get(j);
+                json.append(j == 0 ? "" : ",").append("{\"slot\":").append(worker.slot())
+                        .append(",\"pid\":").append(worker.pid())
+                        .append(",\"rss\":").append(worker.rss())
+                        .append(",\"cpu\":").append(worker.cpu())
+                        .append(",\"rps\":").append(worker.rps()).append('}');
+            }
+            json.append("]}");
+        }
+        return json.append("]}").toString();
     }
 
     private static double round(double value) {

@@ -27,8 +27,11 @@ public class LiveFeed<T> implements AutoCloseable {
         this.queue = new ArrayBlockingQueue<>(capacity + 1);
     }
 
-    /** Called by the source: never blocks. */
-    public void offer(T item) {
+    /**
+     * Called by the source: never blocks. Synchronized because a feed may have more than one source (the events and
+     * the sampler's wake-ups): two offers racing for the last place would leave no room for the end marker.
+     */
+    public synchronized void offer(T item) {
         if (overflowed) {
             return;
         }
@@ -49,6 +52,11 @@ public class LiveFeed<T> implements AutoCloseable {
     /** The next item, null when none came within {@code wait}, or one for which {@link #isEnd} holds. */
     public T next(Duration wait) throws InterruptedException {
         return queue.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** The next item, waiting as long as it takes; one for which {@link #isEnd} holds when the feed ends. */
+    public T next() throws InterruptedException {
+        return queue.take();
     }
 
     public boolean isEnd(T item) {

@@ -10,6 +10,7 @@ final class Errno {
     static final int ENOENT = 2;
     static final int ESRCH = 3;
     static final int EINTR = 4;
+    static final int ECHILD = 10;
     static final int EAGAIN = 11;
     static final int EACCES = 13;
     static final int EINVAL = 22;

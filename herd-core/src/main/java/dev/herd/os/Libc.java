@@ -58,6 +58,12 @@ final class Libc {
     static final int O_APPEND = 0x400;
     static final int O_NOFOLLOW = 0x20000;
     static final int WNOHANG = 1;
+    static final int WEXITED = 4;
+    static final int WNOWAIT = 0x01000000;
+    static final int WALL = 0x40000000; // __WALL: clone children too
+    static final int P_ALL = 0;
+    static final long SIGINFO_SIZE = 128;
+    static final long SIGINFO_PID_OFFSET = 16; // si_pid of a SIGCHLD siginfo_t, after signo, errno, code and padding
     static final short POLLIN = 1;
     static final short POSIX_SPAWN_SETSIGDEF = 0x04;
     static final short POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -93,6 +99,7 @@ final class Libc {
     static final long SYS_SETSOCKOPT = 54;
     static final long SYS_GETSOCKOPT = 55;
     static final long SYS_WAIT4 = 61;
+    static final long SYS_WAITID = 247;
     static final long SYS_FCNTL = 72;
     static final long SYS_PRCTL = 157;
     static final int PR_SET_CHILD_SUBREAPER = 36;
@@ -353,6 +360,10 @@ final class Libc {
 
     static int waitpid(MemorySegment err, int pid, MemorySegment status, int options) {
         return (int) syscall6(err, SYS_WAIT4, pid, status.address(), options, 0, 0, 0);
+    }
+
+    static int waitid(MemorySegment err, int idType, int id, MemorySegment info, int options) {
+        return (int) syscall6(err, SYS_WAITID, idType, id, info.address(), options, 0, 0);
     }
 
     static int getpid() {

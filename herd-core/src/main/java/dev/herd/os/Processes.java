@@ -6,7 +6,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Optional;
 
-/** waitpid and kill for the master's children. Never waits for -1: the JVM may have other children. */
+/**
+ * waitpid and kill for the master's children. Never reaps any child but the one named: the JVM may have other
+ * children ({@link #anyChildExited} only looks).
+ */
 public final class Processes {
     private Processes() {}
 
@@ -49,6 +52,32 @@ public final class Processes {
                 int errno = Libc.errno(err);
                 if (errno != Errno.EINTR) {
                     throw new NativeException("waitpid", pid + ", WNOHANG", errno);
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether any child of this process (of any of its threads) has exited and is not reaped yet, without reaping
+     * it (waitid with WNOWAIT): one system call, where listing each thread's children costs a read per thread. The
+     * zombie stays for whoever waits for it (the JDK's reaper, the worker watch).
+     */
+    public static boolean anyChildExited() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoState(arena);
+            MemorySegment info = arena.allocate(Libc.SIGINFO_SIZE); // zeroed: si_pid stays 0 when none has exited
+            while (true) {
+                int rc = Libc.waitid(err, Libc.P_ALL, 0, info,
+                        Libc.WEXITED | Libc.WNOHANG | Libc.WNOWAIT | Libc.WALL);
+                if (rc == 0) {
+                    return info.get(JAVA_INT, Libc.SIGINFO_PID_OFFSET) != 0;
+                }
+                int errno = Libc.errno(err);
+                if (errno == Errno.ECHILD) {
+                    return false; // no children at all
+                }
+                if (errno != Errno.EINTR) {
+                    throw new NativeException("waitid", "P_ALL, WEXITED|WNOHANG|WNOWAIT", errno);
                 }
             }
         }

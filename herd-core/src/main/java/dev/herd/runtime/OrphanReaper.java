@@ -18,8 +18,9 @@ import java.util.function.LongPredicate;
  * of its pid namespace) and otherwise because it makes itself their subreaper (PR_SET_CHILD_SUBREAPER), so that
  * they are not left to the host's init. Unreaped, each would stay a zombie, holding a pid, until the master ends.
  *
- * <p>Once a second the master's children are listed; one found a zombie twice in a row, that is not a worker, is
- * reaped. Twice: the JDK's own process reaper (the master's {@code ProcessBuilder} children: nft, the next master of
+ * <p>Once a second the master asks the kernel whether any child of its has exited (one waitid that reaps nothing);
+ * only then are its children listed (a read of each thread's children file: most of an idle master's loop time when
+ * done every second); one found a zombie twice in a row, that is not a worker, is reaped. Twice: the JDK's own process reaper (the master's {@code ProcessBuilder} children: nft, the next master of
  * an upgrade) and the worker watch reap theirs the moment they exit, so a child still a zombie a second later has
  * no one else waiting for it, and neither loses an exit status to this.
  */
@@ -50,6 +51,9 @@ final class OrphanReaper {
 
     /** One look: reaps the children that were zombies at the last look too and are not workers. */
     void reap() {
+        if (zombiesSeen.isEmpty() && !anyChildExited()) {
+            return; // nearly always: one system call instead of a read of each thread's children file
+        }
         Set<Integer> zombies = new HashSet<>();
         for (int child : ProcFs.ownChildren()) {
             if (!isWorker.test(child) && ProcFs.isZombie(child)) {
@@ -68,5 +72,13 @@ final class OrphanReaper {
             }
         }
         zombiesSeen = zombies;
+    }
+
+    private static boolean anyChildExited() {
+        try {
+            return Processes.anyChildExited();
+        } catch (NativeException e) {
+            return true; // cannot tell: list them
+        }
     }
 }

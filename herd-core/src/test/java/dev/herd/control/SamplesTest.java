@@ -57,4 +57,44 @@ class SamplesTest {
         assertThat(samples.answer(20_000).samples()).isEmpty();
         assertThat(samples.answer(-1).samples()).hasSize(4);
     }
+
+    @Test
+    void theHandWrittenJsonIsWhatTheControlJsonWrites() {
+        AtomicReference<ClusterStatus> now = new AtomicReference<>(cluster(worker(0, 10, 123_456_789L, 1.0, 50)));
+        Samples samples = Samples.manual(now::get);
+        assertThat(Samples.json(samples.answer())).isEqualTo(ControlJson.write(samples.answer())); // none yet
+        samples.take(1_700_000_000_000L);
+        now.set(cluster(worker(0, 10, 5_000_000_000L, 4.25, 12_345_678), worker(1, 11, 0, 0, 0)));
+        samples.take(1_700_000_003_000L);
+        now.set(cluster());
+        samples.take(1_700_000_004_000L);
+        Samples.Answer answer = samples.answer();
+        assertThat(answer.samples()).hasSize(3);
+        assertThat(Samples.json(answer)).isEqualTo(ControlJson.write(answer)).contains("\"cpu\":-1.0", "\"workers\":[]");
+    }
+
+    @Test
+    void theWatchersHearEverySixthRoundEvenWhenASampleFailed() {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
+        Samples samples = Samples.manual(() -> {
+            if (failing.get()) {
+                throw new IllegalStateException("the loop is stopping");
+            }
+            return cluster(worker(0, 10, 1, 0, 0));
+        });
+        Runnable watcher = calls::incrementAndGet;
+        samples.watch(watcher);
+        for (int round = 1; round <= 11; round++) {
+            failing.set(round == 6);
+            samples.round(round, round * 5_000L);
+        }
+        assertThat(calls).hasValue(1);
+        assertThat(samples.answer().samples()).hasSize(10); // round 6's sample was skipped
+        samples.round(12, 60_000);
+        assertThat(calls).hasValue(2);
+        samples.unwatch(watcher);
+        samples.round(18, 90_000);
+        assertThat(calls).hasValue(2);
+    }
 }

@@ -45,6 +45,17 @@ class ProcessesTest {
     }
 
     @Test
+    void anyChildExitedSeesAZombieWithoutReapingIt() {
+        int pid = children.spawn(List.of("sleep", "30"), dir.resolve("l"));
+        assertThat(Processes.anyChildExited()).isFalse(); // a child, running
+        Processes.signal(pid, Signal.KILL);
+        await().atMost(Duration.ofSeconds(5)).until(Processes::anyChildExited);
+        assertThat(Processes.anyChildExited()).isTrue(); // looked at twice, still there
+        assertThat(children.waitFor(pid).signal()).isEqualTo(9); // its status was left for its own waiter
+        assertThat(Processes.anyChildExited()).isFalse();
+    }
+
+    @Test
     void pollReturnsTheExitCode() {
         int pid = children.spawn(List.of("/bin/sh", "-c", "exit 7"), dir.resolve("l"));
         ExitStatus[] seen = new ExitStatus[1];
