@@ -54,6 +54,14 @@ final class RunConsole implements EventListener, AutoCloseable {
     }
 
     private void run() {
+        // The master's lines are held while the terminal is set up: JLine probes it (it saves the cursor, writes a
+        // wide character, asks where the cursor went and restores it), and a line the master wrote meanwhile was
+        // overwritten by what came after the restore (a worker's `ready` line lost from the screen).
+        Charset charset = Charset.defaultCharset();
+        PrintAbove stdout = new PrintAbove(out, charset);
+        PrintAbove stderr = new PrintAbove(err, charset);
+        System.setOut(new PrintStream(stdout, true, charset));
+        System.setErr(new PrintStream(stderr, true, charset));
         try {
             terminal = TerminalBuilder.builder().system(true).nativeSignals(false).build();
             if (closed.get()) {
@@ -64,9 +72,8 @@ final class RunConsole implements EventListener, AutoCloseable {
             master.stateDir = stateDir;
             HerdConsole console = new HerdConsole(terminal, master, List.of("--state-dir", stateDir.toString()));
             LineReader reader = console.reader();
-            Charset charset = Charset.defaultCharset();
-            System.setOut(new PrintStream(new PrintAbove(reader, charset), true, charset));
-            System.setErr(new PrintStream(new PrintAbove(reader, charset), true, charset));
+            stdout.above(reader);
+            stderr.above(reader);
             console.run();
             if (!closed.get()) {
                 restoreStreams();
@@ -79,6 +86,9 @@ final class RunConsole implements EventListener, AutoCloseable {
                 restoreStreams();
                 err.println("herd: the console stopped: " + e);
             }
+        } finally {
+            stdout.release();
+            stderr.release();
         }
     }
 
@@ -106,22 +116,52 @@ final class RunConsole implements EventListener, AutoCloseable {
         }
     }
 
-    /** Whole lines, each printed above the prompt (the prompt and what is typed are drawn again below). */
+    /**
+     * Whole lines, each printed above the prompt (the prompt and what is typed are drawn again below) once the reader
+     * is there ({@link #above}); until then held, and written to the stream the master had when the console could not
+     * start ({@link #release}). At most {@link #HOLD} lines are held: beyond, they go to that stream at once.
+     */
     static final class PrintAbove extends OutputStream {
-        private final LineReader reader;
+        static final int HOLD = 10_000;
+        private final PrintStream before;
         private final Charset charset;
         private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+        private final List<String> held = new java.util.ArrayList<>();
+        private LineReader reader;
+        private boolean released;
 
-        PrintAbove(LineReader reader, Charset charset) {
-            this.reader = reader;
+        PrintAbove(PrintStream before, Charset charset) {
+            this.before = before;
             this.charset = charset;
+        }
+
+        /** From now on lines go above {@code reader}'s prompt, those held first. */
+        synchronized void above(LineReader reader) {
+            held.forEach(reader::printAbove);
+            held.clear();
+            this.reader = reader;
+        }
+
+        /** The console is gone: what is held, and every line from now on, to the master's own stream. */
+        synchronized void release() {
+            held.forEach(before::println);
+            held.clear();
+            before.flush();
+            released = true;
         }
 
         @Override
         public synchronized void write(int b) {
             if (b == '\n') {
-                reader.printAbove(line.toString(charset));
+                String text = line.toString(charset);
                 line.reset();
+                if (released || (reader == null && held.size() >= HOLD)) {
+                    before.println(text);
+                } else if (reader == null) {
+                    held.add(text);
+                } else {
+                    reader.printAbove(text);
+                }
             } else {
                 line.write(b);
             }

@@ -20,9 +20,10 @@ import java.util.function.LongPredicate;
  *
  * <p>Once a second the master asks the kernel whether any child of its has exited (one waitid that reaps nothing);
  * only then are its children listed (a read of each thread's children file: most of an idle master's loop time when
- * done every second); one found a zombie twice in a row, that is not a worker, is reaped. Twice: the JDK's own process reaper (the master's {@code ProcessBuilder} children: nft, the next master of
- * an upgrade) and the worker watch reap theirs the moment they exit, so a child still a zombie a second later has
- * no one else waiting for it, and neither loses an exit status to this.
+ * done every second); one found a zombie twice in a row, that is not a worker, is reaped. Twice: the JDK's own
+ * process reaper (the master's {@code ProcessBuilder} children: nft, the next master of an upgrade) and the worker
+ * watch reap theirs the moment they exit, so a child still a zombie a second later has no one else waiting for it,
+ * and neither loses an exit status to this.
  */
 final class OrphanReaper {
     private static final Logger log = LoggerFactory.getLogger(OrphanReaper.class);
