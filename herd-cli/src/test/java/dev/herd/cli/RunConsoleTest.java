@@ -17,6 +17,14 @@ import org.junit.jupiter.api.Test;
  * given back to the master's own stream when the console cannot start. None is lost either way.
  */
 class RunConsoleTest {
+    /** The master's stream as the console makes it, over a stand-in for the stream the master had before. */
+    private static final class Output {
+        final ByteArrayOutputStream before = new ByteArrayOutputStream();
+        final RunConsole.PrintAbove above = new RunConsole.PrintAbove(new PrintStream(before, true, StandardCharsets.UTF_8),
+                StandardCharsets.UTF_8);
+        final PrintStream master = new PrintStream(above, true, StandardCharsets.UTF_8);
+    }
+
     private static void print(PrintStream stream, String... lines) {
         for (String line : lines) {
             stream.println(line);
@@ -37,44 +45,35 @@ class RunConsoleTest {
 
     @Test
     void linesWrittenBeforeTheReaderIsThereAreHeldThenPrintedAboveInOrder() {
-        ByteArrayOutputStream before = new ByteArrayOutputStream();
-        RunConsole.PrintAbove above = new RunConsole.PrintAbove(new PrintStream(before, true, StandardCharsets.UTF_8),
-                StandardCharsets.UTF_8);
-        PrintStream master = new PrintStream(above, true, StandardCharsets.UTF_8);
-        print(master, "event=worker.forked slot=0", "event=worker.ready slot=0");
+        Output output = new Output();
+        print(output.master, "event=worker.forked slot=0", "event=worker.ready slot=0");
         List<String> printed = new ArrayList<>();
-        assertThat(before.size()).as("held, not written past the console").isZero();
-        above.above(recording(printed));
-        print(master, "event=worker.exited slot=0");
+        assertThat(output.before.size()).as("held, not written past the console").isZero();
+        output.above.above(recording(printed));
+        print(output.master, "event=worker.exited slot=0");
         assertThat(printed).containsExactly("event=worker.forked slot=0", "event=worker.ready slot=0",
                 "event=worker.exited slot=0");
-        assertThat(before.size()).isZero();
+        assertThat(output.before.size()).isZero();
     }
 
     @Test
     void whenTheConsoleCannotStartTheHeldLinesGoToTheMastersStream() {
-        ByteArrayOutputStream before = new ByteArrayOutputStream();
-        RunConsole.PrintAbove above = new RunConsole.PrintAbove(new PrintStream(before, true, StandardCharsets.UTF_8),
-                StandardCharsets.UTF_8);
-        PrintStream master = new PrintStream(above, true, StandardCharsets.UTF_8);
-        print(master, "one", "two");
-        above.release();
-        print(master, "three");
-        assertThat(before.toString(StandardCharsets.UTF_8)).isEqualTo("one\ntwo\nthree\n");
+        Output output = new Output();
+        print(output.master, "one", "two");
+        output.above.release();
+        print(output.master, "three");
+        assertThat(output.before.toString(StandardCharsets.UTF_8)).isEqualTo("one\ntwo\nthree\n");
     }
 
     @Test
     void atMostHoldLinesAreHeldTheRestGoToTheMastersStreamAtOnce() {
-        ByteArrayOutputStream before = new ByteArrayOutputStream();
-        RunConsole.PrintAbove above = new RunConsole.PrintAbove(new PrintStream(before, true, StandardCharsets.UTF_8),
-                StandardCharsets.UTF_8);
-        PrintStream master = new PrintStream(above, true, StandardCharsets.UTF_8);
+        Output output = new Output();
         for (int i = 0; i < RunConsole.PrintAbove.HOLD + 2; i++) {
-            master.println("line " + i);
+            output.master.println("line " + i);
         }
-        assertThat(before.toString(StandardCharsets.UTF_8)).isEqualTo("line 10000\nline 10001\n");
-        above.release();
-        assertThat(before.toString(StandardCharsets.UTF_8)).startsWith("line 10000\nline 10001\nline 0\nline 1\n")
+        assertThat(output.before.toString(StandardCharsets.UTF_8)).isEqualTo("line 10000\nline 10001\n");
+        output.above.release();
+        assertThat(output.before.toString(StandardCharsets.UTF_8)).startsWith("line 10000\nline 10001\nline 0\nline 1\n")
                 .endsWith("line 9999\n");
     }
 }
